@@ -1,0 +1,64 @@
+/**
+ * What the commands share: the options every command takes, and one way to run a pipeline
+ * and turn its outcome or error into a message and an exit code.
+ */
+import type { Argv } from 'yargs'
+import { EtlError, ExitCode } from '../errors.js'
+import { createLogger } from '../log.js'
+import { exitCodeOf, runPipeline } from '../pipeline/run.js'
+import type { PipelineSpec } from '../pipeline/spec.js'
+
+export interface CommonArgs {
+  quiet: boolean
+  verbose: boolean
+}
+
+/** --quiet and --verbose. */
+export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
+  return y
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only failures and errors on stderr' })
+    .option('verbose', {
+      alias: 'v',
+      type: 'boolean',
+      default: false,
+      describe: 'Also list ignored (non-DICOM) files and every value warning',
+    }) as Argv<T & CommonArgs>
+}
+
+/** Positive integer check for --concurrency. */
+export function checkConcurrency(value: number | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (!Number.isInteger(value) || value < 1 || value > 1024) {
+    return `--concurrency must be an integer from 1 to 1024, got ${value}`
+  }
+  return undefined
+}
+
+/** Runs a pipeline and sets process.exitCode; reports fatal errors in one line. */
+export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<void> {
+  try {
+    const summary = await runPipeline(spec, { quiet: args.quiet, verbose: args.verbose })
+    process.exitCode = exitCodeOf(summary)
+  } catch (err) {
+    fail(err)
+  }
+}
+
+/** Prints an error as one line and sets the exit code (70 and the stack for bugs). */
+export function fail(err: unknown): void {
+  const log = createLogger(process.stderr)
+  if (err instanceof EtlError) {
+    log.error(err.message)
+    if (err.code === 'E_USAGE') log.error("run 'etl --help' for usage")
+    process.exitCode = err.exitCode
+    return
+  }
+  log.error(`internal error: ${(err as Error)?.stack ?? String(err)}`)
+  log.error('this is a bug: please report it with the command that caused it')
+  process.exitCode = ExitCode.SOFTWARE
+}
+
+/** A usage error: one line, the hint to --help, exit 64. */
+export function usage(message: string): never {
+  throw new EtlError('E_USAGE', message, ExitCode.USAGE)
+}

@@ -1,0 +1,105 @@
+/** `etl extract <paths...> -k KEYWORD...`: the one-line form of a pipeline. */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
+import { checkColumnNames, parseColumn } from '../pipeline/columns.js'
+import { suggestKeyword } from '../dicom/keywords.js'
+import { DEFAULT_CONCURRENCY, type ColumnSpec, type PipelineSpec, type SortKey } from '../pipeline/spec.js'
+import { checkConcurrency, execute, fail, usage, withCommonOptions, type CommonArgs } from './common.js'
+
+interface ExtractArgs extends CommonArgs {
+  paths: string[]
+  keyword: string[]
+  sort: string[]
+  output: string
+  errors?: string
+  concurrency: number
+  ignore: string[]
+  hidden: boolean
+  followSymlinks: boolean
+}
+
+/** Builds the pipeline that the flags describe, or throws a usage error. */
+export function extractSpec(args: Omit<ExtractArgs, keyof CommonArgs>): PipelineSpec {
+  const problems: string[] = []
+  const columns: ColumnSpec[] = []
+  for (const text of args.keyword) {
+    const parsed = parseColumn(text)
+    if (parsed.ok) columns.push(parsed.column)
+    else problems.push(`-k ${text}: ${parsed.message}`)
+  }
+  problems.push(...checkColumnNames(columns))
+  const names = columns.map((c) => c.name)
+  const sort: SortKey[] = []
+  for (const text of args.sort) {
+    const m = /^(.*?)(?::(asc|desc))?$/.exec(text) as RegExpExecArray
+    const column = m[1]
+    if (!names.includes(column)) {
+      const near = names.find((n) => n.toLowerCase() === column.toLowerCase()) ?? suggestKeyword(column)
+      const hint = near && names.includes(near) ? ` (did you mean "${near}"?)` : ''
+      problems.push(`--sort ${text}: "${column}" is not an extracted column${hint}`)
+    }
+    sort.push({ column, descending: m[2] === 'desc' })
+  }
+  const bad = checkConcurrency(args.concurrency)
+  if (bad) problems.push(bad)
+  if (problems.length > 0) usage(problems.join('\netl: '))
+  return {
+    source: {
+      paths: args.paths,
+      ignore: args.ignore,
+      concurrency: args.concurrency,
+      followSymlinks: args.followSymlinks,
+      hidden: args.hidden,
+    },
+    columns,
+    sort,
+    output: { path: args.output, errors: args.errors },
+  }
+}
+
+export const extractCommand: CommandModule<object, ExtractArgs> = {
+  command: 'extract <paths..>',
+  describe: 'Extract attributes from the DICOM files under PATHS as CSV',
+  builder: (y: Argv) =>
+    withCommonOptions(
+      y
+        .positional('paths', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          describe: 'Folders (searched recursively), files, or quoted glob patterns',
+        })
+        .option('keyword', {
+          alias: 'k',
+          type: 'string',
+          array: true,
+          demandOption: 'name at least one column with -k',
+          describe: 'Column: a DICOM keyword (CTDIvol), a tag (0018,9345), or path, size_bytes, mtime; repeat in column order',
+          requiresArg: true,
+        })
+        .option('sort', {
+          alias: 's',
+          type: 'string',
+          array: true,
+          default: [] as string[],
+          describe: 'Sort by this column (append :desc to reverse); repeat for more keys',
+          requiresArg: true,
+        })
+        .option('output', { alias: 'o', type: 'string', default: '-', describe: 'CSV file to write; - for stdout', requiresArg: true })
+        .option('errors', { type: 'string', describe: 'Also write ignored and failed files with reasons to this CSV', requiresArg: true })
+        .option('concurrency', { alias: 'j', type: 'number', default: DEFAULT_CONCURRENCY, describe: 'Files read at once' })
+        .option('ignore', { type: 'string', array: true, default: [] as string[], describe: 'Glob pattern of files to leave out (repeatable)' })
+        .option('hidden', { type: 'boolean', default: false, describe: 'Include files and folders whose name starts with a dot' })
+        .option('follow-symlinks', { type: 'boolean', default: false, describe: 'Follow symbolic links' })
+        .example('$0 extract /data/CT -k SliceLocation -k CTDIvol --sort SliceLocation', 'per-slice dose data, sorted, to stdout')
+        .example("$0 extract '/pacs/**/*.dcm' -k PatientID -k StudyDate -k Modality -o studies.csv", 'a glob, to a file'),
+    ) as unknown as Argv<ExtractArgs>,
+  handler: async (argv: ArgumentsCamelCase<ExtractArgs>) => {
+    let spec: PipelineSpec
+    try {
+      spec = extractSpec(argv)
+    } catch (err) {
+      return fail(err)
+    }
+    await execute(spec, argv)
+  },
+}

@@ -1,0 +1,78 @@
+/** `etl run <pipeline.yaml>`: runs a declared pipeline; a few flags override it for cron jobs. */
+import { resolve } from 'node:path'
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
+import { EtlError, ExitCode } from '../errors.js'
+import { formatProblem, loadPipeline } from '../pipeline/load.js'
+import type { PipelineSpec } from '../pipeline/spec.js'
+import { checkConcurrency, execute, fail, usage, withCommonOptions, type CommonArgs } from './common.js'
+
+interface RunArgs extends CommonArgs {
+  pipeline: string
+  input?: string[]
+  output?: string
+  errors?: string
+  concurrency?: number
+}
+
+/**
+ * Loads and checks a pipeline file; every problem is printed as file:line:col and the whole
+ * load fails with E_CONFIG (exit 78).
+ */
+export async function loadOrExplain(file: string): Promise<PipelineSpec> {
+  const result = await loadPipeline(file)
+  if (result.problems.length > 0 || !result.spec) {
+    const lines = result.problems.map((p) => formatProblem(file, p))
+    const count = result.problems.length
+    throw new EtlError('E_CONFIG', `${lines.join('\n')}\n${file}: ${count} problem${count === 1 ? '' : 's'}`, ExitCode.CONFIG)
+  }
+  return result.spec
+}
+
+/** The pipeline with the command line's overrides applied (flags are relative to the cwd). */
+export function applyOverrides(spec: PipelineSpec, args: Omit<RunArgs, keyof CommonArgs | 'pipeline'>): PipelineSpec {
+  const bad = checkConcurrency(args.concurrency)
+  if (bad) usage(bad)
+  return {
+    ...spec,
+    source: {
+      ...spec.source,
+      paths: args.input && args.input.length > 0 ? args.input.map((p) => resolve(p)) : spec.source.paths,
+      concurrency: args.concurrency ?? spec.source.concurrency,
+    },
+    output: {
+      path: args.output === undefined ? spec.output.path : args.output === '-' ? '-' : resolve(args.output),
+      errors: args.errors === undefined ? spec.output.errors : resolve(args.errors),
+    },
+  }
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run <pipeline>',
+  describe: 'Run the pipeline declared in a YAML file',
+  builder: (y: Argv) =>
+    withCommonOptions(
+      y
+        .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
+        .option('input', {
+          alias: 'i',
+          type: 'string',
+          array: true,
+          describe: "Read these folders, files or globs instead of the pipeline's source paths (repeatable)",
+          requiresArg: true,
+        })
+        .option('output', { alias: 'o', type: 'string', describe: "CSV file instead of the pipeline's; - for stdout", requiresArg: true })
+        .option('errors', { type: 'string', describe: 'Write ignored and failed files with reasons to this CSV', requiresArg: true })
+        .option('concurrency', { alias: 'j', type: 'number', describe: "Files read at once (overrides the pipeline's)" })
+        .example('$0 run pipelines/dose.yaml', 'run the dose pipeline as declared')
+        .example('$0 run pipelines/dose.yaml -i /pacs/export/2026-11-24 -o - | head', 'another folder, CSV to stdout'),
+    ) as unknown as Argv<RunArgs>,
+  handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
+    let spec: PipelineSpec
+    try {
+      spec = applyOverrides(await loadOrExplain(argv.pipeline), argv)
+    } catch (err) {
+      return fail(err)
+    }
+    await execute(spec, argv)
+  },
+}

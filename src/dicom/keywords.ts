@@ -1,0 +1,149 @@
+/**
+ * The DICOM data dictionary (PS3.6), as dcmjs ships it: keyword <-> tag <-> VR.
+ *
+ * Tags are numbers `(group << 16 | element) >>> 0` inside the program and "(GGGG,EEEE)" text
+ * for people. Look-ups are cached, so the reader's hot path (implicit VR files need a VR for
+ * every element) costs one Map access per tag.
+ */
+import { createRequire } from 'node:module'
+
+// dcmjs's ESM build is a .js file in a package without "type": "module"; loaders that hook
+// require() (the test runner's TypeScript loader) cannot load it, so take its CommonJS build.
+const dcmjs = createRequire(import.meta.url)('dcmjs') as { data: { DicomMetaDictionary: unknown } }
+
+/** One dictionary entry. `vr` may be ambiguous in the dictionary ("US or SS" is `xs`, "OB or OW" `ox`). */
+export interface DictEntry {
+  keyword: string
+  tag: number
+  vr: string
+  vm: string
+  retired: boolean
+}
+
+interface DcmjsEntry {
+  tag: string
+  vr: string
+  vm: string
+  name: string
+}
+
+const dictionary = dcmjs.data.DicomMetaDictionary as {
+  nameMap: Record<string, DcmjsEntry>
+  dictionary: Record<string, DcmjsEntry | undefined>
+}
+
+const byTag = new Map<number, DictEntry | null>()
+let keywordIndex: Map<string, DictEntry> | undefined
+let lowerIndex: Map<string, string> | undefined
+
+function toEntry(e: DcmjsEntry): DictEntry {
+  const retired = e.name.startsWith('RETIRED_')
+  return {
+    keyword: retired ? e.name.slice('RETIRED_'.length) : e.name,
+    tag: parseTag(e.tag) ?? 0,
+    vr: e.vr,
+    vm: e.vm,
+    retired,
+  }
+}
+
+function keywords(): Map<string, DictEntry> {
+  if (!keywordIndex) {
+    keywordIndex = new Map()
+    lowerIndex = new Map()
+    for (const raw of Object.values(dictionary.nameMap)) {
+      const entry = toEntry(raw)
+      if (!/^[A-Za-z][A-Za-z0-9]*$/.test(entry.keyword)) continue
+      keywordIndex.set(entry.keyword, entry)
+      lowerIndex.set(entry.keyword.toLowerCase(), entry.keyword)
+    }
+  }
+  return keywordIndex
+}
+
+/** The entry of a DICOM keyword (case-sensitive, as the standard spells it), or undefined. */
+export function lookupKeyword(keyword: string): DictEntry | undefined {
+  return keywords().get(keyword)
+}
+
+/** The entry of a tag, repeating groups (60xx) included; undefined for private and unknown tags. */
+export function lookupTag(tag: number): DictEntry | undefined {
+  let entry = byTag.get(tag)
+  if (entry === undefined) {
+    const raw = dictionary.dictionary[formatTag(tag)]
+    entry = raw ? { ...toEntry(raw), tag } : null
+    byTag.set(tag, entry)
+  }
+  return entry ?? undefined
+}
+
+/** Every keyword of the dictionary (for search and suggestions). */
+export function allEntries(): Iterable<DictEntry> {
+  return keywords().values()
+}
+
+/**
+ * The keyword a user most likely meant: same letters in another case first ("CTDIVol" ->
+ * "CTDIvol"), then the closest by edit distance (at most a third of the length).
+ */
+export function suggestKeyword(text: string): string | undefined {
+  keywords()
+  const sameLetters = lowerIndex?.get(text.toLowerCase())
+  if (sameLetters) return sameLetters
+  const limit = Math.max(1, Math.floor(text.length / 3))
+  let best: string | undefined
+  let bestDistance = limit + 1
+  const lower = text.toLowerCase()
+  for (const keyword of keywords().keys()) {
+    if (Math.abs(keyword.length - text.length) >= bestDistance) continue
+    const d = editDistance(lower, keyword.toLowerCase(), bestDistance)
+    if (d < bestDistance) {
+      bestDistance = d
+      best = keyword
+    }
+  }
+  return best
+}
+
+/** Levenshtein distance, giving up (returning `cap`) once it reaches `cap`. */
+function editDistance(a: string, b: string, cap: number): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    let rowMin = i
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+      rowMin = Math.min(rowMin, current[j])
+    }
+    if (rowMin >= cap) return cap
+    previous = current
+  }
+  return previous[b.length]
+}
+
+/**
+ * Parses a tag written as "0018,9345", "(0018,9345)", "0018 9345" or "00189345".
+ * Returns undefined for anything else.
+ */
+export function parseTag(text: string): number | undefined {
+  const m = /^\(?\s*([0-9A-Fa-f]{4})\s*[, ]?\s*([0-9A-Fa-f]{4})\s*\)?$/.exec(text.trim())
+  if (!m) return undefined
+  return ((parseInt(m[1], 16) << 16) | parseInt(m[2], 16)) >>> 0
+}
+
+/** "(0018,9345)" */
+export function formatTag(tag: number): string {
+  const hex = (tag >>> 0).toString(16).toUpperCase().padStart(8, '0')
+  return `(${hex.slice(0, 4)},${hex.slice(4)})`
+}
+
+/** Tag numbers the reader needs by name. */
+export const Tags = {
+  SpecificCharacterSet: 0x00080005,
+  TransferSyntaxUID: 0x00020010,
+  PixelData: 0x7fe00010,
+  Item: 0xfffee000,
+  ItemDelimitation: 0xfffee00d,
+  SequenceDelimitation: 0xfffee0dd,
+} as const

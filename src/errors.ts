@@ -1,0 +1,75 @@
+/**
+ * Errors and exit codes.
+ *
+ * Every error a user can cause carries a stable `code` so that scripts and tests can tell
+ * them apart, and a message that says what, where and what was found. Exit codes follow
+ * sysexits(3), as vector and many Unix tools do.
+ */
+
+/** Process exit codes, documented in the README and in `etl --help`. */
+export const ExitCode = {
+  /** Every listed file was read (non-DICOM files ignored and counted). */
+  OK: 0,
+  /** Bad command line: unknown flag, missing argument. */
+  USAGE: 64,
+  /** Some DICOM files could not be read (truncated, corrupt): rows for the others were written. */
+  DATA_ERR: 65,
+  /** An input path does not exist or cannot be read. */
+  NO_INPUT: 66,
+  /** Internal error: a bug; please report it. */
+  SOFTWARE: 70,
+  /** The output (CSV or errors file) could not be written; an existing output is left intact. */
+  IO_ERR: 74,
+  /** The pipeline file is invalid. */
+  CONFIG: 78,
+} as const
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+/** Error codes of per-file outcomes and of fatal errors. */
+export type ErrorCode =
+  | 'E_NOT_DICOM'
+  | 'E_EMPTY'
+  | 'E_TRUNCATED'
+  | 'E_CORRUPT'
+  | 'E_UNSUPPORTED'
+  | 'E_READ'
+  | 'E_USAGE'
+  | 'E_CONFIG'
+  | 'E_NO_INPUT'
+  | 'E_OUTPUT'
+
+/** An error with a stable code and the exit code it maps to. */
+export class EtlError extends Error {
+  readonly code: ErrorCode
+  readonly exitCode: ExitCode
+
+  constructor(code: ErrorCode, message: string, exitCode: ExitCode = ExitCode.SOFTWARE) {
+    super(message)
+    this.name = 'EtlError'
+    this.code = code
+    this.exitCode = exitCode
+  }
+}
+
+/** Turns a Node system error into a short human reason ("permission denied"). */
+export function describeSystemError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException
+  switch (e?.code) {
+    case 'ENOENT':
+      return 'no such file or directory'
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied'
+    case 'EISDIR':
+      return 'is a directory'
+    case 'ENOSPC':
+      return 'no space left on device'
+    case 'EROFS':
+      return 'read-only file system'
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many open files'
+    default:
+      return e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? err)
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Runs a pipeline: lister -> header reader -> projector -> [sorter] -> CSV, composed with
+ * `stream.pipeline`, which destroys every stage on the first fatal error. Per-file problems
+ * are not fatal: they are reported (stderr, and the errors CSV when asked) and counted.
+ */
+import { pipeline } from 'node:stream/promises'
+import type { Readable, Transform, Writable } from 'node:stream'
+import { EtlError, ExitCode, describeSystemError } from '../errors.js'
+import { planRead } from '../dicom/read-header.js'
+import { createLogger, type LoggerOptions, type Summary } from '../log.js'
+import { listFiles, type ListInfo } from '../stages/list-files.js'
+import { columnTags, needsStat, projectKeywords } from '../stages/project-keywords.js'
+import { newReadInfo, readHeaders, type Skip } from '../stages/read-headers.js'
+import { sortRows } from '../stages/sort-rows.js'
+import { AtomicFileWriter, formatCsv } from '../stages/write-csv.js'
+import type { PipelineSpec } from './spec.js'
+
+/** Options of {@link runPipeline}. */
+export interface RunOptions extends LoggerOptions {
+  /** Where CSV goes when the output is '-'. Default process.stdout. */
+  stdout?: Writable
+  /** Where messages go. Default process.stderr. */
+  stderr?: Writable
+}
+
+/** The exit code a finished run deserves. */
+export function exitCodeOf(summary: Summary): ExitCode {
+  return summary.failed > 0 ? ExitCode.DATA_ERR : ExitCode.OK
+}
+
+/**
+ * Runs the pipeline to the end and returns its summary (also printed on stderr). Throws
+ * EtlError for fatal problems: a missing input (E_NO_INPUT) or an output that cannot be
+ * written (E_OUTPUT); a closed stdout (`| head`) ends the run quietly.
+ */
+export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}): Promise<Summary> {
+  const started = performance.now()
+  const stderr = options.stderr ?? process.stderr
+  const log = createLogger(stderr, options)
+  const listInfo: ListInfo = { listed: 0, done: false }
+  const readInfo = newReadInfo()
+  let warnings = 0
+
+  const errorsCsv = spec.output.errors ? openErrorsCsv(spec.output.errors) : undefined
+  const onSkip = (skip: Skip) => {
+    log.skip(skip)
+    errorsCsv?.rows.write([skip.path, skip.outcome, skip.code, skip.reason])
+  }
+
+  const columns = spec.columns
+  const stages: (Readable | Transform | Writable)[] = [
+    listFiles({ ...spec.source, info: listInfo }),
+    readHeaders({
+      plan: planRead(columnTags(columns)),
+      concurrency: spec.source.concurrency,
+      stat: needsStat(columns),
+      onSkip,
+      info: readInfo,
+    }),
+    projectKeywords(columns, {
+      onWarning: (path, message) => {
+        warnings++
+        log.warning(path, message)
+      },
+    }),
+  ]
+  if (spec.sort.length > 0) {
+    const names = columns.map((c) => c.name)
+    stages.push(sortRows(spec.sort.map((k) => ({ index: names.indexOf(k.column), descending: k.descending }))))
+  }
+  stages.push(formatCsv(columns.map((c) => c.name)))
+  const toStdout = spec.output.path === '-'
+  const sink = toStdout ? (options.stdout ?? process.stdout) : new AtomicFileWriter(spec.output.path)
+  stages.push(sink)
+
+  try {
+    await pipeline(stages as unknown as [Readable, ...Transform[], Writable])
+    if (errorsCsv) await errorsCsv.finish()
+  } catch (err) {
+    errorsCsv?.abort()
+    if (toStdout && (err as NodeJS.ErrnoException).code === 'EPIPE') {
+      // The reader of stdout has gone (`etl ... | head`): nothing more to say.
+    } else if (err instanceof EtlError) {
+      throw err
+    } else {
+      const target = toStdout ? 'stdout' : spec.output.path
+      throw new EtlError('E_OUTPUT', `cannot write ${target}: ${describeSystemError(err)}`, ExitCode.IO_ERR)
+    }
+  }
+
+  const summary: Summary = {
+    listed: listInfo.listed,
+    // Every header read gives exactly one row.
+    rows: readInfo.read,
+    ignored: readInfo.ignored,
+    failed: readInfo.failed,
+    warnings,
+    bytesRead: readInfo.bytesRead,
+    elapsedMs: performance.now() - started,
+  }
+  log.summary(summary)
+  return summary
+}
+
+/** The errors CSV: every ignored and failed file with its reason, written atomically. */
+function openErrorsCsv(path: string): { rows: Transform; finish: () => Promise<void>; abort: () => void } {
+  const rows = formatCsv(['path', 'outcome', 'code', 'reason'])
+  const file = new AtomicFileWriter(path)
+  const done = pipeline(rows, file)
+  done.catch(() => {})
+  return {
+    rows,
+    finish: async () => {
+      rows.end()
+      try {
+        await done
+      } catch (err) {
+        throw new EtlError('E_OUTPUT', `cannot write ${path}: ${describeSystemError(err)}`, ExitCode.IO_ERR)
+      }
+    },
+    abort: () => rows.destroy(),
+  }
+}

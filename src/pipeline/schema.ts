@@ -1,0 +1,473 @@
+/**
+ * The keys of a pipeline YAML file, each declared once as data (type, default, doc, example),
+ * as benthos's field specs and vector's configurables are. Both the checking of a parsed
+ * document (`checkPipeline`) and the README's key table (`schemaMarkdown`) are derived from
+ * `pipelineSchema`, so they cannot disagree. Meaning that spans keys (DICOM keywords, column
+ * names, paths) is checked by `load.ts`.
+ */
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml'
+import { DEFAULT_CONCURRENCY, PSEUDO_COLUMNS } from './spec.js'
+
+/** The type of a key's value. */
+export type FieldType =
+  | { readonly kind: 'string' }
+  | { readonly kind: 'integer'; readonly min: number; readonly max: number }
+  | { readonly kind: 'boolean' }
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  | ListType
+  | MappingType
+  | EitherType
+
+/** A YAML sequence. */
+export interface ListType {
+  readonly kind: 'list'
+  readonly items: FieldType
+  /** What the value must be, for messages ("a list of columns"). */
+  readonly noun: string
+  /** A single item may be written without the list around it. */
+  readonly single?: boolean
+  readonly nonEmpty?: boolean
+}
+
+/** A YAML mapping with known keys; any other key is a problem. */
+export interface MappingType {
+  readonly kind: 'mapping'
+  readonly fields: Fields
+  /** Exactly one of these keys must be given. */
+  readonly exactlyOne?: readonly string[]
+  /** What the value must be, for messages; "a mapping" by default. */
+  readonly noun?: string
+}
+
+/** A short form written as a plain string, or the full form written as a mapping. */
+export interface EitherType {
+  readonly kind: 'either'
+  readonly scalar: FieldType
+  readonly mapping: MappingType
+  readonly noun: string
+}
+
+/** One key: its type, its default (when it has one), and its documentation. */
+export interface Field {
+  readonly type: FieldType
+  readonly doc: string
+  readonly required?: boolean
+  readonly default?: unknown
+  /** A YAML snippet showing the key in use. */
+  readonly example?: string
+}
+
+/** The keys of a mapping. */
+export type Fields = Readonly<Record<string, Field>>
+
+const string = { kind: 'string' } as const
+const boolean = { kind: 'boolean' } as const
+
+/** Every key of a pipeline file. */
+export const pipelineSchema = {
+  kind: 'mapping',
+  noun: 'a mapping with keys source and extract',
+  fields: {
+    source: {
+      required: true,
+      doc: 'Which files to read.',
+      type: {
+        kind: 'mapping',
+        fields: {
+          paths: {
+            required: true,
+            doc: 'Folders, files or glob patterns, relative to the pipeline file. A single string is accepted too.',
+            example: 'paths: [../samples]',
+            type: { kind: 'list', noun: 'a path or a list of paths', single: true, nonEmpty: true, items: string },
+          },
+          ignore: {
+            default: [],
+            doc: 'Glob patterns of files to leave out.',
+            example: "ignore: ['**/*.txt']",
+            type: { kind: 'list', noun: 'a list of glob patterns', items: string },
+          },
+          concurrency: {
+            default: DEFAULT_CONCURRENCY,
+            doc: 'Files read at once at most.',
+            example: 'concurrency: 32',
+            type: { kind: 'integer', min: 1, max: 1024 },
+          },
+          follow_symlinks: {
+            default: false,
+            doc: 'Follow symbolic links to files and folders.',
+            example: 'follow_symlinks: true',
+            type: boolean,
+          },
+          hidden: {
+            default: false,
+            doc: 'Include files and folders whose name starts with a dot.',
+            example: 'hidden: true',
+            type: boolean,
+          },
+        },
+      },
+    },
+    extract: {
+      required: true,
+      doc:
+        'The columns, in CSV order. Each is a DICOM keyword, a tag, or a pseudo-column ' +
+        `(${PSEUDO_COLUMNS.join(', ')}), or a mapping of \`keyword\` or \`tag\`, and \`as\`.`,
+      example: "extract: [SeriesInstanceUID, '0018,9345', path]",
+      type: {
+        kind: 'list',
+        noun: 'a list of columns',
+        nonEmpty: true,
+        items: {
+          kind: 'either',
+          noun: 'a keyword, a tag, a pseudo-column or a mapping',
+          scalar: string,
+          mapping: {
+            kind: 'mapping',
+            exactlyOne: ['keyword', 'tag'],
+            fields: {
+              keyword: {
+                doc: 'A DICOM keyword (as spelled in PS3.6) or a pseudo-column.',
+                example: 'keyword: CTDIvol',
+                type: string,
+              },
+              tag: {
+                doc: 'A tag as group,element in hexadecimal. Quote it.',
+                example: "tag: '0018,1150'",
+                type: string,
+              },
+              as: {
+                doc: 'The CSV header of the column, instead of the keyword (or of the tag, when it has none).',
+                example: 'as: CTDIvol_mGy',
+                type: string,
+              },
+            },
+          },
+        },
+      },
+    },
+    sort: {
+      doc: 'Sort the rows (this holds every row in memory until the last file is read).',
+      type: {
+        kind: 'mapping',
+        fields: {
+          by: {
+            required: true,
+            doc: 'Column names as in the CSV header (after `as`), most significant first.',
+            example: 'by: [SeriesInstanceUID, {column: SliceLocation, order: desc}]',
+            type: {
+              kind: 'list',
+              noun: 'a list of column names',
+              nonEmpty: true,
+              items: {
+                kind: 'either',
+                noun: 'a column name or a mapping',
+                scalar: string,
+                mapping: {
+                  kind: 'mapping',
+                  fields: {
+                    column: { required: true, doc: 'A column name.', example: 'column: SliceLocation', type: string },
+                    order: {
+                      default: 'asc',
+                      doc: 'Ascending or descending.',
+                      example: 'order: desc',
+                      type: { kind: 'enum', values: ['asc', 'desc'] },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    output: {
+      doc: 'Where the CSV goes.',
+      type: {
+        kind: 'mapping',
+        fields: {
+          path: {
+            default: '-',
+            doc: 'The CSV file, relative to the pipeline file; `-` is stdout.',
+            example: 'path: out/dose.csv',
+            type: string,
+          },
+          errors: {
+            doc: 'A CSV of the files ignored or failed, with the reason; none by default.',
+            example: 'errors: out/dose-errors.csv',
+            type: string,
+          },
+        },
+      },
+    },
+  },
+} as const satisfies MappingType
+
+/**
+ * The value a type checks to. `Hole` is what stands for a value that had a problem:
+ * `undefined` while problems may exist, `never` once there were none.
+ */
+export type ValueOf<T extends FieldType, Hole = never> = T extends { kind: 'string' }
+  ? string
+  : T extends { kind: 'integer' }
+    ? number
+    : T extends { kind: 'boolean' }
+      ? boolean
+      : T extends { kind: 'enum'; values: readonly (infer V)[] }
+        ? V
+        : T extends { kind: 'list'; items: infer I extends FieldType }
+          ? (ValueOf<I, Hole> | Hole)[]
+          : T extends { kind: 'mapping'; fields: infer F extends Fields }
+            ? MappingValue<F, Hole>
+            : T extends { kind: 'either'; scalar: infer S extends FieldType; mapping: infer M extends FieldType }
+              ? ValueOf<S, Hole> | ValueOf<M, Hole>
+              : never
+
+type MappingValue<F extends Fields, Hole> = {
+  -readonly [K in keyof F as AlwaysSet<F[K]> extends true ? K : never]: ValueOf<F[K]['type'], Hole> | Hole
+} & {
+  -readonly [K in keyof F as AlwaysSet<F[K]> extends true ? never : K]?: ValueOf<F[K]['type'], Hole> | Hole
+}
+
+/** Whether a key has a value after checking even when absent (see `defaultOf`). */
+type AlwaysSet<F extends Field> = F extends { required: true }
+  ? true
+  : F extends { default: unknown }
+    ? true
+    : F['type'] extends { kind: 'mapping'; fields: infer G extends Fields }
+      ? { [K in keyof G]: G[K] extends { required: true } ? K : never }[keyof G] extends never
+        ? true
+        : false
+      : false
+
+/** A checked pipeline file; holes are `undefined`. */
+export type CheckedPipeline = ValueOf<typeof pipelineSchema, undefined>
+
+/** What `checkPipeline` found. */
+export interface CheckResult {
+  /** Undefined when the document is not a mapping. */
+  value: CheckedPipeline | undefined
+  /** The node of each checked key path (`extract[1].keyword`), to place later problems. */
+  nodes: Map<string, Node>
+}
+
+/** Receives each problem with the text offset it is about. */
+export type Report = (offset: number, message: string) => void
+
+/**
+ * Checks a parsed pipeline document against `pipelineSchema`: unknown keys (with the closest
+ * known key), missing required keys, types, ranges and empty lists. Every problem goes to
+ * `report`; a value with a problem becomes a hole (`undefined`) and checking goes on. Absent
+ * keys take their defaults. Keys repeated in a mapping are skipped: YAML reports them.
+ */
+export function checkPipeline(doc: Document, report: Report): CheckResult {
+  const checker = new Checker(doc, report)
+  const value = checker.check(doc.contents ?? undefined, pipelineSchema, '', 0) as CheckedPipeline | undefined
+  return { value, nodes: checker.nodes }
+}
+
+class Checker {
+  readonly nodes = new Map<string, Node>()
+
+  constructor(
+    private readonly doc: Document,
+    private readonly report: Report,
+  ) {}
+
+  /** `at` places problems about a missing node (the empty document). */
+  check(found: Node | undefined, type: FieldType, path: string, at: number): unknown {
+    const node = isAlias(found) ? found.resolve(this.doc) : found
+    if (node) this.nodes.set(path, node)
+    const offset = node?.range?.[0] ?? at
+    const scalar = isScalar(node) ? node.value : undefined
+    switch (type.kind) {
+      case 'string':
+        if (typeof scalar !== 'string') return this.wrong(node, offset, path, type, 'a string')
+        if (scalar === '') return this.problem(offset, `${name(path)} must not be empty`)
+        return scalar
+      case 'integer': {
+        const ok = typeof scalar === 'number' && Number.isInteger(scalar) && scalar >= type.min && scalar <= type.max
+        return ok ? scalar : this.wrong(node, offset, path, type, `an integer from ${type.min} to ${type.max}`)
+      }
+      case 'boolean':
+        return typeof scalar === 'boolean' ? scalar : this.wrong(node, offset, path, type, 'true or false')
+      case 'enum':
+        return typeof scalar === 'string' && type.values.includes(scalar)
+          ? scalar
+          : this.wrong(node, offset, path, type, oneOf(type.values))
+      case 'list':
+        if (type.single && typeof scalar === 'string') return [this.check(node, type.items, path, offset)]
+        if (!isSeq(node)) return this.wrong(node, offset, path, type, type.noun)
+        if (type.nonEmpty && node.items.length === 0) return this.problem(offset, `${name(path)} must not be empty`)
+        return node.items.map((item, i) => this.check(item as Node, type.items, `${path}[${i}]`, offset))
+      case 'either':
+        if (isMap(node)) return this.check(node, type.mapping, path, offset)
+        if (typeof scalar === 'string') return this.check(node, type.scalar, path, offset)
+        return this.wrong(node, offset, path, type, type.noun)
+      case 'mapping':
+        return this.mapping(node, type, path, offset)
+    }
+  }
+
+  private mapping(node: Node | undefined, type: MappingType, path: string, offset: number): unknown {
+    if (!isMap(node)) return this.wrong(node, offset, path, type, type.noun ?? 'a mapping')
+    const where = path ? ` in ${path}` : ''
+    const value: Record<string, unknown> = {}
+    const seen = new Map<string, number>()
+    for (const { key, value: child } of node.items) {
+      const keyNode = key as Node
+      const keyName = isScalar(keyNode) ? String(keyNode.value) : String(keyNode)
+      const keyOffset = keyNode.range?.[0] ?? offset
+      if (seen.has(keyName)) continue
+      seen.set(keyName, keyOffset)
+      if (!Object.hasOwn(type.fields, keyName)) {
+        const known = Object.keys(type.fields)
+        const suggestion = closest(keyName, known)
+        const hint = suggestion ? `did you mean "${suggestion}"?` : `expected one of: ${known.join(', ')}`
+        this.problem(keyOffset, `unknown key "${keyName}"${where} (${hint})`)
+        continue
+      }
+      const childPath = path ? `${path}.${keyName}` : keyName
+      value[keyName] = this.check((child ?? undefined) as Node | undefined, type.fields[keyName].type, childPath, keyOffset)
+    }
+    for (const [key, field] of Object.entries(type.fields)) {
+      if (seen.has(key)) continue
+      if (field.required) this.problem(offset, `missing required key "${key}"${where}`)
+      else value[key] = defaultOf(field)
+    }
+    if (type.exactlyOne) {
+      const given = type.exactlyOne.filter((key) => seen.has(key))
+      const keys = type.exactlyOne.map((key) => `"${key}"`)
+      if (given.length === 0) this.problem(offset, `missing required key ${keys.join(' or ')}${where}`)
+      const last = Math.max(...given.map((key) => seen.get(key) ?? offset))
+      if (given.length > 1) this.problem(last, `${name(path)} has both ${keys.join(' and ')}: keep one`)
+    }
+    return value
+  }
+
+  private wrong(node: Node | undefined, offset: number, path: string, type: FieldType, noun: string): undefined {
+    const text = type.kind === 'string' || type.kind === 'either' || (type.kind === 'list' && type.single)
+    const hint = text && isScalar(node) && node.value !== null ? ' (quote it to make it text)' : ''
+    return this.problem(offset, `${name(path)} must be ${noun}, got ${describe(node)}${hint}`)
+  }
+
+  private problem(offset: number, message: string): undefined {
+    this.report(offset, message)
+    return undefined
+  }
+}
+
+/** The value of an absent key: its default, or for a mapping without required keys, their defaults. */
+function defaultOf(field: Field): unknown {
+  if (field.default !== undefined) return structuredClone(field.default)
+  const type = field.type
+  if (type.kind !== 'mapping' || Object.values(type.fields).some((f) => f.required)) return undefined
+  return Object.fromEntries(
+    Object.entries(type.fields)
+      .map(([key, f]) => [key, defaultOf(f)])
+      .filter(([, v]) => v !== undefined),
+  )
+}
+
+function name(path: string): string {
+  return path || 'the pipeline'
+}
+
+function oneOf(values: readonly string[]): string {
+  return values.map((v) => `"${v}"`).join(' or ')
+}
+
+/** What was found instead; scalars as written. */
+function describe(node: Node | undefined): string {
+  if (isMap(node)) return 'a mapping'
+  if (isSeq(node)) return 'a list'
+  if (!isScalar(node)) return 'nothing'
+  if (node.value === null) return 'an empty value'
+  if (typeof node.value === 'string') return JSON.stringify(node.value)
+  return node.source ?? String(node.value)
+}
+
+/**
+ * The candidate closest to `text`: the same letters in another case or spelling
+ * (`followSymlinks` -> `follow_symlinks`) first, then the closest by edit distance, at most a
+ * third of the length away. Undefined when none is close.
+ */
+export function closest(text: string, candidates: readonly string[]): string | undefined {
+  const fold = (s: string) => s.toLowerCase().replace(/[_\-\s]/g, '')
+  const same = candidates.find((c) => fold(c) === fold(text))
+  if (same !== undefined) return same
+  let best: string | undefined
+  let bestDistance = Math.max(1, Math.floor(text.length / 3)) + 1
+  for (const candidate of candidates) {
+    const d = editDistance(text.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance) {
+      bestDistance = d
+      best = candidate
+    }
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]
+}
+
+/**
+ * The README's table of pipeline keys, one row per key path (`source.paths`,
+ * `extract[].as`), from `pipelineSchema`.
+ */
+export function schemaMarkdown(): string {
+  const rows = ['| key | type | default | description |', '|---|---|---|---|']
+  const walk = (fields: Fields, prefix: string) => {
+    for (const [key, field] of Object.entries(fields)) {
+      const path = prefix + key
+      const example = field.example ? ` Example: \`${field.example}\`` : ''
+      rows.push(`| \`${path}\` | ${typeName(field.type)} | ${defaultText(field)} | ${field.doc}${example} |`)
+      const inner = mappingOf(field.type)
+      if (inner) walk(inner.fields, `${path}${field.type.kind === 'mapping' ? '' : '[]'}.`)
+    }
+  }
+  walk(pipelineSchema.fields, '')
+  return rows.join('\n') + '\n'
+}
+
+/** The mapping a type holds, directly or as list items, whose keys get rows of their own. */
+function mappingOf(type: FieldType): MappingType | undefined {
+  if (type.kind === 'mapping') return type
+  if (type.kind === 'either') return type.mapping
+  if (type.kind === 'list') return mappingOf(type.items)
+  return undefined
+}
+
+function typeName(type: FieldType): string {
+  switch (type.kind) {
+    case 'string':
+    case 'boolean':
+    case 'mapping':
+      return type.kind
+    case 'integer':
+      return `integer ${type.min}–${type.max}`
+    case 'enum':
+      return type.values.map((v) => `\`${v}\``).join(' or ')
+    case 'either':
+      return `${typeName(type.scalar)} or mapping`
+    case 'list': {
+      const items = typeName(type.items)
+      const list = items.includes(' ') ? `list of (${items})` : `list of ${items}`
+      return type.single ? `${items} or ${list}` : list
+    }
+  }
+}
+
+function defaultText(field: Field): string {
+  if (field.required) return 'required'
+  if (field.default !== undefined) return `\`${JSON.stringify(field.default)}\``
+  return ''
+}

@@ -1,0 +1,55 @@
+/**
+ * The resolved form of a pipeline, whether it came from a YAML file (`etl run`) or from flags
+ * (`etl extract`). Stages are built from this and nothing else.
+ */
+
+/** Where a column's value comes from. */
+export type ColumnSource =
+  /** A data element of the data set, or of the file meta information when its group is 0002. */
+  | { kind: 'element'; tag: number; keyword?: string }
+  /** A property of the file rather than of its header. */
+  | { kind: 'pseudo'; name: PseudoColumn }
+
+/** Lower-case names, so they never clash with DICOM keywords (which start upper-case). */
+export const PSEUDO_COLUMNS = ['path', 'size_bytes', 'mtime'] as const
+export type PseudoColumn = (typeof PSEUDO_COLUMNS)[number]
+
+export interface ColumnSpec {
+  /** The CSV header of the column. */
+  name: string
+  source: ColumnSource
+}
+
+export interface SortKey {
+  /** A column name (as in the CSV header). */
+  column: string
+  descending: boolean
+}
+
+export interface SourceSpec {
+  /** Folders, files or glob patterns (absolute, or relative to the process's cwd). */
+  paths: string[]
+  /** Glob patterns of files to leave out. */
+  ignore: string[]
+  /** Files read at once at most. */
+  concurrency: number
+  followSymlinks: boolean
+  /** Include files and folders whose name starts with a dot. */
+  hidden: boolean
+}
+
+export interface OutputSpec {
+  /** CSV file, or '-' for stdout. */
+  path: string
+  /** CSV of ignored and failed files with their reasons, if wanted. */
+  errors?: string
+}
+
+export interface PipelineSpec {
+  source: SourceSpec
+  columns: ColumnSpec[]
+  sort: SortKey[]
+  output: OutputSpec
+}
+
+export const DEFAULT_CONCURRENCY = 16

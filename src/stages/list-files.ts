@@ -1,0 +1,75 @@
+/**
+ * File lister: streams the paths of files under folders, named files and glob patterns,
+ * one at a time, never holding the whole list (globby's stream API, `unique` off: a seen-set
+ * would grow with the archive).
+ */
+import { stat } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { convertPathToPattern, globbyStream, isDynamicPattern } from 'globby'
+import { EtlError, ExitCode, describeSystemError } from '../errors.js'
+
+/** Options of {@link listFiles}. */
+export interface ListFilesOptions {
+  /** Folders (searched recursively), files, or glob patterns. */
+  paths: readonly string[]
+  /** Glob patterns of files to leave out. Default none. */
+  ignore?: readonly string[]
+  /** Descend into symlinked folders and list symlinked files. Default false. */
+  followSymlinks?: boolean
+  /** List files and folders whose name starts with a dot. Default false. */
+  hidden?: boolean
+  /** Counts, updated as the stream goes. */
+  info?: ListInfo
+}
+
+/** What the lister has done so far. */
+export interface ListInfo {
+  listed: number
+  /** True once every input has been listed. */
+  done: boolean
+}
+
+/**
+ * Lists files as a readable object stream of path strings, as given (a relative input gives
+ * relative paths). An input that neither exists nor is a glob pattern fails the stream with
+ * E_NO_INPUT, before anything is listed from it.
+ */
+export function listFiles(options: ListFilesOptions): Readable {
+  const info = options.info ?? { listed: 0, done: false }
+  return Readable.from(walk(options, info), { objectMode: true, highWaterMark: 64 })
+}
+
+async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<string> {
+  const globOptions = {
+    ignore: [...(options.ignore ?? [])],
+    followSymbolicLinks: options.followSymlinks ?? false,
+    dot: options.hidden ?? false,
+    onlyFiles: true,
+    unique: false,
+    expandDirectories: false,
+  }
+  for (const input of options.paths) {
+    const kind = await inputKind(input)
+    if (kind === 'file') {
+      info.listed++
+      yield input
+      continue
+    }
+    const pattern = kind === 'folder' ? `${convertPathToPattern(input.replace(/\/+$/, '') || '/')}/**` : input
+    for await (const entry of globbyStream(pattern, globOptions)) {
+      info.listed++
+      yield String(entry)
+    }
+  }
+  info.done = true
+}
+
+async function inputKind(input: string): Promise<'file' | 'folder' | 'pattern'> {
+  try {
+    const s = await stat(input)
+    return s.isDirectory() ? 'folder' : 'file'
+  } catch (e) {
+    if (isDynamicPattern(input)) return 'pattern'
+    throw new EtlError('E_NO_INPUT', `input ${input}: ${describeSystemError(e)}`, ExitCode.NO_INPUT)
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Keyword projector: turns each header into a row of cell strings, in column order.
+ * A missing attribute is an empty cell. Values are formatted per VR by format-value.
+ */
+import { Transform } from 'node:stream'
+import { parseCharsets } from '../dicom/charset.js'
+import { formatValue } from '../dicom/format-value.js'
+import { Tags } from '../dicom/keywords.js'
+import { latin1 } from '../dicom/read-header.js'
+import type { ColumnSpec } from '../pipeline/spec.js'
+import type { HeaderRecord } from './read-headers.js'
+
+/** A CSV row: one string per column. */
+export type Row = string[]
+
+/** Options of {@link projectKeywords}. */
+export interface ProjectOptions {
+  /** Joins multiple values in a cell. Default backslash. */
+  separator?: string
+  /** Warnings about values (an invalid number left empty), with the file they come from. */
+  onWarning?: (path: string, message: string) => void
+}
+
+/** The data set tags the columns need (for the read plan). */
+export function columnTags(columns: readonly ColumnSpec[]): number[] {
+  const tags: number[] = []
+  for (const c of columns) if (c.source.kind === 'element') tags.push(c.source.tag)
+  return tags
+}
+
+/** True when a column needs the file's stat (size_bytes, mtime). */
+export function needsStat(columns: readonly ColumnSpec[]): boolean {
+  return columns.some((c) => c.source.kind === 'pseudo' && c.source.name !== 'path')
+}
+
+/** The row of one header. */
+export function projectRow(record: HeaderRecord, columns: readonly ColumnSpec[], options: ProjectOptions = {}): Row {
+  const { header, path } = record
+  const charsetElement = header.elements.get(Tags.SpecificCharacterSet)
+  const charsets = charsetElement ? parseCharsets(latin1(charsetElement.value)) : []
+  const warn = options.onWarning ? (message: string) => options.onWarning?.(path, message) : undefined
+  const context = { littleEndian: header.littleEndian, charsets, separator: options.separator, warn }
+  const row: Row = new Array<string>(columns.length)
+  for (let i = 0; i < columns.length; i++) {
+    const source = columns[i].source
+    if (source.kind === 'pseudo') {
+      if (source.name === 'path') row[i] = path
+      else if (source.name === 'size_bytes') row[i] = header.size === undefined ? '' : String(header.size)
+      else row[i] = header.mtime ? header.mtime.toISOString() : ''
+      continue
+    }
+    const element = header.elements.get(source.tag)
+    // The file meta is always explicit VR little endian, whatever the data set's syntax.
+    const ctx = source.tag >>> 16 === 0x0002 ? { ...context, littleEndian: true } : context
+    row[i] = element ? formatValue(element, ctx) : ''
+  }
+  return row
+}
+
+/** The projector as a Transform stream (object mode: HeaderRecords in, Rows out). */
+export function projectKeywords(columns: readonly ColumnSpec[], options: ProjectOptions = {}): Transform {
+  return new Transform({
+    objectMode: true,
+    highWaterMark: 16,
+    transform(record: HeaderRecord, _encoding, callback) {
+      callback(null, projectRow(record, columns, options))
+    },
+  })
+}

@@ -1,0 +1,84 @@
+/**
+ * CSV sink: rows to CSV bytes (fast-csv), to stdout or to a file that appears whole or not at
+ * all: bytes go to a temporary file beside the target, which is fsynced and renamed over the
+ * target only when every row is written. A failed or interrupted run removes the temporary file
+ * and leaves the previous output as it was.
+ */
+import { close, fsync, open, rename, unlink, write } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { Writable, type Transform } from 'node:stream'
+import { format } from 'fast-csv'
+
+/**
+ * Rows (arrays of strings) to CSV text: a header row always (even with no rows), CRLF-free
+ * `\n` line ends, and a final newline.
+ */
+export function formatCsv(headers: readonly string[]): Transform {
+  return format({
+    headers: [...headers],
+    alwaysWriteHeaders: true,
+    includeEndRowDelimiter: true,
+    writeBOM: false,
+  }) as unknown as Transform
+}
+
+/** A writable file that replaces `target` atomically when the stream finishes. */
+export class AtomicFileWriter extends Writable {
+  readonly target: string
+  readonly tempPath: string
+  private fd: number | undefined
+  private committed = false
+
+  constructor(target: string) {
+    super({ highWaterMark: 64 * 1024 })
+    this.target = target
+    const nonce = `${process.pid}.${Math.random().toString(36).slice(2, 8)}`
+    this.tempPath = join(dirname(target), `.${basename(target)}.${nonce}.tmp`)
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    open(this.tempPath, 'wx', 0o644, (err, fd) => {
+      if (err) return callback(err)
+      this.fd = fd
+      callback()
+    })
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.writeAll(chunk, 0, callback)
+  }
+
+  private writeAll(chunk: Buffer, offset: number, callback: (error?: Error | null) => void): void {
+    write(this.fd as number, chunk, offset, chunk.length - offset, null, (err, written) => {
+      if (err) return callback(err)
+      if (offset + written < chunk.length) this.writeAll(chunk, offset + written, callback)
+      else callback()
+    })
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const fd = this.fd as number
+    fsync(fd, (syncError) => {
+      if (syncError) return callback(syncError)
+      this.fd = undefined
+      close(fd, (closeError) => {
+        if (closeError) return callback(closeError)
+        rename(this.tempPath, this.target, (renameError) => {
+          if (!renameError) this.committed = true
+          callback(renameError)
+        })
+      })
+    })
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const fd = this.fd
+    this.fd = undefined
+    const cleanUp = () => {
+      if (this.committed) return callback(error)
+      unlink(this.tempPath, () => callback(error))
+    }
+    if (fd === undefined) cleanUp()
+    else close(fd, cleanUp)
+  }
+}

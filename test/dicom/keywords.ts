@@ -1,0 +1,40 @@
+import t from 'tap'
+import {
+  formatTag,
+  lookupKeyword,
+  lookupTag,
+  parseTag,
+  suggestKeyword,
+} from '../../src/dicom/keywords.js'
+
+t.test('keywords resolve to tag and VR from the dcmjs dictionary', async (t) => {
+  t.match(lookupKeyword('CTDIvol'), { tag: 0x00189345, vr: 'FD', retired: false })
+  t.match(lookupKeyword('TransferSyntaxUID'), { tag: 0x00020010, vr: 'UI' })
+  t.equal(lookupKeyword('CTDIVol'), undefined, 'keywords are case-sensitive')
+})
+
+t.test('tags resolve, retired and repeating groups included', async (t) => {
+  t.match(lookupTag(0x00280010), { keyword: 'Rows', vr: 'US' })
+  t.match(lookupTag(0x00080040), { keyword: 'DataSetType', retired: true })
+  t.match(lookupTag(0x60023000), { keyword: 'OverlayData', tag: 0x60023000 })
+  t.equal(lookupTag(0x00191023), undefined, 'private tags are unknown')
+})
+
+t.test('suggestions for typos', async (t) => {
+  const cases: [string, string | undefined][] = [
+    ['CTDIVol', 'CTDIvol'],
+    ['slicelocation', 'SliceLocation'],
+    ['SliceLocaton', 'SliceLocation'],
+    ['PatientNmae', 'PatientName'],
+    ['Zzzzzz', undefined],
+  ]
+  for (const [typo, expected] of cases) t.equal(suggestKeyword(typo), expected, typo)
+})
+
+t.test('tag text forms', async (t) => {
+  for (const text of ['0018,9345', '(0018,9345)', '00189345', '(0018, 9345)', '0018 9345']) {
+    t.equal(parseTag(text), 0x00189345, text)
+  }
+  for (const text of ['18,9345', '0018,93456', 'CTDIvol', '']) t.equal(parseTag(text), undefined, text)
+  t.equal(formatTag(0x7fe00010), '(7FE0,0010)')
+})

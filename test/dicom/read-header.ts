@@ -1,0 +1,172 @@
+import t from 'tap'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { deflateRawSync } from 'node:zlib'
+import { planRead, readHeader, scanHeader, type Header } from '../../src/dicom/read-header.js'
+import { EtlError } from '../../src/errors.js'
+import { bin, dataSet, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, part10, text, TS, type El, type Encoding } from '../fixtures/dicom-builder.js'
+
+const Modality = 0x00080060
+const PatientName = 0x00100010
+const SliceThickness = 0x00180050
+const CTDIvol = 0x00189345
+const SliceLocation = 0x00201041
+const Rows = 0x00280010
+
+/** A CT-like data set: private undefined-length sequence, and pixel data after the header. */
+function ct(enc: Encoding, pixelBytes = 4096): El[] {
+  const fd = enc.little ? bin.fd : bin.fdBE
+  return [
+    { tag: 0x00080005, vr: 'CS', value: 'ISO_IR 100' },
+    { tag: 0x00080008, vr: 'CS', value: 'ORIGINAL\\PRIMARY\\AXIAL' },
+    { tag: Modality, vr: 'CS', value: 'CT' },
+    { tag: PatientName, vr: 'PN', value: 'Doe^Jane' },
+    { tag: SliceThickness, vr: 'DS', value: '5' },
+    { tag: CTDIvol, vr: 'FD', value: fd(18.36697247706422) },
+    { tag: 0x00190010, vr: 'LO', value: 'ACME_PRIVATE' },
+    {
+      tag: 0x00191001,
+      vr: 'SQ',
+      undefinedLength: true,
+      value: [[{ tag: 0x00191002, vr: 'SQ', undefinedLength: true, value: [[{ tag: 0x00080100, vr: 'SH', value: 'X' }]] }], []],
+    },
+    { tag: SliceLocation, vr: 'DS', value: '-66.250' },
+    { tag: Rows, vr: 'US', value: bin.us(512, enc.little) },
+    { tag: 0x7fe00010, vr: 'OW', value: Buffer.alloc(pixelBytes, 7) },
+  ]
+}
+
+const plan = planRead([Modality, PatientName, CTDIvol, SliceLocation, Rows])
+
+function scan(bytes: Buffer, p = plan): Header {
+  const r = scanHeader(bytes, true, p)
+  if (!r.done) throw new Error('expected a finished scan')
+  return r.header
+}
+
+function value(h: Header, tag: number): Buffer | undefined {
+  const v = h.elements.get(tag)?.value
+  return v ? Buffer.from(v) : undefined
+}
+
+function scanError(bytes: Buffer, p = plan): EtlError {
+  try {
+    scanHeader(bytes, true, p)
+  } catch (e) {
+    return e as EtlError
+  }
+  throw new Error('expected an error')
+}
+
+t.test('every uncompressed encoding, with and without file meta', async (t) => {
+  const cases: [string, Buffer, Encoding][] = [
+    ['explicit VR LE, Part-10', part10(dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), TS.explicitLE), EXPLICIT_LE],
+    ['implicit VR LE, Part-10', part10(dataSet(ct(IMPLICIT_LE), IMPLICIT_LE), TS.implicitLE), IMPLICIT_LE],
+    ['explicit VR BE, Part-10', part10(dataSet(ct(EXPLICIT_BE), EXPLICIT_BE), TS.explicitBE), EXPLICIT_BE],
+    ['encapsulated (JPEG): header is explicit LE', part10(dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), TS.jpegBaseline), EXPLICIT_LE],
+    ['raw data set, implicit LE', dataSet(ct(IMPLICIT_LE), IMPLICIT_LE), IMPLICIT_LE],
+    ['raw data set, explicit LE', dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), EXPLICIT_LE],
+    ['raw data set, explicit BE', dataSet(ct(EXPLICIT_BE), EXPLICIT_BE), EXPLICIT_BE],
+    ['meta without preamble', part10(dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), TS.explicitLE, { preamble: false }), EXPLICIT_LE],
+    ['meta without transfer syntax (sniffed)', part10(dataSet(ct(IMPLICIT_LE), IMPLICIT_LE), undefined), IMPLICIT_LE],
+    ['implicit bytes under an explicit syntax', part10(dataSet(ct(IMPLICIT_LE), IMPLICIT_LE), TS.explicitLE), IMPLICIT_LE],
+  ]
+  for (const [name, bytes, enc] of cases) {
+    const h = scan(bytes)
+    t.equal(h.explicitVR, enc.explicit, `${name}: explicit`)
+    t.equal(h.littleEndian, enc.little, `${name}: little endian`)
+    t.same(value(h, Modality), text('CT'), `${name}: Modality`)
+    t.same(value(h, PatientName), text('Doe^Jane'), `${name}: PatientName`)
+    t.same(value(h, SliceLocation), text('-66.250'), `${name}: SliceLocation after the private sequence`)
+    const fd = value(h, CTDIvol) as Buffer
+    t.equal(enc.little ? fd.readDoubleLE(0) : fd.readDoubleBE(0), 18.36697247706422, `${name}: CTDIvol`)
+    t.equal(h.elements.has(SliceThickness), false, `${name}: unrequested elements are not kept`)
+    t.equal(h.elements.get(Rows)?.vr, 'US', `${name}: VR (from the dictionary when implicit)`)
+  }
+})
+
+t.test('deflated explicit VR little endian', async (t) => {
+  const bytes = part10(deflateRawSync(dataSet(ct(EXPLICIT_LE), EXPLICIT_LE)), TS.deflated)
+  const h = scan(bytes)
+  t.same(value(h, PatientName), text('Doe^Jane'))
+  t.equal(h.transferSyntaxUID, TS.deflated)
+  t.match(scanHeader(bytes.subarray(0, 200), false, plan), { done: false }, 'a prefix asks for the whole file')
+})
+
+t.test('a UN element of undefined length holds implicit VR items (CP-246)', async (t) => {
+  const un: El = { tag: 0x00191001, vr: 'SQ', undefinedLength: true, value: [[{ tag: 0x00191002, vr: 'LO', value: 'inner' }]] }
+  const items = dataSet([un], IMPLICIT_LE).subarray(8)
+  const head = Buffer.from([0x19, 0, 0x01, 0x10, 0x55, 0x4e, 0, 0, 0xff, 0xff, 0xff, 0xff])
+  const bytes = part10(
+    Buffer.concat([dataSet([{ tag: Modality, vr: 'CS', value: 'CT' }], EXPLICIT_LE), head, items, dataSet([{ tag: SliceLocation, vr: 'DS', value: '1.5' }], EXPLICIT_LE)]),
+    TS.explicitLE,
+  )
+  t.same(value(scan(bytes), SliceLocation), text('1.5'))
+})
+
+t.test('the scan stops at the last requested tag and before pixel data', async (t) => {
+  const bytes = part10(dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), TS.explicitLE)
+  const early = planRead([Modality])
+  const cut = bytes.indexOf(Buffer.from('Doe^Jane'))
+  const r = scanHeader(bytes.subarray(0, cut), true, early)
+  t.ok(r.done, 'a file cut after the last requested tag still gives its values')
+  const prefix = scanHeader(bytes.subarray(0, 200), false, plan)
+  t.match(prefix, { done: false }, 'a short prefix asks for more bytes')
+  if (!prefix.done) t.ok(prefix.need > 200)
+})
+
+t.test('bad files: each has its code and a reason', async (t) => {
+  const good = part10(dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), TS.explicitLE)
+  const cutAt = good.indexOf(Buffer.from('-66.250')) + 2
+  const huge = Buffer.from(good)
+  huge.writeUInt16LE(0xfff0, good.indexOf(Buffer.from('Doe^Jane')) - 2)
+  const deep: El = { tag: 0x00191001, vr: 'SQ', undefinedLength: true, value: [] }
+  let nested: El = deep
+  for (let i = 0; i < 70; i++) {
+    const inner: El = { tag: 0x00191001, vr: 'SQ', undefinedLength: true, value: [] }
+    nested.value = [[inner]]
+    nested = inner
+  }
+  const cases: [string, Buffer, string, RegExp][] = [
+    ['text', Buffer.from('This is not DICOM, just some notes about a study.\n'), 'E_NOT_DICOM', /not DICOM/],
+    ['JSON', Buffer.from('{"00100010": {"vr": "PN"}}'), 'E_NOT_DICOM', /not DICOM/],
+    ['gzip', Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), 'E_NOT_DICOM', /not DICOM/],
+    ['a stray byte before a raw data set', Buffer.concat([Buffer.from(' '), dataSet(ct(IMPLICIT_LE), IMPLICIT_LE)]), 'E_NOT_DICOM', /not DICOM/],
+    ['preamble and DICM only', Buffer.concat([Buffer.alloc(128), Buffer.from('DICM')]), 'E_EMPTY', /no file meta/],
+    ['cut inside a requested element', good.subarray(0, cutAt), 'E_TRUNCATED', /ends inside element \(0020,1041\)/],
+    ['cut between element headers', good.subarray(0, good.indexOf(Buffer.from('Doe^Jane')) - 5), 'E_TRUNCATED', /file ends/],
+    ['length beyond the file', huge, 'E_CORRUPT', /claims 65520 bytes/],
+    ['sequences nested 70 deep', part10(dataSet([deep], EXPLICIT_LE), TS.explicitLE), 'E_CORRUPT', /nested deeper than 64/],
+    [
+      'an element without VR in an explicit data set',
+      part10(Buffer.concat([dataSet(ct(EXPLICIT_LE).slice(0, 2), EXPLICIT_LE), Buffer.from([8, 0, 0x60, 0, 0x63, 0x74, 2, 0, 0x43, 0x54])]), TS.explicitLE),
+      'E_CORRUPT',
+      /\(0008,0060\) at byte \d+ has no valid VR/,
+    ],
+  ]
+  for (const [name, bytes, code, reason] of cases) {
+    const e = scanError(bytes, name === 'sequences nested 70 deep' ? planRead([0x00200000]) : plan)
+    t.equal(e.code, code, `${name}: code`)
+    t.match(e.message, reason, `${name}: reason`)
+  }
+})
+
+t.test('readHeader reads a first chunk and grows only when the header goes on', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'etl-read-'))
+  const file = join(dir, 'ct.dcm')
+  writeFileSync(file, part10(dataSet(ct(EXPLICIT_LE, 512 * 1024), EXPLICIT_LE), TS.explicitLE))
+  const h = await readHeader(file, plan)
+  t.same(value(h, SliceLocation), text('-66.250'))
+  t.equal(h.bytesRead, 8192, 'a 512 KB image costs one 8 KiB read')
+  const small = await readHeader(file, plan, { chunkSize: 64 })
+  t.same(value(small, SliceLocation), text('-66.250'), 'a tiny first chunk grows until the header is read')
+  t.ok(small.bytesRead < 2048, `and stops growing at the header's end (read ${small.bytesRead})`)
+  const withStat = await readHeader(file, plan, { stat: true })
+  t.ok(withStat.size && withStat.size > 512 * 1024, 'size from fstat')
+  t.ok(withStat.mtime instanceof Date, 'mtime from fstat')
+  writeFileSync(join(dir, 'empty.dcm'), '')
+  await t.rejects(readHeader(join(dir, 'empty.dcm'), plan), { code: 'E_NOT_DICOM', message: 'empty file' })
+  await t.rejects(readHeader(join(dir, 'missing.dcm'), plan), { code: 'E_READ', message: /no such file/ })
+  await t.rejects(readHeader(dir, plan), { code: 'E_READ', message: /directory/ })
+})
