@@ -42,12 +42,15 @@ export type ErrorCode =
 export class EtlError extends Error {
   readonly code: ErrorCode
   readonly exitCode: ExitCode
+  /** Lines printed as they are after the message, e.g. `file:line:col problem` for each problem. */
+  readonly details: readonly string[]
 
-  constructor(code: ErrorCode, message: string, exitCode: ExitCode = ExitCode.SOFTWARE) {
+  constructor(code: ErrorCode, message: string, exitCode: ExitCode = ExitCode.SOFTWARE, details: readonly string[] = []) {
     super(message)
     this.name = 'EtlError'
     this.code = code
     this.exitCode = exitCode
+    this.details = details
   }
 }
 

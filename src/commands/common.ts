@@ -16,6 +16,7 @@ export interface CommonArgs {
 /** --quiet and --verbose. */
 export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
   return y
+    .strict()
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only failures and errors on stderr' })
     .option('verbose', {
       alias: 'v',
@@ -48,6 +49,7 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
 export function fail(err: unknown): void {
   const log = createLogger(process.stderr)
   if (err instanceof EtlError) {
+    for (const line of err.details) process.stderr.write(`${line}\n`)
     log.error(err.message)
     if (err.code === 'E_USAGE') log.error("run 'etl --help' for usage")
     process.exitCode = err.exitCode

@@ -23,7 +23,7 @@ export async function loadOrExplain(file: string): Promise<PipelineSpec> {
   if (result.problems.length > 0 || !result.spec) {
     const lines = result.problems.map((p) => formatProblem(file, p))
     const count = result.problems.length
-    throw new EtlError('E_CONFIG', `${lines.join('\n')}\n${file}: ${count} problem${count === 1 ? '' : 's'}`, ExitCode.CONFIG)
+    throw new EtlError('E_CONFIG', `${file}: ${count} problem${count === 1 ? '' : 's'}`, ExitCode.CONFIG, lines)
   }
   return result.spec
 }

@@ -12,6 +12,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   describe: 'Check a pipeline YAML file without running it',
   builder: (y: Argv) =>
     y
+      .strict()
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
       .example('$0 validate pipelines/dose.yaml', 'prints problems as file:line:col message') as unknown as Argv<ValidateArgs>,
   handler: async (argv: ArgumentsCamelCase<ValidateArgs>) => {

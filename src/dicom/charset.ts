@@ -11,9 +11,11 @@
  * 8-bit code. G0 (bytes 0x21-0x7E) holds ASCII, or a 94x94 set (JIS X 0208/0212) after
  * `ESC $ B` / `ESC $ ( D`; G1 (bytes 0xA0-0xFF) holds the set of the first term, or the one
  * designated by an escape (`ESC - A`, `ESC ) I`, `ESC $ ) C`, ...). Every recognised escape
- * is obeyed, whether or not (0008,0005) lists its set. Bytes 0x80-0x9F are C1 controls.
- * Where the standard leaves a choice, pydicom's is taken: the default repertoire reads
- * G1 as ISO 8859-1, JIS X 0201 romaji reads as ASCII (0x5C is '\', not YEN SIGN).
+ * is obeyed, whether or not (0008,0005) lists its set. Where the standard leaves a choice,
+ * pydicom's is taken: the default repertoire reads G1 as ISO 8859-1, and JIS X 0201 romaji
+ * reads as ASCII (0x5C is '\', not YEN SIGN). Stand-alone sets use the WHATWG decoders; for
+ * GB18030 that is its 2022 mapping, which gives real characters for 18 codes that Python
+ * maps to private-use ones.
  */
 
 type Decode = (bytes: Uint8Array) => string
@@ -31,11 +33,14 @@ const REPLACEMENT = 0xfffd
 const latin1: Decode = (bytes) =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
 
+/** UTF-16 code units to a string, through little-endian bytes whatever the platform's order. */
 function fromUnits(units: Uint16Array): string {
-  let text = ''
-  for (let i = 0; i < units.length; i += 0x2000)
-    text += String.fromCharCode(...units.subarray(i, i + 0x2000))
-  return text
+  const le = Buffer.allocUnsafe(units.length * 2)
+  for (let i = 0; i < units.length; i++) {
+    le[2 * i] = units[i] & 0xff
+    le[2 * i + 1] = units[i] >> 8
+  }
+  return le.toString('utf16le')
 }
 
 /** Decode with `use`, given a table (or decoder) that `build` makes once, on first use. */
@@ -48,7 +53,11 @@ function lazy<T>(build: () => T, use: (table: T, bytes: Uint8Array) => string): 
 function singleByte(upper: (byte: number) => number): Decode {
   return lazy(
     () => Uint16Array.from({ length: 256 }, (_, b) => (b < 0xa0 ? b : upper(b))),
-    (table, bytes) => fromUnits(Uint16Array.from(bytes, (b) => table[b])),
+    (table, bytes) => {
+      const units = new Uint16Array(bytes.length)
+      for (let i = 0; i < bytes.length; i++) units[i] = table[bytes[i]]
+      return fromUnits(units)
+    },
   )
 }
 
@@ -101,12 +110,12 @@ function doubleByte(
     for (let i = 0; i < bytes.length; i++) {
       const row = index(bytes[i])
       const col = row < 0 ? -1 : index(bytes[i + 1])
-      if (row < 0) units[n++] = bytes[i] < 0x80 ? bytes[i] : REPLACEMENT
-      else if (col < 0)
-        units[n++] = REPLACEMENT // half a character
-      else {
+      if (col >= 0) {
         units[n++] = table[row * 94 + col]
         i++
+      } else {
+        // not of the set (ASCII below 0x80), or half a character
+        units[n++] = row < 0 && bytes[i] < 0x80 ? bytes[i] : REPLACEMENT
       }
     }
     return fromUnits(units.subarray(0, n))
@@ -186,6 +195,7 @@ const TERMS = new Map<string, Term>([
   ['', LATIN1],
   ['ISO_IR 6', LATIN1],
   ['ISO 2022 IR 6', LATIN1],
+  // 94x94 sets in G0 need an escape: a value starts in ASCII whatever the first term
   ['ISO 2022 IR 87', LATIN1],
   ['ISO 2022 IR 159', LATIN1],
   ['ISO_IR 192', { decode: whatwg('utf-8'), standAlone: true }],
@@ -198,7 +208,11 @@ for (const [ir, decode] of G1.values()) {
 }
 
 /** Spelling-tolerant lookup: 'ISO IR 100', 'iso_ir_100' and 'ISO-IR 100' all find 'ISO_IR 100'. */
-const spelling = (term: string) => term.toUpperCase().replace(/[\s_-]+/g, ' ')
+const spelling = (term: string) =>
+  term
+    .trim()
+    .toUpperCase()
+    .replace(/[\s_-]+/g, ' ')
 const SPELLINGS = new Map([...TERMS.keys()].map((term) => [spelling(term), term]))
 
 function lookup(term: string, report: (message: string) => void): Term | undefined {
@@ -292,14 +306,11 @@ function decodeIso2022(
       const sequence = latin1(bytes.subarray(i + 1, final + 1))
       if (G0.has(sequence)) g0 = G0.get(sequence)
       else if (G1.has(sequence)) g1 = G1.get(sequence)![1]
-      else report(`unknown escape sequence ESC ${[...sequence].join(' ')}, ignored`)
+      else report(`unknown escape sequence ${['ESC', ...sequence].join(' ')}, ignored`)
       i = final
       start = final + 1
-    } else if (
-      resets(b) &&
-      (g0 === undefined || b < 0x20) &&
-      (g0 !== undefined || g1 !== initial)
-    ) {
+    } else if (resets(b) && (g0 !== undefined || g1 !== initial)) {
+      if (g0 !== undefined && b >= 0x20) continue // half of a JIS X 0208/0212 character
       flush(i + 1)
       g0 = undefined
       g1 = initial

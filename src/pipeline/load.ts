@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
 import { parseTag } from '../dicom/keywords.js'
-import { checkColumnNames, parseColumn } from './columns.js'
+import { checkColumnNames, parseColumn, type ColumnResult } from './columns.js'
 import { checkPipeline, closest, type CheckedPipeline, type ValueOf, type pipelineSchema } from './schema.js'
 import type { ColumnSpec, PipelineSpec, SortKey } from './spec.js'
 
@@ -81,7 +81,11 @@ function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportA
   return { columns, sort }
 }
 
-function toSpec(value: Complete, { columns, sort }: { columns: ColumnSpec[]; sort: SortKey[] }, baseDir: string): PipelineSpec {
+function toSpec(
+  value: Complete,
+  { columns, sort }: { columns: ColumnSpec[]; sort: SortKey[] },
+  baseDir: string,
+): PipelineSpec {
   const { source, output } = value
   return {
     source: {
@@ -114,10 +118,12 @@ function resolveColumns(entries: NonNullable<CheckedPipeline['extract']>, report
   for (const [i, entry] of entries.entries()) {
     if (entry === undefined) continue
     const at = `extract[${i}]`
-    const written = typeof entry === 'string' ? { text: entry, at } : selector(entry, at, reportAt)
-    if (!written) continue
     const as = typeof entry === 'string' ? undefined : entry.as
-    const result = parseColumn(written.text, as)
+    const written: Written | undefined = typeof entry === 'string' ? { text: entry, at } : selector(entry, at)
+    if (!written) continue
+    const result: ColumnResult = written.problem
+      ? { ok: false, message: written.problem }
+      : parseColumn(written.text, as)
     if (!result.ok) {
       reportAt(written.at, result.message)
       unresolved.add(as ?? written.text.trim())
@@ -130,34 +136,46 @@ function resolveColumns(entries: NonNullable<CheckedPipeline['extract']>, report
   return { columns, unresolved }
 }
 
-/** The text of a mapping entry's `keyword` or `tag`, checked to be of that kind. */
-function selector(
-  entry: { keyword?: string; tag?: string },
-  at: string,
-  reportAt: ReportAt,
-): { text: string; at: string } | undefined {
+/** A column's keyword or tag as written, and its key path. */
+interface Written {
+  text: string
+  at: string
+  problem?: string
+}
+
+/**
+ * The text of a mapping entry's `keyword` or `tag`, with a problem when it is of the other
+ * kind. Undefined when it has neither (the schema reported that).
+ */
+function selector(entry: { keyword?: string; tag?: string }, at: string): Written | undefined {
   if (entry.keyword !== undefined) {
-    if (parseTag(entry.keyword) === undefined) return { text: entry.keyword, at: `${at}.keyword` }
-    reportAt(`${at}.keyword`, `${at}.keyword must be a keyword, got the tag "${entry.keyword}" (write it as tag:)`)
-  } else if (entry.tag !== undefined) {
-    if (parseTag(entry.tag) !== undefined) return { text: entry.tag, at: `${at}.tag` }
-    reportAt(`${at}.tag`, `${at}.tag must be a tag like '0018,9345', got "${entry.tag}"`)
+    const isTag = parseTag(entry.keyword) !== undefined
+    const problem = isTag
+      ? `${at}.keyword must be a keyword, got the tag "${entry.keyword}" (use tag: instead)`
+      : undefined
+    return { text: entry.keyword, at: `${at}.keyword`, problem }
+  }
+  if (entry.tag !== undefined) {
+    const isTag = parseTag(entry.tag) !== undefined
+    const problem = isTag ? undefined : `${at}.tag must be a tag like '0018,9345', got "${entry.tag}"`
+    return { text: entry.tag, at: `${at}.tag`, problem }
   }
   return undefined
 }
 
 /** Sort keys, each naming an extracted column (as in the CSV header). */
 function resolveSort(
-  entries: NonNullable<CheckedPipeline['sort']>['by'],
+  entries: NonNullable<NonNullable<CheckedPipeline['sort']>['by']>,
   columns: readonly ColumnSpec[],
   unresolved: ReadonlySet<string>,
   reportAt: ReportAt,
 ): SortKey[] {
   const names = columns.map((c) => c.name)
   const keys: SortKey[] = []
-  for (const [i, entry] of (entries ?? []).entries()) {
+  for (const [i, entry] of entries.entries()) {
     if (entry === undefined) continue
-    const key = typeof entry === 'string' ? { column: entry, at: `sort.by[${i}]` } : { ...entry, at: `sort.by[${i}].column` }
+    const key =
+      typeof entry === 'string' ? { column: entry, at: `sort.by[${i}]` } : { ...entry, at: `sort.by[${i}].column` }
     if (key.column === undefined) continue
     if (!names.includes(key.column) && !unresolved.has(key.column)) {
       const renamed = columns.find((c) => c.source.kind === 'element' && c.source.keyword === key.column)?.name

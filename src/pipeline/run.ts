@@ -77,7 +77,7 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
     await pipeline(stages as unknown as [Readable, ...Transform[], Writable])
     if (errorsCsv) await errorsCsv.finish()
   } catch (err) {
-    errorsCsv?.abort()
+    await Promise.all([errorsCsv?.abort(), sink instanceof AtomicFileWriter ? sink.discard() : undefined])
     if (toStdout && (err as NodeJS.ErrnoException).code === 'EPIPE') {
       // The reader of stdout has gone (`etl ... | head`): nothing more to say.
     } else if (err instanceof EtlError) {
@@ -103,7 +103,7 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
 }
 
 /** The errors CSV: every ignored and failed file with its reason, written atomically. */
-function openErrorsCsv(path: string): { rows: Transform; finish: () => Promise<void>; abort: () => void } {
+function openErrorsCsv(path: string): { rows: Transform; finish: () => Promise<void>; abort: () => Promise<void> } {
   const rows = formatCsv(['path', 'outcome', 'code', 'reason'])
   const file = new AtomicFileWriter(path)
   const done = pipeline(rows, file)
@@ -118,6 +118,9 @@ function openErrorsCsv(path: string): { rows: Transform; finish: () => Promise<v
         throw new EtlError('E_OUTPUT', `cannot write ${path}: ${describeSystemError(err)}`, ExitCode.IO_ERR)
       }
     },
-    abort: () => rows.destroy(),
+    abort: async () => {
+      rows.destroy()
+      await file.discard()
+    },
   }
 }

@@ -5,7 +5,7 @@
  * `pipelineSchema`, so they cannot disagree. Meaning that spans keys (DICOM keywords, column
  * names, paths) is checked by `load.ts`.
  */
-import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type YAMLMap } from 'yaml'
 import { DEFAULT_CONCURRENCY, PSEUDO_COLUMNS } from './spec.js'
 
 /** The type of a key's value. */
@@ -35,8 +35,6 @@ export interface MappingType {
   readonly fields: Fields
   /** Exactly one of these keys must be given. */
   readonly exactlyOne?: readonly string[]
-  /** What the value must be, for messages; "a mapping" by default. */
-  readonly noun?: string
 }
 
 /** A short form written as a plain string, or the full form written as a mapping. */
@@ -66,7 +64,6 @@ const boolean = { kind: 'boolean' } as const
 /** Every key of a pipeline file. */
 export const pipelineSchema = {
   kind: 'mapping',
-  noun: 'a mapping with keys source and extract',
   fields: {
     source: {
       required: true,
@@ -267,92 +264,137 @@ export function checkPipeline(doc: Document, report: Report): CheckResult {
 
 class Checker {
   readonly nodes = new Map<string, Node>()
+  /** Nodes being checked, to stop at an alias inside its own anchor (`&a [*a]`). */
+  private readonly open = new Set<Node>()
 
   constructor(
     private readonly doc: Document,
     private readonly report: Report,
   ) {}
 
-  /** `at` places problems about a missing node (the empty document). */
+  /** Checks a node found at `path`; `at` places problems about an absent node (`key:` alone). */
   check(found: Node | undefined, type: FieldType, path: string, at: number): unknown {
-    const node = isAlias(found) ? found.resolve(this.doc) : found
-    if (node) this.nodes.set(path, node)
-    const offset = node?.range?.[0] ?? at
+    let node = found
+    if (isAlias(found)) {
+      node = found.resolve(this.doc)
+      const offset = found.range?.[0] ?? at
+      if (!node) return this.problem(offset, `${name(path)}: no anchor &${found.source} before this alias`)
+      if (this.open.has(node)) return this.problem(offset, `${name(path)}: alias *${found.source} is inside its anchor`)
+    }
+    if (!node) return this.wrong(node, at, path, type)
+    this.nodes.set(path, node)
+    this.open.add(node)
+    const value = this.value(node, type, path)
+    this.open.delete(node)
+    return value
+  }
+
+  private value(node: Node, type: FieldType, path: string): unknown {
+    const offset = node.range?.[0] ?? 0
     const scalar = isScalar(node) ? node.value : undefined
     switch (type.kind) {
       case 'string':
-        if (typeof scalar !== 'string') return this.wrong(node, offset, path, type, 'a string')
-        if (scalar === '') return this.problem(offset, `${name(path)} must not be empty`)
-        return scalar
+        if (typeof scalar !== 'string') return this.wrong(node, offset, path, type)
+        return scalar === '' ? this.problem(offset, `${name(path)} must not be empty`) : scalar
       case 'integer': {
         const ok = typeof scalar === 'number' && Number.isInteger(scalar) && scalar >= type.min && scalar <= type.max
-        return ok ? scalar : this.wrong(node, offset, path, type, `an integer from ${type.min} to ${type.max}`)
+        return ok ? scalar : this.wrong(node, offset, path, type)
       }
       case 'boolean':
-        return typeof scalar === 'boolean' ? scalar : this.wrong(node, offset, path, type, 'true or false')
+        return typeof scalar === 'boolean' ? scalar : this.wrong(node, offset, path, type)
       case 'enum':
         return typeof scalar === 'string' && type.values.includes(scalar)
           ? scalar
-          : this.wrong(node, offset, path, type, oneOf(type.values))
+          : this.wrong(node, offset, path, type)
       case 'list':
-        if (type.single && typeof scalar === 'string') return [this.check(node, type.items, path, offset)]
-        if (!isSeq(node)) return this.wrong(node, offset, path, type, type.noun)
+        if (type.single && typeof scalar === 'string') return [this.value(node, type.items, path)]
+        if (!isSeq(node)) return this.wrong(node, offset, path, type)
         if (type.nonEmpty && node.items.length === 0) return this.problem(offset, `${name(path)} must not be empty`)
         return node.items.map((item, i) => this.check(item as Node, type.items, `${path}[${i}]`, offset))
       case 'either':
-        if (isMap(node)) return this.check(node, type.mapping, path, offset)
-        if (typeof scalar === 'string') return this.check(node, type.scalar, path, offset)
-        return this.wrong(node, offset, path, type, type.noun)
+        if (isMap(node)) return this.value(node, type.mapping, path)
+        if (typeof scalar === 'string') return this.value(node, type.scalar, path)
+        return this.wrong(node, offset, path, type)
       case 'mapping':
-        return this.mapping(node, type, path, offset)
+        return isMap(node) ? this.mapping(node, type, path, offset) : this.wrong(node, offset, path, type)
     }
   }
 
-  private mapping(node: Node | undefined, type: MappingType, path: string, offset: number): unknown {
-    if (!isMap(node)) return this.wrong(node, offset, path, type, type.noun ?? 'a mapping')
+  private mapping(node: YAMLMap, type: MappingType, path: string, offset: number): Record<string, unknown> {
     const where = path ? ` in ${path}` : ''
     const value: Record<string, unknown> = {}
     const seen = new Map<string, number>()
-    for (const { key, value: child } of node.items) {
-      const keyNode = key as Node
-      const keyName = isScalar(keyNode) ? String(keyNode.value) : String(keyNode)
-      const keyOffset = keyNode.range?.[0] ?? offset
+    const suggested = new Set<string>()
+    for (const pair of node.items) {
+      const key = pair.key as Node
+      const keyName = isScalar(key) ? String(key.value) : String(key)
+      const keyOffset = key.range?.[0] ?? offset
       if (seen.has(keyName)) continue
       seen.set(keyName, keyOffset)
       if (!Object.hasOwn(type.fields, keyName)) {
         const known = Object.keys(type.fields)
         const suggestion = closest(keyName, known)
+        if (suggestion) suggested.add(suggestion)
         const hint = suggestion ? `did you mean "${suggestion}"?` : `expected one of: ${known.join(', ')}`
         this.problem(keyOffset, `unknown key "${keyName}"${where} (${hint})`)
         continue
       }
-      const childPath = path ? `${path}.${keyName}` : keyName
-      value[keyName] = this.check((child ?? undefined) as Node | undefined, type.fields[keyName].type, childPath, keyOffset)
+      const child = (pair.value ?? undefined) as Node | undefined
+      value[keyName] = this.check(child, type.fields[keyName].type, path ? `${path}.${keyName}` : keyName, keyOffset)
     }
+    // A key missing because it was misspelt is reported once, as the misspelling.
     for (const [key, field] of Object.entries(type.fields)) {
-      if (seen.has(key)) continue
+      if (seen.has(key) || suggested.has(key)) continue
       if (field.required) this.problem(offset, `missing required key "${key}"${where}`)
       else value[key] = defaultOf(field)
     }
     if (type.exactlyOne) {
       const given = type.exactlyOne.filter((key) => seen.has(key))
       const keys = type.exactlyOne.map((key) => `"${key}"`)
-      if (given.length === 0) this.problem(offset, `missing required key ${keys.join(' or ')}${where}`)
-      const last = Math.max(...given.map((key) => seen.get(key) ?? offset))
-      if (given.length > 1) this.problem(last, `${name(path)} has both ${keys.join(' and ')}: keep one`)
+      if (given.length > 1) {
+        this.problem(
+          Math.max(...given.map((key) => seen.get(key) ?? offset)),
+          `${name(path)} has both ${keys.join(' and ')}: keep one`,
+        )
+      } else if (given.length === 0 && !type.exactlyOne.some((key) => suggested.has(key))) {
+        this.problem(offset, `missing required key ${keys.join(' or ')}${where}`)
+      }
     }
     return value
   }
 
-  private wrong(node: Node | undefined, offset: number, path: string, type: FieldType, noun: string): undefined {
-    const text = type.kind === 'string' || type.kind === 'either' || (type.kind === 'list' && type.single)
-    const hint = text && isScalar(node) && node.value !== null ? ' (quote it to make it text)' : ''
-    return this.problem(offset, `${name(path)} must be ${noun}, got ${describe(node)}${hint}`)
+  /** "`path` must be `noun`, got `what`", with a hint when quotes would make it right. */
+  private wrong(node: Node | undefined, offset: number, path: string, type: FieldType): undefined {
+    const wantsText = type.kind === 'string' || type.kind === 'either' || (type.kind === 'list' && type.single)
+    const hint = wantsText && isScalar(node) && node.value !== null ? ' (quote it to make it text)' : ''
+    return this.problem(offset, `${name(path)} must be ${noun(type)}, got ${describe(node)}${hint}`)
   }
 
   private problem(offset: number, message: string): undefined {
     this.report(offset, message)
     return undefined
+  }
+}
+
+/** What a value of a type is, for messages. */
+function noun(type: FieldType): string {
+  switch (type.kind) {
+    case 'string':
+      return 'a string'
+    case 'integer':
+      return `an integer from ${type.min} to ${type.max}`
+    case 'boolean':
+      return 'true or false'
+    case 'enum':
+      return type.values.map((v) => `"${v}"`).join(' or ')
+    case 'mapping': {
+      const required = Object.keys(type.fields).filter((key) => type.fields[key].required)
+      if (required.length === 0) return 'a mapping'
+      return `a mapping with ${required.length === 1 ? 'key' : 'keys'} ${required.join(' and ')}`
+    }
+    case 'list':
+    case 'either':
+      return type.noun
   }
 }
 
@@ -370,10 +412,6 @@ function defaultOf(field: Field): unknown {
 
 function name(path: string): string {
   return path || 'the pipeline'
-}
-
-function oneOf(values: readonly string[]): string {
-  return values.map((v) => `"${v}"`).join(' or ')
 }
 
 /** What was found instead; scalars as written. */
@@ -429,7 +467,8 @@ export function schemaMarkdown(): string {
     for (const [key, field] of Object.entries(fields)) {
       const path = prefix + key
       const example = field.example ? ` Example: \`${field.example}\`` : ''
-      rows.push(`| \`${path}\` | ${typeName(field.type)} | ${defaultText(field)} | ${field.doc}${example} |`)
+      const cells = [`\`${path}\``, typeName(field.type), defaultText(field), field.doc + example]
+      rows.push(`| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`)
       const inner = mappingOf(field.type)
       if (inner) walk(inner.fields, `${path}${field.type.kind === 'mapping' ? '' : '[]'}.`)
     }

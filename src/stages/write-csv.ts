@@ -4,7 +4,7 @@
  * target only when every row is written. A failed or interrupted run removes the temporary file
  * and leaves the previous output as it was.
  */
-import { close, fsync, open, rename, unlink, write } from 'node:fs'
+import { close, closeSync, fsync, open, rename, unlinkSync, write } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { Writable, type Transform } from 'node:stream'
 import { format } from 'fast-csv'
@@ -71,14 +71,39 @@ export class AtomicFileWriter extends Writable {
     })
   }
 
+  /**
+   * Destroys the stream (if a failure has not already) and resolves once its temporary file is
+   * removed. Node defers _destroy while a write is under way, so a caller that is about to exit
+   * after a failure awaits this.
+   */
+  async discard(): Promise<void> {
+    if (this.closed) return
+    const closed = new Promise<void>((resolve) => this.once('close', () => resolve()))
+    this.destroy()
+    await closed
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const fd = this.fd
     this.fd = undefined
-    const cleanUp = () => {
-      if (this.committed) return callback(error)
-      unlink(this.tempPath, () => callback(error))
-    }
-    if (fd === undefined) cleanUp()
-    else close(fd, cleanUp)
+    if (fd !== undefined) closeQuietly(fd)
+    if (!this.committed) unlinkQuietly(this.tempPath)
+    callback(error)
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd)
+  } catch {
+    // Already closed or failing: nothing more to do with it.
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // Never created, or already gone.
   }
 }

@@ -1,0 +1,136 @@
+// The CLI spawned end to end: stdout (CSV only), stderr (messages) and the exit code, apart.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { CLI, ROOT, parseCsv, runCli } from './fixtures/cli.js'
+
+interface Slice {
+  path: string
+  sliceLocation: number | null
+  ctdiVol: number | null
+}
+interface Series {
+  seriesInstanceUid: string
+  slices: Slice[]
+}
+const model = (await import(new URL('../scripts/sample-model.mjs', import.meta.url).href)) as { sampleSeries(): Series[] }
+const SAMPLE = 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm'
+
+t.test('etl run pipelines/dose.yaml: the samples, sorted, as CSV on stdout', async (t) => {
+  const r = await runCli(['run', 'pipelines/dose.yaml'])
+  t.equal(r.code, 0, r.stderr)
+  const [header, ...rows] = parseCsv(r.stdout)
+  t.same(header.slice(0, 3), ['PatientID', 'StudyDate', 'SeriesInstanceUID'])
+  const col = (name: string) => header.indexOf(name)
+  const slices = model.sampleSeries().flatMap((s) => s.slices.map((slice) => ({ ...slice, series: s.seriesInstanceUid })))
+  t.equal(rows.length, slices.length, 'one row per image')
+  // UIDs sort numerically component by component (natural order); positions by value; empty last.
+  const uidOrder = (a: string, b: string) => {
+    const [x, y] = [a.split('.').map(BigInt), b.split('.').map(BigInt)]
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1
+    return x.length - y.length
+  }
+  const expected = [...slices].sort((a, b) =>
+    a.series === b.series ? (a.sliceLocation ?? Infinity) - (b.sliceLocation ?? Infinity) : uidOrder(a.series, b.series),
+  )
+  t.same(
+    rows.map((r) => [r[col('SeriesInstanceUID')], r[col('SliceLocation')], r[col('CTDIvol_mGy')], r[col('path')].slice(ROOT.length)]),
+    expected.map((s) => [s.series, s.sliceLocation === null ? '' : String(s.sliceLocation), s.ctdiVol === null ? '' : String(s.ctdiVol), join('samples', s.path)]),
+    'series, position, CTDIvol and path of every slice, in series then position order',
+  )
+  t.match(r.stderr, /^etl: 89 files listed, 89 rows written, 0 ignored \(not DICOM\), 0 failed in [\d.]+ s/m)
+})
+
+t.test('etl extract: flags, output file, errors file', async (t) => {
+  const dir = t.testdir({})
+  const out = join(dir, 'out.csv')
+  const errors = join(dir, 'errors.csv')
+  const r = await runCli(['extract', 'samples', '-k', 'SOPInstanceUID', '-k', '0018,9345', '-k', 'path', '--sort', 'CTDIvol:desc', '-o', out, '--errors', errors])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, '', 'nothing on stdout when writing a file')
+  const [header, ...rows] = parseCsv(readFileSync(out, 'utf8'))
+  t.same(header, ['SOPInstanceUID', 'CTDIvol', 'path'], 'a tag column is named by its keyword')
+  t.equal(rows.length, 89)
+  const doses = rows.map((r) => r[1]).filter((d) => d !== '')
+  t.same(doses, [...doses].sort((a, b) => Number(b) - Number(a)), 'descending by CTDIvol')
+  t.equal(rows[rows.length - 1][1], '', 'the localizer (no CTDIvol) sorts last')
+  const [errorsHeader, ...skipped] = parseCsv(readFileSync(errors, 'utf8'))
+  t.same(errorsHeader, ['path', 'outcome', 'code', 'reason'])
+  t.same(skipped.map((r) => r.slice(0, 3)).sort(), [
+    ['samples/PAT001/STUDY_20240312/EXPORT_NOTE.txt', 'ignored', 'E_NOT_DICOM'],
+    ['samples/README.md', 'ignored', 'E_NOT_DICOM'],
+  ])
+  t.same(readdirSync(dir).sort(), ['errors.csv', 'out.csv'], 'no temporary files left')
+})
+
+t.test('a failed file: the others still give rows, exit 65, the failure named on stderr', async (t) => {
+  const dir = t.testdir({})
+  copyFileSync(join(ROOT, SAMPLE), join(dir, 'good.dcm'))
+  const bytes = readFileSync(join(ROOT, SAMPLE))
+  writeFileSync(join(dir, 'cut.dcm'), bytes.subarray(0, bytes.indexOf(Buffer.from('HEAD')) + 2))
+  writeFileSync(join(dir, 'notes.txt'), 'not DICOM')
+  const r = await runCli(['extract', dir, '-k', 'BodyPartExamined', '-k', 'SliceLocation'])
+  t.equal(r.code, 65)
+  t.same(parseCsv(r.stdout), [['BodyPartExamined', 'SliceLocation'], ['HEAD', '60']])
+  t.match(r.stderr, `etl: failed: ${join(dir, 'cut.dcm')}: file ends inside element (0018,0015)`)
+  t.match(r.stderr, /1 ignored \(not DICOM\), 1 failed/)
+  t.notMatch(r.stderr, /notes\.txt/, 'ignored files are only counted unless --verbose')
+  const verbose = await runCli(['extract', dir, '-k', 'SliceLocation', '--verbose'])
+  t.match(verbose.stderr, `ignored: ${join(dir, 'notes.txt')}: not DICOM`)
+})
+
+t.test('bad input, flags and outputs: one message, no stack trace, its own exit code', async (t) => {
+  const dir = t.testdir({ 'bad.yaml': 'source:\n  paths: [x]\n  concurency: 3\nextract:\n  - CTDIVol\n', 'ro': {} })
+  chmodSync(join(dir, 'ro'), 0o555)
+  const cases: [string, string[], number, RegExp][] = [
+    ['a keyword typo', ['extract', 'samples', '-k', 'CTDIVol'], 64, /unknown keyword "CTDIVol" \(did you mean "CTDIvol"\?\)/],
+    ['no -k', ['extract', 'samples'], 64, /name at least one column with -k/],
+    ['an unknown flag', ['extract', 'samples', '-k', 'Modality', '--frobnicate'], 64, /Unknown argument: frobnicate/],
+    ['a sort column not extracted', ['extract', 'samples', '-k', 'Modality', '--sort', 'Rows'], 64, /"Rows" is not an extracted column/],
+    ['bad concurrency', ['extract', 'samples', '-k', 'Modality', '-j', '0'], 64, /--concurrency must be an integer from 1 to 1024, got 0/],
+    ['no command', [], 64, /name a command/],
+    ['a missing input', ['extract', '/no/such/folder', '-k', 'Modality'], 66, /input \/no\/such\/folder: no such file or directory/],
+    ['a missing pipeline file', ['run', '/no/such.yaml'], 66, /\/no\/such\.yaml: no such file or directory/],
+    ['an invalid pipeline', ['run', join(dir, 'bad.yaml')], 78, /bad\.yaml:3:3 unknown key "concurency".*\n.*bad\.yaml:5:5 unknown keyword "CTDIVol"/],
+    ['an unwritable output', ['extract', 'samples', '-k', 'Modality', '-o', join(dir, 'no', 'out.csv')], 74, /cannot write .*no\/out\.csv: no such file or directory/],
+  ]
+  if (process.getuid?.() !== 0) {
+    cases.push(['a read-only output folder', ['extract', 'samples', '-k', 'Modality', '-o', join(dir, 'ro', 'out.csv')], 74, /cannot write .*permission denied/])
+  }
+  for (const [name, args, code, message] of cases) {
+    const r = await runCli(args)
+    t.equal(r.code, code, `${name}: exit ${code}`)
+    t.match(r.stderr, message, `${name}: message`)
+    t.notMatch(r.stderr, /\n\s+at /, `${name}: no stack trace`)
+    t.equal(r.stdout, '', `${name}: nothing on stdout`)
+  }
+})
+
+t.test('etl validate: ok, or every problem at file:line:col', async (t) => {
+  const ok = await runCli(['validate', 'pipelines/dose.yaml'])
+  t.equal(ok.code, 0)
+  t.match(ok.stderr, /pipelines\/dose\.yaml: ok: 19 columns, sorted by SeriesInstanceUID, SliceLocation, to stdout/)
+})
+
+t.test('a closed stdout (etl ... | head) ends the run quietly', async (t) => {
+  const child = spawn(process.execPath, [CLI, 'extract', 'samples', '-k', 'path', '-j', '1'], { cwd: ROOT })
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  child.stdout.once('data', () => child.stdout.destroy())
+  const code = await new Promise((resolve) => child.on('close', resolve))
+  t.equal(code, 0)
+  t.notMatch(stderr, /EPIPE|Error|at /)
+})
+
+t.test('--help teaches: commands, examples, exit codes', async (t) => {
+  const top = await runCli(['--help'])
+  t.equal(top.code, 0)
+  t.match(top.stdout, /etl run <pipeline>/)
+  t.match(top.stdout, /65\s+some DICOM files could not be read/)
+  const extract = await runCli(['extract', '--help'])
+  t.match(extract.stdout, /-k, --keyword/)
+  t.match(extract.stdout, /Examples:/)
+  const version = await runCli(['--version'])
+  t.match(version.stdout, /^\d+\.\d+\.\d+\n$/)
+})

@@ -1,0 +1,350 @@
+/**
+ * Pipeline YAML -> PipelineSpec, or every problem at its line:col. Inputs are written line by
+ * line (`yaml(...)`) so that the expected line numbers can be counted.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { ExitCode } from '../../src/errors.js'
+import { formatProblem, loadPipeline, parsePipeline } from '../../src/pipeline/load.js'
+import { DEFAULT_CONCURRENCY, type ColumnSpec, type PipelineSpec } from '../../src/pipeline/spec.js'
+
+const fixtures = fileURLToPath(new URL('../fixtures/pipelines', import.meta.url))
+const base = '/srv/pipelines'
+
+const yaml = (...lines: string[]) => lines.join('\n') + '\n'
+
+/** The problems of a text, as `line:col message`. */
+const problems = (text: string) => parsePipeline(text, base).problems.map((p) => `${p.line}:${p.col} ${p.message}`)
+
+/** A valid source, to write one problem at a time after it. */
+const source = 'source: {paths: x}'
+
+const element = (name: string, tag: number, keyword?: string): ColumnSpec => ({
+  name,
+  source: { kind: 'element', tag, keyword },
+})
+
+t.test('a full pipeline gives the resolved spec', async (t) => {
+  const expected: PipelineSpec = {
+    source: {
+      paths: [join(fixtures, '../samples'), join(fixtures, 'ct/**/*.dcm')],
+      ignore: ['**/*.txt'],
+      concurrency: 8,
+      followSymlinks: true,
+      hidden: true,
+    },
+    columns: [
+      element('SeriesInstanceUID', 0x0020000e, 'SeriesInstanceUID'),
+      element('CTDIvol_mGy', 0x00189345, 'CTDIvol'),
+      element('ExposureTime_ms', 0x00181150, 'ExposureTime'),
+      element('SliceLocation', 0x00201041, 'SliceLocation'),
+      { name: 'path', source: { kind: 'pseudo', name: 'path' } },
+    ],
+    sort: [
+      { column: 'SeriesInstanceUID', descending: false },
+      { column: 'SliceLocation', descending: true },
+    ],
+    output: { path: join(fixtures, 'out/dose.csv'), errors: join(fixtures, 'out/dose-errors.csv') },
+  }
+  const file = join(fixtures, 'dose.yaml')
+  t.strictSame(await loadPipeline(file), { spec: expected, problems: [] }, 'loadPipeline resolves against the file')
+  const text = await readFile(file, 'utf8')
+  t.strictSame(parsePipeline(text, fixtures), { spec: expected, problems: [] }, 'parsePipeline against baseDir')
+})
+
+t.test('short forms and defaults', async (t) => {
+  const result = parsePipeline(
+    yaml('source:', '  paths: ../samples', 'extract: [CTDIvol]', 'sort: {by: [CTDIvol]}'),
+    base,
+  )
+  t.strictSame(result, {
+    spec: {
+      source: {
+        paths: ['/srv/samples'],
+        ignore: [],
+        concurrency: DEFAULT_CONCURRENCY,
+        followSymlinks: false,
+        hidden: false,
+      },
+      columns: [element('CTDIvol', 0x00189345, 'CTDIvol')],
+      sort: [{ column: 'CTDIvol', descending: false }],
+      output: { path: '-' },
+    },
+    problems: [],
+  })
+
+  const columns: [string, ColumnSpec][] = [
+    ['SeriesInstanceUID', element('SeriesInstanceUID', 0x0020000e, 'SeriesInstanceUID')],
+    ["'0018,1150'", element('ExposureTime', 0x00181150, 'ExposureTime')],
+    ["'(0018,1150)'", element('ExposureTime', 0x00181150, 'ExposureTime')],
+    ["'0019,1023'", element('0019,1023', 0x00191023)],
+    ["{tag: '0019,1023', as: Private}", element('Private', 0x00191023)],
+    ['{keyword: CTDIvol, as: CTDIvol_mGy}', element('CTDIvol_mGy', 0x00189345, 'CTDIvol')],
+    ['size_bytes', { name: 'size_bytes', source: { kind: 'pseudo', name: 'size_bytes' } }],
+    ['{keyword: mtime, as: modified}', { name: 'modified', source: { kind: 'pseudo', name: 'mtime' } }],
+  ]
+  for (const [entry, column] of columns) {
+    t.strictSame(parsePipeline(yaml(source, `extract: [${entry}]`), base).spec?.columns, [column], entry)
+  }
+
+  const outputs: [string, PipelineSpec['output']][] = [
+    ["output: {path: '-'}", { path: '-' }],
+    ['output: {path: /data/out.csv}', { path: '/data/out.csv' }],
+    ['output: {errors: ../logs/errors.csv}', { path: '-', errors: '/srv/logs/errors.csv' }],
+  ]
+  for (const [line, output] of outputs) {
+    t.strictSame(parsePipeline(yaml(source, 'extract: [Rows]', line), base).spec?.output, output, line)
+  }
+
+  const anchors = yaml(source, 'extract: [&key Rows, Columns]', 'sort: {by: [*key, {column: Columns, order: desc}]}')
+  t.strictSame(
+    parsePipeline(anchors, base).spec?.sort,
+    [
+      { column: 'Rows', descending: false },
+      { column: 'Columns', descending: true },
+    ],
+    anchors,
+  )
+})
+
+t.test('each problem at its line:col', async (t) => {
+  const cases: [string, string[]][] = [
+    // keys
+    [yaml('souce: {paths: x}', 'extract: [Rows]'), ['1:1 unknown key "souce" (did you mean "source"?)']],
+    [
+      yaml(source, 'columns: [Rows]', 'extract: [Rows]'),
+      ['2:1 unknown key "columns" (expected one of: source, extract, sort, output)'],
+    ],
+    [
+      yaml('source:', '  paths: x', '  followSymlinks: true', 'extract: [Rows]'),
+      ['3:3 unknown key "followSymlinks" in source (did you mean "follow_symlinks"?)'],
+    ],
+    [
+      yaml(source, 'extract:', '  - keywrd: Rows'),
+      ['3:5 unknown key "keywrd" in extract[0] (did you mean "keyword"?)'],
+    ],
+    [yaml('extract: [Rows]'), ['1:1 missing required key "source"']],
+    [yaml(source), ['1:1 missing required key "extract"']],
+    [yaml('extract: [Rows]', 'source:', '  hidden: true'), ['3:3 missing required key "paths" in source']],
+    [yaml(source, 'extract: [Rows]', 'sort: {}'), ['3:7 missing required key "by" in sort']],
+    [
+      yaml(source, 'extract: [Rows]', 'sort:', '  by:', '    - order: desc'),
+      ['5:7 missing required key "column" in sort.by[0]'],
+    ],
+    [yaml(source, 'extract:', '  - as: X'), ['3:5 missing required key "keyword" or "tag" in extract[0]']],
+    [
+      yaml(source, 'extract:', "  - {keyword: CTDIvol, tag: '0018,9345'}"),
+      ['3:24 extract[0] has both "keyword" and "tag": keep one'],
+    ],
+    [yaml(source, 'source: {paths: y}', 'extract: [Rows]'), ['2:1 map keys must be unique']],
+    // types and ranges
+    [
+      yaml('source:', '  paths: x', "  concurrency: '16'", 'extract: [Rows]'),
+      ['3:16 source.concurrency must be an integer from 1 to 1024, got "16"'],
+    ],
+    [
+      yaml('source:', '  paths: x', '  concurrency: 0', 'extract: [Rows]'),
+      ['3:16 source.concurrency must be an integer from 1 to 1024, got 0'],
+    ],
+    [
+      yaml('source:', '  paths: x', '  concurrency: 1025', 'extract: [Rows]'),
+      ['3:16 source.concurrency must be an integer from 1 to 1024, got 1025'],
+    ],
+    [
+      yaml('source:', '  paths: x', '  concurrency: 2.5', 'extract: [Rows]'),
+      ['3:16 source.concurrency must be an integer from 1 to 1024, got 2.5'],
+    ],
+    [
+      yaml('source:', '  paths: x', '  concurrency:', 'extract: [Rows]'),
+      ['3:15 source.concurrency must be an integer from 1 to 1024, got an empty value'],
+    ],
+    [
+      yaml('source:', '  paths: x', '  hidden: yes', 'extract: [Rows]'),
+      ['3:11 source.hidden must be true or false, got "yes"'],
+    ],
+    [
+      yaml('source:', '  paths: x', "  ignore: '*.txt'", 'extract: [Rows]'),
+      ['3:11 source.ignore must be a list of glob patterns, got "*.txt"'],
+    ],
+    [
+      yaml('source:', '  paths: 3', 'extract: [Rows]'),
+      ['2:10 source.paths must be a path or a list of paths, got 3 (quote it to make it text)'],
+    ],
+    [
+      yaml('source:', '  paths: {a: b}', 'extract: [Rows]'),
+      ['2:10 source.paths must be a path or a list of paths, got a mapping'],
+    ],
+    [yaml(source, 'extract: Rows'), ['2:10 extract must be a list of columns, got "Rows"']],
+    [
+      yaml(source, 'extract:', '  - [Rows]'),
+      ['3:5 extract[0] must be a keyword, a tag, a pseudo-column or a mapping, got a list'],
+    ],
+    [
+      yaml(source, 'extract:', '  - tag: 00189345'),
+      ['3:10 extract[0].tag must be a string, got 00189345 (quote it to make it text)'],
+    ],
+    [
+      yaml(source, 'extract:', '  - {keyword: Rows, as: 12}'),
+      ['3:25 extract[0].as must be a string, got 12 (quote it to make it text)'],
+    ],
+    [
+      yaml(source, 'extract: [Rows]', 'sort:', '  by:', '    - column: Rows', '      order: down'),
+      ['6:14 sort.by[0].order must be "asc" or "desc", got "down"'],
+    ],
+    [yaml(source, 'extract: [Rows]', 'output: out.csv'), ['3:9 output must be a mapping, got "out.csv"']],
+    [yaml(source, 'extract: [Rows]', 'output:'), ['3:8 output must be a mapping, got an empty value']],
+    // empty values
+    [yaml('source: {paths: []}', 'extract: [Rows]'), ['1:17 source.paths must not be empty']],
+    [yaml("source: {paths: ''}", 'extract: [Rows]'), ['1:17 source.paths must not be empty']],
+    [yaml(source, 'extract: []'), ['2:10 extract must not be empty']],
+    [yaml(source, 'extract: [Rows]', 'sort: {by: []}'), ['3:12 sort.by must not be empty']],
+    [yaml(source, "extract: [{keyword: Rows, as: ''}]"), ['2:31 extract[0].as must not be empty']],
+    // columns
+    [yaml(source, 'extract:', '  - CTDIVol'), ['3:5 unknown keyword "CTDIVol" (did you mean "CTDIvol"?)']],
+    [
+      yaml(source, 'extract:', '  - keyword: SliceLocaton'),
+      ['3:14 unknown keyword "SliceLocaton" (did you mean "SliceLocation"?)'],
+    ],
+    [yaml(source, 'extract:', '  - Zzzzzz'), ['3:5 unknown keyword "Zzzzzz"']],
+    [yaml(source, 'extract:', "  - 'FFFE,E000'"), ['3:5 (FFFE,E000) is an item delimiter, not an attribute']],
+    [
+      yaml(source, 'extract:', '  - tag: CTDIvol'),
+      ['3:10 extract[0].tag must be a tag like \'0018,9345\', got "CTDIvol"'],
+    ],
+    [
+      yaml(source, 'extract:', "  - keyword: '0018,9345'"),
+      ['3:14 extract[0].keyword must be a keyword, got the tag "0018,9345" (use tag: instead)'],
+    ],
+    [yaml(source, 'extract:', '  - Rows', '  - Rows'), ['4:5 duplicate column "Rows" (rename one with "as")']],
+    [
+      yaml(source, 'extract:', '  - Rows', '  - keyword: Columns', '    as: Rows'),
+      ['5:9 duplicate column "Rows" (rename one with "as")'],
+    ],
+    [yaml(source, 'extract:', "  - '0028,0010'", '  - Rows'), ['4:5 duplicate column "Rows" (rename one with "as")']],
+    // sort columns
+    [
+      yaml(source, 'extract: [SliceLocation]', 'sort:', '  by: [SliceLocaton]'),
+      ['4:8 sort column "SliceLocaton" is not an extracted column (did you mean "SliceLocation"?)'],
+    ],
+    [
+      yaml(source, 'extract: [{keyword: CTDIvol, as: CTDIvol_mGy}]', 'sort:', '  by: [{column: CTDIvol}]'),
+      ['4:17 sort column "CTDIvol" is not an extracted column (did you mean "CTDIvol_mGy"?)'],
+    ],
+    [
+      yaml(source, 'extract: [Rows]', 'sort:', '  by: [InstanceNumber]'),
+      ['4:8 sort column "InstanceNumber" is not an extracted column'],
+    ],
+    [
+      yaml(source, 'extract: [CTDIVol]', 'sort:', '  by: [CTDIVol]'),
+      ['2:11 unknown keyword "CTDIVol" (did you mean "CTDIvol"?)'],
+    ],
+    // output
+    [
+      yaml(source, 'extract: [Rows]', 'output:', "  errors: '-'"),
+      ['4:11 output.errors must be a file, not "-": stdout is for the CSV'],
+    ],
+    [
+      yaml(source, 'extract: [Rows]', 'output:', '  path: out/a.csv', '  errors: ./out/../out/a.csv'),
+      ['5:11 output.errors must not be the same file as output.path'],
+    ],
+    // anchors
+    [yaml(source, 'extract: &all [*all]'), ['2:16 extract[0]: alias *all is inside its anchor']],
+    [yaml(source, 'extract: [*nope]'), ['2:11 extract[0]: no anchor &nope before this alias']],
+  ]
+  for (const [text, expected] of cases) {
+    const result = parsePipeline(text, base)
+    t.strictSame(problems(text), expected, text)
+    t.equal(result.spec, undefined, `no spec: ${text}`)
+  }
+})
+
+t.test('several problems in one file are all reported, in file order', async (t) => {
+  const file = join(fixtures, 'many-problems.yaml')
+  const result = await loadPipeline(file)
+  t.strictSame(
+    result.problems.map((p) => formatProblem('many-problems.yaml', p)),
+    [
+      'many-problems.yaml:4:3 unknown key "concurency" in source (did you mean "concurrency"?)',
+      'many-problems.yaml:5:11 source.hidden must be true or false, got "yes"',
+      'many-problems.yaml:8:5 unknown keyword "CTDIVol" (did you mean "CTDIvol"?)',
+      'many-problems.yaml:10:9 duplicate column "SeriesInstanceUID" (rename one with "as")',
+      'many-problems.yaml:11:10 extract[3].tag must be a tag like \'0018,9345\', got "CTDIvol"',
+      'many-problems.yaml:15:7 sort column "SliceLocaton" is not an extracted column',
+      'many-problems.yaml:17:14 sort.by[1].order must be "asc" or "desc", got "descending"',
+      'many-problems.yaml:20:11 output.errors must not be the same file as output.path',
+    ],
+  )
+})
+
+t.test('YAML syntax errors are problems at their line:col, never a throw', async (t) => {
+  const cases: [string, string[]][] = [
+    [
+      yaml('source:', '  paths: [x]', ' ignore: []', 'extract: [Rows]'),
+      ['3:1 all mapping items must start at the same column'],
+    ],
+    [
+      yaml('source:', '  paths: x', '   ignore: []', 'extract: [Rows]'),
+      ['2:10 nested mappings are not allowed in compact mappings', '2:10 implicit keys need to be on a single line'],
+    ],
+    [yaml('source:', '  paths: "x', 'extract: [Rows]'), ['4:1 missing closing "quote']],
+    [yaml('source:', "  paths: 'x", 'extract: [Rows]'), ["4:1 missing closing 'quote"]],
+    [yaml('source:', '\tpaths: x', 'extract: [Rows]'), ['2:1 tabs are not allowed as indentation']],
+    [
+      yaml('source: {paths: x}', 'extract: [Rows', 'sort: {by: [Rows]}'),
+      ['3:1 flow sequence in block collection must be sufficiently indented and end with a ]'],
+    ],
+    [
+      yaml(source, 'extract: [Rows]', '---', 'extract: [Rows]'),
+      ['3:1 a pipeline file holds one YAML document: remove the second "---"'],
+    ],
+  ]
+  for (const [text, expected] of cases) t.strictSame(problems(text), expected, text)
+})
+
+t.test('an empty file or a top level that is not a mapping', async (t) => {
+  const cases: [string, string][] = [
+    ['', '1:1 the pipeline must be a mapping with keys source and extract, got nothing'],
+    ['# only a comment\n', '1:1 the pipeline must be a mapping with keys source and extract, got nothing'],
+    ['---\n', '1:4 the pipeline must be a mapping with keys source and extract, got an empty value'],
+    [
+      yaml('- source: {paths: x}', '- extract: [Rows]'),
+      '1:1 the pipeline must be a mapping with keys source and extract, got a list',
+    ],
+    ['dose\n', '1:1 the pipeline must be a mapping with keys source and extract, got "dose"'],
+  ]
+  for (const [text, expected] of cases) t.strictSame(problems(text), [expected], JSON.stringify(text))
+})
+
+t.test('an unreadable pipeline file is E_NO_INPUT, naming the path and the reason', async (t) => {
+  const missing = join(fixtures, 'missing.yaml')
+  await t.rejects(loadPipeline(missing), {
+    code: 'E_NO_INPUT',
+    exitCode: ExitCode.NO_INPUT,
+    message: `cannot read pipeline ${missing}: no such file or directory`,
+  })
+  await t.rejects(loadPipeline(fixtures), {
+    code: 'E_NO_INPUT',
+    message: `cannot read pipeline ${fixtures}: is a directory`,
+  })
+})
+
+t.test('formatProblem prints file:line:col message', async (t) => {
+  const p = { line: 12, col: 5, message: 'unknown keyword "CTDIVol" (did you mean "CTDIvol"?)' }
+  t.equal(formatProblem('dose.yaml', p), 'dose.yaml:12:5 unknown keyword "CTDIVol" (did you mean "CTDIvol"?)')
+})
+
+t.test('the pipelines shipped in pipelines/ are valid', async (t) => {
+  const dir = fileURLToPath(new URL('../../pipelines', import.meta.url))
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml'))
+  t.not(files.length, 0, 'some pipelines')
+  for (const f of files) {
+    const result = await loadPipeline(join(dir, f))
+    t.strictSame(
+      result.problems.map((p) => formatProblem(f, p)),
+      [],
+      f,
+    )
+  }
+})

@@ -1,0 +1,58 @@
+/** The schema's derived outputs: the README key table and key suggestions. */
+import t from 'tap'
+import { closest, schemaMarkdown } from '../../src/pipeline/schema.js'
+
+t.test('schemaMarkdown has a row for every key, in declaration order', async (t) => {
+  const keys = [
+    'source',
+    'source.paths',
+    'source.ignore',
+    'source.concurrency',
+    'source.follow_symlinks',
+    'source.hidden',
+    'extract',
+    'extract[].keyword',
+    'extract[].tag',
+    'extract[].as',
+    'sort',
+    'sort.by',
+    'sort.by[].column',
+    'sort.by[].order',
+    'output',
+    'output.path',
+    'output.errors',
+  ]
+  const lines = schemaMarkdown().trimEnd().split('\n')
+  t.strictSame(lines.slice(0, 2), ['| key | type | default | description |', '|---|---|---|---|'])
+  t.strictSame(
+    lines.slice(2).map((line) => /^\| `([^`]+)` \|/.exec(line)?.[1]),
+    keys,
+  )
+  for (const line of lines) t.equal(line.match(/(?<!\\)\|/g)?.length, 5, `five unescaped pipes: ${line}`)
+})
+
+t.test('schemaMarkdown rows give type, default and doc with an example', async (t) => {
+  const rows = schemaMarkdown().split('\n')
+  const cases = [
+    '| `source.paths` | string or list of string | required | Folders, files or glob patterns, relative to the pipeline file. A single string is accepted too. Example: `paths: [../samples]` |',
+    '| `source.concurrency` | integer 1–1024 | `16` | Files read at once at most. Example: `concurrency: 32` |',
+    '| `sort.by[].order` | `asc` or `desc` | `"asc"` | Ascending or descending. Example: `order: desc` |',
+    '| `output.errors` | string |  | A CSV of the files ignored or failed, with the reason; none by default. Example: `errors: out/dose-errors.csv` |',
+  ]
+  for (const row of cases) t.ok(rows.includes(row), row)
+})
+
+t.test('closest suggests a near key, or nothing', async (t) => {
+  const keys = ['paths', 'ignore', 'concurrency', 'follow_symlinks', 'hidden']
+  const cases: [string, string | undefined][] = [
+    ['concurency', 'concurrency'],
+    ['followSymlinks', 'follow_symlinks'],
+    ['follow-symlinks', 'follow_symlinks'],
+    ['Paths', 'paths'],
+    ['path', 'paths'],
+    ['hiden', 'hidden'],
+    ['columns', undefined],
+    ['x', undefined],
+  ]
+  for (const [text, expected] of cases) t.equal(closest(text, keys), expected, text)
+})

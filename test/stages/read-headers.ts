@@ -1,0 +1,89 @@
+import t from 'tap'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { EtlError } from '../../src/errors.js'
+import { planRead, type FileHeader } from '../../src/dicom/read-header.js'
+import { newReadInfo, readHeaders, type HeaderRecord, type Skip } from '../../src/stages/read-headers.js'
+
+const plan = planRead([0x00080060])
+const header = (): FileHeader => ({ elements: new Map(), transferSyntaxUID: undefined, littleEndian: true, explicitVR: true, bytesRead: 10 })
+
+/** A reader that resolves after a few turns of the event loop, counting how many run at once. */
+function slowReader(state: { running: number; peak: number }) {
+  return async (path: string) => {
+    state.running++
+    state.peak = Math.max(state.peak, state.running)
+    for (let i = 0; i < 1 + (path.length % 5); i++) await new Promise((r) => setImmediate(r))
+    state.running--
+    if (path.endsWith('.txt')) throw new EtlError('E_NOT_DICOM', 'not DICOM')
+    if (path.endsWith('.bad')) throw new EtlError('E_TRUNCATED', 'file ends inside the header')
+    return header()
+  }
+}
+
+function collect(into: HeaderRecord[], slow = false): Writable {
+  return new Writable({
+    objectMode: true,
+    highWaterMark: 1,
+    write(record: HeaderRecord, _e, cb) {
+      into.push(record)
+      if (slow) setTimeout(cb, 1)
+      else cb()
+    },
+  })
+}
+
+t.test('never more than N reads in flight, however many files are listed', async (t) => {
+  for (const concurrency of [1, 3, 16]) {
+    const state = { running: 0, peak: 0 }
+    const info = newReadInfo()
+    const paths = Array.from({ length: 500 }, (_, i) => `/data/IM${i}${i % 50 === 0 ? '.txt' : i % 70 === 0 ? '.bad' : ''}`)
+    const out: HeaderRecord[] = []
+    const skips: Skip[] = []
+    await pipeline(
+      Readable.from(paths),
+      readHeaders({ plan, concurrency, info, onSkip: (s) => skips.push(s), read: slowReader(state) }),
+      collect(out, concurrency === 3),
+    )
+    t.ok(state.peak <= concurrency, `concurrency ${concurrency}: peak ${state.peak}`)
+    t.equal(info.maxInFlight, Math.min(concurrency, 500), `concurrency ${concurrency}: the stage used every slot and no more`)
+    t.equal(out.length + skips.length, 500, 'every path gives a row or a skip')
+    t.equal(info.ignored, paths.filter((p) => p.endsWith('.txt')).length, 'non-DICOM files are ignored')
+    t.equal(info.failed, paths.filter((p) => p.endsWith('.bad')).length, 'broken DICOM files fail')
+    t.same(new Set(skips.map((s) => s.outcome)), new Set(['ignored', 'failed']))
+    t.match(skips.find((s) => s.path === '/data/IM70.bad'), { outcome: 'failed', code: 'E_TRUNCATED', reason: /ends inside/ })
+  }
+})
+
+t.test('backpressure: a stalled consumer stops the reads', async (t) => {
+  const state = { running: 0, peak: 0 }
+  let pulled = 0
+  const source = Readable.from(
+    (function* () {
+      for (let i = 0; i < 10000; i++) {
+        pulled++
+        yield `/data/IM${i}`
+      }
+    })(),
+  )
+  const stage = readHeaders({ plan, concurrency: 4, read: slowReader(state) })
+  source.pipe(stage)
+  await new Promise((r) => setTimeout(r, 100))
+  t.ok(pulled < 100, `nothing reads the output, so at most a few buffers of paths were pulled (${pulled})`)
+  source.destroy()
+  stage.destroy()
+})
+
+t.test('a reader error that is not an EtlError is a failure, not a crash', async (t) => {
+  const skips: Skip[] = []
+  await pipeline(
+    Readable.from(['/x']),
+    readHeaders({ plan, concurrency: 2, onSkip: (s) => skips.push(s), read: async () => Promise.reject(new RangeError('boom')) }),
+    collect([]),
+  )
+  t.match(skips, [{ path: '/x', outcome: 'failed', reason: 'boom' }])
+})
+
+t.test('concurrency must be a positive integer', async (t) => {
+  t.throws(() => readHeaders({ plan, concurrency: 0 }), { message: /Expected `concurrency` to be an integer >= 1, got 0/ })
+})
