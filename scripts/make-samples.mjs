@@ -81,8 +81,7 @@ function seriesSummary(series) {
       'no CTDIvol, SliceLocation, SliceThickness or BodyPartExamined',
     )
   } else {
-    const overlap =
-      series.reconstructionInterval < series.sliceThickness ? 'overlapping reconstruction' : 'contiguous'
+    const overlap = series.reconstructionInterval < series.sliceThickness ? 'overlapping reconstruction' : 'contiguous'
     const z = series.slices.map((slice) => slice.sliceLocation)
     const collimation = Math.round(series.totalCollimation / series.singleCollimation)
     lines.push(

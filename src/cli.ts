@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 /** The `etl` command line: a thin yargs shell over the library; one module per command. */
-import { createRequire } from "node:module";
-import yargs from "yargs";
-import { hideBin } from "yargs/helpers";
-import { EtlError, ExitCode } from "./errors.js";
-import { fail } from "./commands/common.js";
-import { extractCommand } from "./commands/extract.js";
-import { runCommand } from "./commands/run.js";
-import { validateCommand } from "./commands/validate.js";
+import { createRequire } from 'node:module'
+import yargs from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { EtlError, ExitCode } from './errors.js'
+import { fail } from './commands/common.js'
+import { extractCommand } from './commands/extract.js'
+import { runCommand } from './commands/run.js'
+import { validateCommand } from './commands/validate.js'
 
-const { version } = createRequire(import.meta.url)("../package.json") as {
-  version: string;
-};
+const { version } = createRequire(import.meta.url)('../package.json') as {
+  version: string
+}
 
 const EPILOGUE = `Exit codes:
   0   every file read (non-DICOM files are ignored and counted)
@@ -23,32 +23,26 @@ const EPILOGUE = `Exit codes:
   78  the pipeline file is invalid
 
 CSV goes to stdout (or the output file); failures, warnings and the summary go to stderr.
-Docs: README.md`;
+Docs: README.md`
 
 try {
   await yargs(hideBin(process.argv))
-    .scriptName("etl")
-    .usage(
-      "$0 <command> [options]\n\nDICOM header attributes to CSV, streaming.",
-    )
+    .scriptName('etl')
+    .usage('$0 <command> [options]\n\nDICOM header attributes to CSV, streaming.')
     .command([runCommand, extractCommand, validateCommand] as never)
-    .demandCommand(1, "name a command: run, extract or validate")
+    .demandCommand(1, 'name a command: run, extract or validate')
     .strict()
     .recommendCommands()
     .help()
-    .alias("help", "h")
+    .alias('help', 'h')
     .version(version)
     .wrap(Math.min(100, process.stdout.columns || 100))
     .epilogue(EPILOGUE)
     .fail((message, err) => {
       // Throwing stops yargs before any command handler runs.
-      throw new EtlError(
-        "E_USAGE",
-        message ?? err?.message ?? "bad command line",
-        ExitCode.USAGE,
-      );
+      throw new EtlError('E_USAGE', message ?? err?.message ?? 'bad command line', ExitCode.USAGE)
     })
-    .parseAsync();
+    .parseAsync()
 } catch (err) {
-  fail(err);
+  fail(err)
 }

@@ -45,7 +45,12 @@ export class EtlError extends Error {
   /** Lines printed as they are after the message, e.g. `file:line:col problem` for each problem. */
   readonly details: readonly string[]
 
-  constructor(code: ErrorCode, message: string, exitCode: ExitCode = ExitCode.SOFTWARE, details: readonly string[] = []) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    exitCode: ExitCode = ExitCode.SOFTWARE,
+    details: readonly string[] = [],
+  ) {
     super(message)
     this.name = 'EtlError'
     this.code = code

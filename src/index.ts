@@ -3,11 +3,34 @@
  * `stream.pipeline`; `runPipeline` wires them as the CLI does.
  */
 export { listFiles, type ListFilesOptions, type ListInfo } from './stages/list-files.js'
-export { readHeaders, newReadInfo, toSkip, type HeaderRecord, type ReadHeadersOptions, type ReadInfo, type Skip } from './stages/read-headers.js'
-export { projectKeywords, projectRow, columnTags, needsStat, type Row, type ProjectOptions } from './stages/project-keywords.js'
+export {
+  readHeaders,
+  newReadInfo,
+  toSkip,
+  type HeaderRecord,
+  type ReadHeadersOptions,
+  type ReadInfo,
+  type Skip,
+} from './stages/read-headers.js'
+export {
+  projectKeywords,
+  projectRow,
+  columnTags,
+  needsStat,
+  type Row,
+  type ProjectOptions,
+} from './stages/project-keywords.js'
 export { sortRows, sortRowsInMemory, compareRows, compareCells, type SortColumn } from './stages/sort-rows.js'
 export { formatCsv, AtomicFileWriter } from './stages/write-csv.js'
-export { readHeader, scanHeader, planRead, type DataElement, type Header, type FileHeader, type ReadPlan } from './dicom/read-header.js'
+export {
+  readHeader,
+  scanHeader,
+  planRead,
+  type DataElement,
+  type Header,
+  type FileHeader,
+  type ReadPlan,
+} from './dicom/read-header.js'
 export { formatValue, type FormatContext } from './dicom/format-value.js'
 export { lookupKeyword, lookupTag, parseTag, formatTag, suggestKeyword, type DictEntry } from './dicom/keywords.js'
 export { parseColumn } from './pipeline/columns.js'

@@ -1,7 +1,7 @@
 // The CLI spawned end to end: stdout (CSV only), stderr (messages) and the exit code, apart.
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CLI, ROOT, parseCsv, runCli } from './fixtures/cli.js'
 
@@ -14,7 +14,9 @@ interface Series {
   seriesInstanceUid: string
   slices: Slice[]
 }
-const model = (await import(new URL('../scripts/sample-model.mjs', import.meta.url).href)) as { sampleSeries(): Series[] }
+const model = (await import(new URL('../scripts/sample-model.mjs', import.meta.url).href)) as {
+  sampleSeries(): Series[]
+}
 const SAMPLE = 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm'
 
 t.test('etl run pipelines/dose.yaml: the samples, sorted, as CSV on stdout', async (t) => {
@@ -23,7 +25,9 @@ t.test('etl run pipelines/dose.yaml: the samples, sorted, as CSV on stdout', asy
   const [header, ...rows] = parseCsv(r.stdout)
   t.same(header.slice(0, 3), ['PatientID', 'StudyDate', 'SeriesInstanceUID'])
   const col = (name: string) => header.indexOf(name)
-  const slices = model.sampleSeries().flatMap((s) => s.slices.map((slice) => ({ ...slice, series: s.seriesInstanceUid })))
+  const slices = model
+    .sampleSeries()
+    .flatMap((s) => s.slices.map((slice) => ({ ...slice, series: s.seriesInstanceUid })))
   t.equal(rows.length, slices.length, 'one row per image')
   // UIDs sort numerically component by component (natural order); positions by value; empty last.
   const uidOrder = (a: string, b: string) => {
@@ -32,11 +36,23 @@ t.test('etl run pipelines/dose.yaml: the samples, sorted, as CSV on stdout', asy
     return x.length - y.length
   }
   const expected = [...slices].sort((a, b) =>
-    a.series === b.series ? (a.sliceLocation ?? Infinity) - (b.sliceLocation ?? Infinity) : uidOrder(a.series, b.series),
+    a.series === b.series
+      ? (a.sliceLocation ?? Infinity) - (b.sliceLocation ?? Infinity)
+      : uidOrder(a.series, b.series),
   )
   t.same(
-    rows.map((r) => [r[col('SeriesInstanceUID')], r[col('SliceLocation')], r[col('CTDIvol_mGy')], r[col('path')].slice(ROOT.length)]),
-    expected.map((s) => [s.series, s.sliceLocation === null ? '' : String(s.sliceLocation), s.ctdiVol === null ? '' : String(s.ctdiVol), join('samples', s.path)]),
+    rows.map((r) => [
+      r[col('SeriesInstanceUID')],
+      r[col('SliceLocation')],
+      r[col('CTDIvol_mGy')],
+      r[col('path')].slice(ROOT.length),
+    ]),
+    expected.map((s) => [
+      s.series,
+      s.sliceLocation === null ? '' : String(s.sliceLocation),
+      s.ctdiVol === null ? '' : String(s.ctdiVol),
+      join('samples', s.path),
+    ]),
     'series, position, CTDIvol and path of every slice, in series then position order',
   )
   t.match(r.stderr, /^etl: 89 files listed, 89 rows written, 0 ignored \(not DICOM\), 0 failed in [\d.]+ s/m)
@@ -46,14 +62,33 @@ t.test('etl extract: flags, output file, errors file', async (t) => {
   const dir = t.testdir({})
   const out = join(dir, 'out.csv')
   const errors = join(dir, 'errors.csv')
-  const r = await runCli(['extract', 'samples', '-k', 'SOPInstanceUID', '-k', '0018,9345', '-k', 'path', '--sort', 'CTDIvol:desc', '-o', out, '--errors', errors])
+  const r = await runCli([
+    'extract',
+    'samples',
+    '-k',
+    'SOPInstanceUID',
+    '-k',
+    '0018,9345',
+    '-k',
+    'path',
+    '--sort',
+    'CTDIvol:desc',
+    '-o',
+    out,
+    '--errors',
+    errors,
+  ])
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, '', 'nothing on stdout when writing a file')
   const [header, ...rows] = parseCsv(readFileSync(out, 'utf8'))
   t.same(header, ['SOPInstanceUID', 'CTDIvol', 'path'], 'a tag column is named by its keyword')
   t.equal(rows.length, 89)
   const doses = rows.map((r) => r[1]).filter((d) => d !== '')
-  t.same(doses, [...doses].sort((a, b) => Number(b) - Number(a)), 'descending by CTDIvol')
+  t.same(
+    doses,
+    [...doses].sort((a, b) => Number(b) - Number(a)),
+    'descending by CTDIvol',
+  )
   t.equal(rows[rows.length - 1][1], '', 'the localizer (no CTDIvol) sorts last')
   const [errorsHeader, ...skipped] = parseCsv(readFileSync(errors, 'utf8'))
   t.same(errorsHeader, ['path', 'outcome', 'code', 'reason'])
@@ -72,7 +107,10 @@ t.test('a failed file: the others still give rows, exit 65, the failure named on
   writeFileSync(join(dir, 'notes.txt'), 'not DICOM')
   const r = await runCli(['extract', dir, '-k', 'BodyPartExamined', '-k', 'SliceLocation'])
   t.equal(r.code, 65)
-  t.same(parseCsv(r.stdout), [['BodyPartExamined', 'SliceLocation'], ['HEAD', '60']])
+  t.same(parseCsv(r.stdout), [
+    ['BodyPartExamined', 'SliceLocation'],
+    ['HEAD', '60'],
+  ])
   t.match(r.stderr, `etl: failed: ${join(dir, 'cut.dcm')}: file ends inside element (0018,0015)`)
   t.match(r.stderr, /1 ignored \(not DICOM\), 1 failed/)
   t.notMatch(r.stderr, /notes\.txt/, 'ignored files are only counted unless --verbose')
@@ -81,22 +119,57 @@ t.test('a failed file: the others still give rows, exit 65, the failure named on
 })
 
 t.test('bad input, flags and outputs: one message, no stack trace, its own exit code', async (t) => {
-  const dir = t.testdir({ 'bad.yaml': 'source:\n  paths: [x]\n  concurency: 3\nextract:\n  - CTDIVol\n', 'ro': {} })
+  const dir = t.testdir({ 'bad.yaml': 'source:\n  paths: [x]\n  concurency: 3\nextract:\n  - CTDIVol\n', ro: {} })
   chmodSync(join(dir, 'ro'), 0o555)
   const cases: [string, string[], number, RegExp][] = [
-    ['a keyword typo', ['extract', 'samples', '-k', 'CTDIVol'], 64, /unknown keyword "CTDIVol" \(did you mean "CTDIvol"\?\)/],
+    [
+      'a keyword typo',
+      ['extract', 'samples', '-k', 'CTDIVol'],
+      64,
+      /unknown keyword "CTDIVol" \(did you mean "CTDIvol"\?\)/,
+    ],
     ['no -k', ['extract', 'samples'], 64, /name at least one column with -k/],
     ['an unknown flag', ['extract', 'samples', '-k', 'Modality', '--frobnicate'], 64, /Unknown argument: frobnicate/],
-    ['a sort column not extracted', ['extract', 'samples', '-k', 'Modality', '--sort', 'Rows'], 64, /"Rows" is not an extracted column/],
-    ['bad concurrency', ['extract', 'samples', '-k', 'Modality', '-j', '0'], 64, /--concurrency must be an integer from 1 to 1024, got 0/],
+    [
+      'a sort column not extracted',
+      ['extract', 'samples', '-k', 'Modality', '--sort', 'Rows'],
+      64,
+      /"Rows" is not an extracted column/,
+    ],
+    [
+      'bad concurrency',
+      ['extract', 'samples', '-k', 'Modality', '-j', '0'],
+      64,
+      /--concurrency must be an integer from 1 to 1024, got 0/,
+    ],
     ['no command', [], 64, /name a command/],
-    ['a missing input', ['extract', '/no/such/folder', '-k', 'Modality'], 66, /input \/no\/such\/folder: no such file or directory/],
+    [
+      'a missing input',
+      ['extract', '/no/such/folder', '-k', 'Modality'],
+      66,
+      /input \/no\/such\/folder: no such file or directory/,
+    ],
     ['a missing pipeline file', ['run', '/no/such.yaml'], 66, /\/no\/such\.yaml: no such file or directory/],
-    ['an invalid pipeline', ['run', join(dir, 'bad.yaml')], 78, /bad\.yaml:3:3 unknown key "concurency".*\n.*bad\.yaml:5:5 unknown keyword "CTDIVol"/],
-    ['an unwritable output', ['extract', 'samples', '-k', 'Modality', '-o', join(dir, 'no', 'out.csv')], 74, /cannot write .*no\/out\.csv: no such file or directory/],
+    [
+      'an invalid pipeline',
+      ['run', join(dir, 'bad.yaml')],
+      78,
+      /bad\.yaml:3:3 unknown key "concurency".*\n.*bad\.yaml:5:5 unknown keyword "CTDIVol"/,
+    ],
+    [
+      'an unwritable output',
+      ['extract', 'samples', '-k', 'Modality', '-o', join(dir, 'no', 'out.csv')],
+      74,
+      /cannot write .*no\/out\.csv: no such file or directory/,
+    ],
   ]
   if (process.getuid?.() !== 0) {
-    cases.push(['a read-only output folder', ['extract', 'samples', '-k', 'Modality', '-o', join(dir, 'ro', 'out.csv')], 74, /cannot write .*permission denied/])
+    cases.push([
+      'a read-only output folder',
+      ['extract', 'samples', '-k', 'Modality', '-o', join(dir, 'ro', 'out.csv')],
+      74,
+      /cannot write .*permission denied/,
+    ])
   }
   for (const [name, args, code, message] of cases) {
     const r = await runCli(args)

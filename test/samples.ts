@@ -66,9 +66,7 @@ function listFiles(dir: string): string[] {
 
 function readDicom(path: string) {
   const bytes = readFileSync(path)
-  const message = DicomMessage.readFile(
-    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-  )
+  const message = DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
   return {
     meta: DicomMetaDictionary.naturalizeDataset(message.meta),
     dataset: DicomMetaDictionary.naturalizeDataset(message.dict),
@@ -140,8 +138,6 @@ t.test('regenerating gives byte-identical files', async (t) => {
   execFileSync(process.execPath, [join(root, 'scripts', 'make-samples.mjs'), dir])
   const files = listFiles(dir)
   t.strictSame(files, listFiles(samplesDir))
-  const differing = files.filter(
-    (path) => !readFileSync(join(dir, path)).equals(readFileSync(join(samplesDir, path))),
-  )
+  const differing = files.filter((path) => !readFileSync(join(dir, path)).equals(readFileSync(join(samplesDir, path))))
   t.strictSame(differing, [])
 })

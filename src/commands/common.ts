@@ -17,7 +17,12 @@ export interface CommonArgs {
 export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
   return y
     .strict()
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only failures and errors on stderr' })
+    .option('quiet', {
+      alias: 'q',
+      type: 'boolean',
+      default: false,
+      describe: 'Print only failures and errors on stderr',
+    })
     .option('verbose', {
       alias: 'v',
       type: 'boolean',

@@ -73,7 +73,8 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
           type: 'string',
           array: true,
           demandOption: 'name at least one column with -k',
-          describe: 'Column: a DICOM keyword (CTDIvol), a tag (0018,9345), or path, size_bytes, mtime; repeat in column order',
+          describe:
+            'Column: a DICOM keyword (CTDIvol), a tag (0018,9345), or path, size_bytes, mtime; repeat in column order',
           requiresArg: true,
         })
         .option('sort', {
@@ -84,14 +85,44 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
           describe: 'Sort by this column (append :desc to reverse); repeat for more keys',
           requiresArg: true,
         })
-        .option('output', { alias: 'o', type: 'string', default: '-', describe: 'CSV file to write; - for stdout', requiresArg: true })
-        .option('errors', { type: 'string', describe: 'Also write ignored and failed files with reasons to this CSV', requiresArg: true })
-        .option('concurrency', { alias: 'j', type: 'number', default: DEFAULT_CONCURRENCY, describe: 'Files read at once' })
-        .option('ignore', { type: 'string', array: true, default: [] as string[], describe: 'Glob pattern of files to leave out (repeatable)' })
-        .option('hidden', { type: 'boolean', default: false, describe: 'Include files and folders whose name starts with a dot' })
+        .option('output', {
+          alias: 'o',
+          type: 'string',
+          default: '-',
+          describe: 'CSV file to write; - for stdout',
+          requiresArg: true,
+        })
+        .option('errors', {
+          type: 'string',
+          describe: 'Also write ignored and failed files with reasons to this CSV',
+          requiresArg: true,
+        })
+        .option('concurrency', {
+          alias: 'j',
+          type: 'number',
+          default: DEFAULT_CONCURRENCY,
+          describe: 'Files read at once',
+        })
+        .option('ignore', {
+          type: 'string',
+          array: true,
+          default: [] as string[],
+          describe: 'Glob pattern of files to leave out (repeatable)',
+        })
+        .option('hidden', {
+          type: 'boolean',
+          default: false,
+          describe: 'Include files and folders whose name starts with a dot',
+        })
         .option('follow-symlinks', { type: 'boolean', default: false, describe: 'Follow symbolic links' })
-        .example('$0 extract /data/CT -k SliceLocation -k CTDIvol --sort SliceLocation', 'per-slice dose data, sorted, to stdout')
-        .example("$0 extract '/pacs/**/*.dcm' -k PatientID -k StudyDate -k Modality -o studies.csv", 'a glob, to a file'),
+        .example(
+          '$0 extract /data/CT -k SliceLocation -k CTDIvol --sort SliceLocation',
+          'per-slice dose data, sorted, to stdout',
+        )
+        .example(
+          "$0 extract '/pacs/**/*.dcm' -k PatientID -k StudyDate -k Modality -o studies.csv",
+          'a glob, to a file',
+        ),
     ) as unknown as Argv<ExtractArgs>,
   handler: async (argv: ArgumentsCamelCase<ExtractArgs>) => {
     let spec: PipelineSpec

@@ -60,9 +60,22 @@ export const runCommand: CommandModule<object, RunArgs> = {
           describe: "Read these folders, files or globs instead of the pipeline's source paths (repeatable)",
           requiresArg: true,
         })
-        .option('output', { alias: 'o', type: 'string', describe: "CSV file instead of the pipeline's; - for stdout", requiresArg: true })
-        .option('errors', { type: 'string', describe: 'Write ignored and failed files with reasons to this CSV', requiresArg: true })
-        .option('concurrency', { alias: 'j', type: 'number', describe: "Files read at once (overrides the pipeline's)" })
+        .option('output', {
+          alias: 'o',
+          type: 'string',
+          describe: "CSV file instead of the pipeline's; - for stdout",
+          requiresArg: true,
+        })
+        .option('errors', {
+          type: 'string',
+          describe: 'Write ignored and failed files with reasons to this CSV',
+          requiresArg: true,
+        })
+        .option('concurrency', {
+          alias: 'j',
+          type: 'number',
+          describe: "Files read at once (overrides the pipeline's)",
+        })
         .example('$0 run pipelines/dose.yaml', 'run the dose pipeline as declared')
         .example('$0 run pipelines/dose.yaml -i /pacs/export/2026-11-24 -o - | head', 'another folder, CSV to stdout'),
     ) as unknown as Argv<RunArgs>,

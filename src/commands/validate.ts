@@ -14,7 +14,10 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     y
       .strict()
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
-      .example('$0 validate pipelines/dose.yaml', 'prints problems as file:line:col message') as unknown as Argv<ValidateArgs>,
+      .example(
+        '$0 validate pipelines/dose.yaml',
+        'prints problems as file:line:col message',
+      ) as unknown as Argv<ValidateArgs>,
   handler: async (argv: ArgumentsCamelCase<ValidateArgs>) => {
     try {
       const spec = await loadOrExplain(argv.pipeline)

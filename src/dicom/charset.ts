@@ -30,8 +30,7 @@ const ESC = 0x1b
 const REPLACEMENT = 0xfffd
 
 /** ISO 8859-1, byte for byte (WHATWG's 'latin1' label is windows-1252). */
-const latin1: Decode = (bytes) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+const latin1: Decode = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
 
 /** UTF-16 code units to a string, through little-endian bytes whatever the platform's order. */
 function fromUnits(units: Uint16Array): string {
@@ -71,9 +70,7 @@ function iso8859(label: string): Decode {
 }
 
 /** TIS 620 (ISO-IR 166): 0xA1-0xDA and 0xDF-0xFB are U+0E01-U+0E5B. */
-const thai = singleByte((b) =>
-  (b > 0xa0 && b < 0xdb) || (b > 0xde && b < 0xfc) ? b + 0x0d60 : REPLACEMENT,
-)
+const thai = singleByte((b) => ((b > 0xa0 && b < 0xdb) || (b > 0xde && b < 0xfc) ? b + 0x0d60 : REPLACEMENT))
 
 /** JIS X 0201 katakana (ISO-IR 13): 0xA1-0xDF are the half-width forms U+FF61-U+FF9F. */
 const katakana = singleByte((b) => (b > 0xa0 && b < 0xe0 ? b + 0xfec0 : REPLACEMENT))
@@ -84,24 +81,14 @@ const katakana = singleByte((b) => (b > 0xa0 && b < 0xe0 ? b + 0xfec0 : REPLACEM
  * (`prefix` selects JIS X 0212 in EUC-JP), but `overrides` (row and column as 0x2141) keep
  * Python's mapping (that of the national standards) where WHATWG's index follows Windows.
  */
-function doubleByte(
-  label: string,
-  prefix: number[],
-  overrides: [number, number][],
-  gr: boolean,
-): Decode {
+function doubleByte(label: string, prefix: number[], overrides: [number, number][], gr: boolean): Decode {
   const offset = gr ? 0xa1 : 0x21
-  const index = (b: number | undefined) =>
-    b !== undefined && b >= offset && b < offset + 94 ? b - offset : -1
+  const index = (b: number | undefined) => (b !== undefined && b >= offset && b < offset + 94 ? b - offset : -1)
   const build = () => {
     const bytes: number[] = []
-    for (let row = 0; row < 94; row++)
-      for (let col = 0; col < 94; col++) bytes.push(...prefix, 0xa1 + row, 0xa1 + col)
-    const table = Uint16Array.from(new TextDecoder(label).decode(Uint8Array.from(bytes)), (c) =>
-      c.charCodeAt(0),
-    )
-    for (const [code, unit] of overrides)
-      table[((code >> 8) - 0x21) * 94 + (code & 0xff) - 0x21] = unit
+    for (let row = 0; row < 94; row++) for (let col = 0; col < 94; col++) bytes.push(...prefix, 0xa1 + row, 0xa1 + col)
+    const table = Uint16Array.from(new TextDecoder(label).decode(Uint8Array.from(bytes)), (c) => c.charCodeAt(0))
+    for (const [code, unit] of overrides) table[((code >> 8) - 0x21) * 94 + (code & 0xff) - 0x21] = unit
     return table
   }
   return lazy(build, (table, bytes) => {
@@ -273,13 +260,10 @@ export function decodeText(
     if (!reported.has(message)) warn?.(message)
     reported.add(message)
   }
-  const [first] = (charsets.length > 0 ? charsets : ['']).map((term) =>
-    resolve(term, fallback, report),
-  )
+  const [first] = (charsets.length > 0 ? charsets : ['']).map((term) => resolve(term, fallback, report))
   if (isPlainAscii(bytes)) return latin1(bytes)
   if (first.standAlone) return first.decode(bytes)
-  const resets =
-    vr === 'PN' ? resetsPN : SINGLE_VALUED.has(vr) ? resetsSingleValued : resetsMultiValued
+  const resets = vr === 'PN' ? resetsPN : SINGLE_VALUED.has(vr) ? resetsSingleValued : resetsMultiValued
   return decodeIso2022(bytes, first.decode, resets, report)
 }
 
@@ -325,10 +309,13 @@ function decodeIso2022(
 function decodeStretch(bytes: Uint8Array, g0: Decode | undefined, g1: Decode): string {
   if (g0 === undefined) return g1(bytes)
   let text = ''
-  for (let i = 0, end = 0; i < bytes.length; i = end) {
+  let i = 0
+  while (i < bytes.length) {
     const high = bytes[i] >= 0x80
-    for (end = i + 1; end < bytes.length && bytes[end] >= 0x80 === high; end++);
+    let end = i + 1
+    while (end < bytes.length && bytes[end] >= 0x80 === high) end++
     text += (high ? g1 : g0)(bytes.subarray(i, end))
+    i = end
   }
   return text
 }

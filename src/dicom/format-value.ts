@@ -107,12 +107,7 @@ function numberStrings(element: DataElement, ctx: FormatContext, sep: string): s
   return out.join(sep)
 }
 
-function numbers(
-  value: Uint8Array,
-  size: number,
-  sep: string,
-  one: (view: DataView, at: number) => string,
-): string {
+function numbers(value: Uint8Array, size: number, sep: string, one: (view: DataView, at: number) => string): string {
   const view = new DataView(value.buffer, value.byteOffset, value.byteLength)
   const count = Math.floor(value.length / size)
   let out = ''

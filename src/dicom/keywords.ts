@@ -6,6 +6,7 @@
  * every element) costs one Map access per tag.
  */
 import { createRequire } from 'node:module'
+import { closest } from '../suggest.js'
 
 // dcmjs's ESM build is a .js file in a package without "type": "module"; loaders that hook
 // require() (the test runner's TypeScript loader) cannot load it, so take its CommonJS build.
@@ -34,7 +35,6 @@ const dictionary = dcmjs.data.DicomMetaDictionary as {
 
 const byTag = new Map<number, DictEntry | null>()
 let keywordIndex: Map<string, DictEntry> | undefined
-let lowerIndex: Map<string, string> | undefined
 
 function toEntry(e: DcmjsEntry): DictEntry {
   const retired = e.name.startsWith('RETIRED_')
@@ -50,12 +50,10 @@ function toEntry(e: DcmjsEntry): DictEntry {
 function keywords(): Map<string, DictEntry> {
   if (!keywordIndex) {
     keywordIndex = new Map()
-    lowerIndex = new Map()
     for (const raw of Object.values(dictionary.nameMap)) {
       const entry = toEntry(raw)
       if (!/^[A-Za-z][A-Za-z0-9]*$/.test(entry.keyword)) continue
       keywordIndex.set(entry.keyword, entry)
-      lowerIndex.set(entry.keyword.toLowerCase(), entry.keyword)
     }
   }
   return keywordIndex
@@ -82,44 +80,9 @@ export function allEntries(): Iterable<DictEntry> {
   return keywords().values()
 }
 
-/**
- * The keyword a user most likely meant: same letters in another case first ("CTDIVol" ->
- * "CTDIvol"), then the closest by edit distance (at most a third of the length).
- */
+/** The keyword a user most likely meant ("CTDIVol" -> "CTDIvol", "SliceLocaton" -> "SliceLocation"). */
 export function suggestKeyword(text: string): string | undefined {
-  keywords()
-  const sameLetters = lowerIndex?.get(text.toLowerCase())
-  if (sameLetters) return sameLetters
-  const limit = Math.max(1, Math.floor(text.length / 3))
-  let best: string | undefined
-  let bestDistance = limit + 1
-  const lower = text.toLowerCase()
-  for (const keyword of keywords().keys()) {
-    if (Math.abs(keyword.length - text.length) >= bestDistance) continue
-    const d = editDistance(lower, keyword.toLowerCase(), bestDistance)
-    if (d < bestDistance) {
-      bestDistance = d
-      best = keyword
-    }
-  }
-  return best
-}
-
-/** Levenshtein distance, giving up (returning `cap`) once it reaches `cap`. */
-function editDistance(a: string, b: string, cap: number): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    let rowMin = i
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-      rowMin = Math.min(rowMin, current[j])
-    }
-    if (rowMin >= cap) return cap
-    previous = current
-  }
-  return previous[b.length]
+  return closest(text, keywords().keys())
 }
 
 /**

@@ -56,7 +56,6 @@ export function planRead(tags: Iterable<number>): ReadPlan {
   return { tags: set, maxTag }
 }
 
-const IMPLICIT_LE = '1.2.840.10008.1.2'
 const EXPLICIT_BE = '1.2.840.10008.1.2.2'
 const DEFLATED_LE = '1.2.840.10008.1.2.1.99'
 const UNDEFINED_LENGTH = 0xffffffff
@@ -118,14 +117,21 @@ export function scanHeader(bytes: Uint8Array, eof: boolean, plan: ReadPlan): Sca
       throw corrupt(`deflated data set cannot be inflated: ${(e as Error).message}`)
     }
     new Scanner(inflated, true, true, true, plan, elements).readDataSet(0)
-    return { done: true, header: { elements, transferSyntaxUID, littleEndian: true, explicitVR: true, bytesRead: buf.length } }
+    return {
+      done: true,
+      header: { elements, transferSyntaxUID, littleEndian: true, explicitVR: true, bytesRead: buf.length },
+    }
   }
 
   const encoding = detectEncoding(buf, pos, transferSyntaxUID, part10 || startsWithMeta)
   if (!encoding) {
     if (buf.length - pos < 8 && !eof) return { done: false, need: pos + 8 }
     if (part10 || startsWithMeta) {
-      if (pos >= buf.length) return { done: true, header: { elements, transferSyntaxUID, littleEndian: true, explicitVR: true, bytesRead: buf.length } }
+      if (pos >= buf.length)
+        return {
+          done: true,
+          header: { elements, transferSyntaxUID, littleEndian: true, explicitVR: true, bytesRead: buf.length },
+        }
       throw corrupt(`unrecognised data set encoding at byte ${pos}`)
     }
     throw new EtlError('E_NOT_DICOM', 'not DICOM: no DICM marker and not a raw data set')
@@ -142,7 +148,13 @@ export function scanHeader(bytes: Uint8Array, eof: boolean, plan: ReadPlan): Sca
   }
   return {
     done: true,
-    header: { elements, transferSyntaxUID, littleEndian: encoding.little, explicitVR: encoding.explicit, bytesRead: buf.length },
+    header: {
+      elements,
+      transferSyntaxUID,
+      littleEndian: encoding.little,
+      explicitVR: encoding.explicit,
+      bytesRead: buf.length,
+    },
   }
 }
 
@@ -200,7 +212,14 @@ class Scanner {
   private readonly plan: ReadPlan
   private readonly out: Map<number, DataElement>
 
-  constructor(buf: Buffer, eof: boolean, little: boolean, explicit: boolean, plan: ReadPlan, out: Map<number, DataElement>) {
+  constructor(
+    buf: Buffer,
+    eof: boolean,
+    little: boolean,
+    explicit: boolean,
+    plan: ReadPlan,
+    out: Map<number, DataElement>,
+  ) {
     this.buf = buf
     this.eof = eof
     this.little = little
@@ -336,7 +355,9 @@ class Scanner {
       pos += 8
       if (tag === Tags.SequenceDelimitation) return pos
       if (tag !== Tags.Item) {
-        throw corrupt(`${formatTag(owner)}: expected an item or sequence delimiter, found ${formatTag(tag)} at byte ${pos - 8}`)
+        throw corrupt(
+          `${formatTag(owner)}: expected an item or sequence delimiter, found ${formatTag(tag)} at byte ${pos - 8}`,
+        )
       }
       if (length !== UNDEFINED_LENGTH) {
         pos += length

@@ -19,7 +19,7 @@ export function parseColumn(text: string, as?: string): ColumnResult {
   }
   const tag = parseTag(trimmed)
   if (tag !== undefined) {
-    if ((tag >>> 16) === 0xfffe) return fail(`${formatTag(tag)} is an item delimiter, not an attribute`)
+    if (tag >>> 16 === 0xfffe) return fail(`${formatTag(tag)} is an item delimiter, not an attribute`)
     const keyword = lookupTag(tag)?.keyword
     return ok(as ?? keyword ?? formatTag(tag).slice(1, -1), { kind: 'element', tag, keyword })
   }

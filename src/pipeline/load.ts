@@ -12,7 +12,8 @@ import { LineCounter, parseDocument } from 'yaml'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
 import { parseTag } from '../dicom/keywords.js'
 import { checkColumnNames, parseColumn, type ColumnResult } from './columns.js'
-import { checkPipeline, closest, type CheckedPipeline, type ValueOf, type pipelineSchema } from './schema.js'
+import { closest } from '../suggest.js'
+import { checkPipeline, type CheckedPipeline, type ValueOf, type pipelineSchema } from './schema.js'
 import type { ColumnSpec, PipelineSpec, SortKey } from './spec.js'
 
 /** A problem in a pipeline file, at a 1-based line and column. */

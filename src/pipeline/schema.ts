@@ -5,6 +5,7 @@
  * `pipelineSchema`, so they cannot disagree. Meaning that spans keys (DICOM keywords, column
  * names, paths) is checked by `load.ts`.
  */
+import { closest } from '../suggest.js'
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type YAMLMap } from 'yaml'
 import { DEFAULT_CONCURRENCY, PSEUDO_COLUMNS } from './spec.js'
 
@@ -422,39 +423,6 @@ function describe(node: Node | undefined): string {
   if (node.value === null) return 'an empty value'
   if (typeof node.value === 'string') return JSON.stringify(node.value)
   return node.source ?? String(node.value)
-}
-
-/**
- * The candidate closest to `text`: the same letters in another case or spelling
- * (`followSymlinks` -> `follow_symlinks`) first, then the closest by edit distance, at most a
- * third of the length away. Undefined when none is close.
- */
-export function closest(text: string, candidates: readonly string[]): string | undefined {
-  const fold = (s: string) => s.toLowerCase().replace(/[_\-\s]/g, '')
-  const same = candidates.find((c) => fold(c) === fold(text))
-  if (same !== undefined) return same
-  let best: string | undefined
-  let bestDistance = Math.max(1, Math.floor(text.length / 3)) + 1
-  for (const candidate of candidates) {
-    const d = editDistance(text.toLowerCase(), candidate.toLowerCase())
-    if (d < bestDistance) {
-      bestDistance = d
-      best = candidate
-    }
-  }
-  return best
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]
 }
 
 /**

@@ -16,9 +16,7 @@ interface Case {
   expected: string
 }
 
-const corpus: Case[] = JSON.parse(
-  readFileSync(new URL('../fixtures/charset-cases.json', import.meta.url), 'utf8'),
-)
+const corpus: Case[] = JSON.parse(readFileSync(new URL('../fixtures/charset-cases.json', import.meta.url), 'utf8'))
 
 // Where pydicom is wrong, the intended value (see shared/corpus/README.md): pydicom hands the
 // escape sequence ESC $ ) A to Python's GB2312 codec, which keeps it in the text.
@@ -41,7 +39,7 @@ t.test('corpus: every text element decodes as pydicom reads it', async (t) => {
     const name = `${c.file} ${c.tag}`
     const { text, warnings } = decode(c.hex, c.charsets, c.vr)
     if (name in INTENDED) {
-      t.match(c.expected, /\x1b/, `${name}: pydicom keeps the escape sequence`)
+      t.ok(c.expected.includes('\u001b'), `${name}: pydicom keeps the escape sequence`)
       t.equal(text, INTENDED[name], `${name} (intended value, not pydicom's)`)
     } else {
       t.equal(text, c.expected, name)

@@ -1,11 +1,5 @@
 import t from 'tap'
-import {
-  formatTag,
-  lookupKeyword,
-  lookupTag,
-  parseTag,
-  suggestKeyword,
-} from '../../src/dicom/keywords.js'
+import { formatTag, lookupKeyword, lookupTag, parseTag, suggestKeyword } from '../../src/dicom/keywords.js'
 
 t.test('keywords resolve to tag and VR from the dcmjs dictionary', async (t) => {
   t.match(lookupKeyword('CTDIvol'), { tag: 0x00189345, vr: 'FD', retired: false })

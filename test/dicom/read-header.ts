@@ -5,7 +5,18 @@ import { join } from 'node:path'
 import { deflateRawSync } from 'node:zlib'
 import { planRead, readHeader, scanHeader, type Header } from '../../src/dicom/read-header.js'
 import { EtlError } from '../../src/errors.js'
-import { bin, dataSet, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, part10, text, TS, type El, type Encoding } from '../fixtures/dicom-builder.js'
+import {
+  bin,
+  dataSet,
+  EXPLICIT_BE,
+  EXPLICIT_LE,
+  IMPLICIT_LE,
+  part10,
+  text,
+  TS,
+  type El,
+  type Encoding,
+} from '../fixtures/dicom-builder.js'
 
 const Modality = 0x00080060
 const PatientName = 0x00100010
@@ -29,7 +40,10 @@ function ct(enc: Encoding, pixelBytes = 4096): El[] {
       tag: 0x00191001,
       vr: 'SQ',
       undefinedLength: true,
-      value: [[{ tag: 0x00191002, vr: 'SQ', undefinedLength: true, value: [[{ tag: 0x00080100, vr: 'SH', value: 'X' }]] }], []],
+      value: [
+        [{ tag: 0x00191002, vr: 'SQ', undefinedLength: true, value: [[{ tag: 0x00080100, vr: 'SH', value: 'X' }]] }],
+        [],
+      ],
     },
     { tag: SliceLocation, vr: 'DS', value: '-66.250' },
     { tag: Rows, vr: 'US', value: bin.us(512, enc.little) },
@@ -64,13 +78,25 @@ t.test('every uncompressed encoding, with and without file meta', async (t) => {
     ['explicit VR LE, Part-10', part10(dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), TS.explicitLE), EXPLICIT_LE],
     ['implicit VR LE, Part-10', part10(dataSet(ct(IMPLICIT_LE), IMPLICIT_LE), TS.implicitLE), IMPLICIT_LE],
     ['explicit VR BE, Part-10', part10(dataSet(ct(EXPLICIT_BE), EXPLICIT_BE), TS.explicitBE), EXPLICIT_BE],
-    ['encapsulated (JPEG): header is explicit LE', part10(dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), TS.jpegBaseline), EXPLICIT_LE],
+    [
+      'encapsulated (JPEG): header is explicit LE',
+      part10(dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), TS.jpegBaseline),
+      EXPLICIT_LE,
+    ],
     ['raw data set, implicit LE', dataSet(ct(IMPLICIT_LE), IMPLICIT_LE), IMPLICIT_LE],
     ['raw data set, explicit LE', dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), EXPLICIT_LE],
     ['raw data set, explicit BE', dataSet(ct(EXPLICIT_BE), EXPLICIT_BE), EXPLICIT_BE],
-    ['meta without preamble', part10(dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), TS.explicitLE, { preamble: false }), EXPLICIT_LE],
+    [
+      'meta without preamble',
+      part10(dataSet(ct(EXPLICIT_LE), EXPLICIT_LE), TS.explicitLE, { preamble: false }),
+      EXPLICIT_LE,
+    ],
     ['meta without transfer syntax (sniffed)', part10(dataSet(ct(IMPLICIT_LE), IMPLICIT_LE), undefined), IMPLICIT_LE],
-    ['implicit bytes under an explicit syntax', part10(dataSet(ct(IMPLICIT_LE), IMPLICIT_LE), TS.explicitLE), IMPLICIT_LE],
+    [
+      'implicit bytes under an explicit syntax',
+      part10(dataSet(ct(IMPLICIT_LE), IMPLICIT_LE), TS.explicitLE),
+      IMPLICIT_LE,
+    ],
   ]
   for (const [name, bytes, enc] of cases) {
     const h = scan(bytes)
@@ -95,11 +121,21 @@ t.test('deflated explicit VR little endian', async (t) => {
 })
 
 t.test('a UN element of undefined length holds implicit VR items (CP-246)', async (t) => {
-  const un: El = { tag: 0x00191001, vr: 'SQ', undefinedLength: true, value: [[{ tag: 0x00191002, vr: 'LO', value: 'inner' }]] }
+  const un: El = {
+    tag: 0x00191001,
+    vr: 'SQ',
+    undefinedLength: true,
+    value: [[{ tag: 0x00191002, vr: 'LO', value: 'inner' }]],
+  }
   const items = dataSet([un], IMPLICIT_LE).subarray(8)
   const head = Buffer.from([0x19, 0, 0x01, 0x10, 0x55, 0x4e, 0, 0, 0xff, 0xff, 0xff, 0xff])
   const bytes = part10(
-    Buffer.concat([dataSet([{ tag: Modality, vr: 'CS', value: 'CT' }], EXPLICIT_LE), head, items, dataSet([{ tag: SliceLocation, vr: 'DS', value: '1.5' }], EXPLICIT_LE)]),
+    Buffer.concat([
+      dataSet([{ tag: Modality, vr: 'CS', value: 'CT' }], EXPLICIT_LE),
+      head,
+      items,
+      dataSet([{ tag: SliceLocation, vr: 'DS', value: '1.5' }], EXPLICIT_LE),
+    ]),
     TS.explicitLE,
   )
   t.same(value(scan(bytes), SliceLocation), text('1.5'))
@@ -132,15 +168,36 @@ t.test('bad files: each has its code and a reason', async (t) => {
     ['text', Buffer.from('This is not DICOM, just some notes about a study.\n'), 'E_NOT_DICOM', /not DICOM/],
     ['JSON', Buffer.from('{"00100010": {"vr": "PN"}}'), 'E_NOT_DICOM', /not DICOM/],
     ['gzip', Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), 'E_NOT_DICOM', /not DICOM/],
-    ['a stray byte before a raw data set', Buffer.concat([Buffer.from(' '), dataSet(ct(IMPLICIT_LE), IMPLICIT_LE)]), 'E_NOT_DICOM', /not DICOM/],
+    [
+      'a stray byte before a raw data set',
+      Buffer.concat([Buffer.from(' '), dataSet(ct(IMPLICIT_LE), IMPLICIT_LE)]),
+      'E_NOT_DICOM',
+      /not DICOM/,
+    ],
     ['preamble and DICM only', Buffer.concat([Buffer.alloc(128), Buffer.from('DICM')]), 'E_EMPTY', /no file meta/],
     ['cut inside a requested element', good.subarray(0, cutAt), 'E_TRUNCATED', /ends inside element \(0020,1041\)/],
-    ['cut between element headers', good.subarray(0, good.indexOf(Buffer.from('Doe^Jane')) - 5), 'E_TRUNCATED', /file ends/],
+    [
+      'cut between element headers',
+      good.subarray(0, good.indexOf(Buffer.from('Doe^Jane')) - 5),
+      'E_TRUNCATED',
+      /file ends/,
+    ],
     ['length beyond the file', huge, 'E_CORRUPT', /claims 65520 bytes/],
-    ['sequences nested 70 deep', part10(dataSet([deep], EXPLICIT_LE), TS.explicitLE), 'E_CORRUPT', /nested deeper than 64/],
+    [
+      'sequences nested 70 deep',
+      part10(dataSet([deep], EXPLICIT_LE), TS.explicitLE),
+      'E_CORRUPT',
+      /nested deeper than 64/,
+    ],
     [
       'an element without VR in an explicit data set',
-      part10(Buffer.concat([dataSet(ct(EXPLICIT_LE).slice(0, 2), EXPLICIT_LE), Buffer.from([8, 0, 0x60, 0, 0x63, 0x74, 2, 0, 0x43, 0x54])]), TS.explicitLE),
+      part10(
+        Buffer.concat([
+          dataSet(ct(EXPLICIT_LE).slice(0, 2), EXPLICIT_LE),
+          Buffer.from([8, 0, 0x60, 0, 0x63, 0x74, 2, 0, 0x43, 0x54]),
+        ]),
+        TS.explicitLE,
+      ),
       'E_CORRUPT',
       /\(0008,0060\) at byte \d+ has no valid VR/,
     ],

@@ -1,6 +1,6 @@
 /** The schema's derived outputs: the README key table and key suggestions. */
 import t from 'tap'
-import { closest, schemaMarkdown } from '../../src/pipeline/schema.js'
+import { schemaMarkdown } from '../../src/pipeline/schema.js'
 
 t.test('schemaMarkdown has a row for every key, in declaration order', async (t) => {
   const keys = [
@@ -40,19 +40,4 @@ t.test('schemaMarkdown rows give type, default and doc with an example', async (
     '| `output.errors` | string |  | A CSV of the files ignored or failed, with the reason; none by default. Example: `errors: out/dose-errors.csv` |',
   ]
   for (const row of cases) t.ok(rows.includes(row), row)
-})
-
-t.test('closest suggests a near key, or nothing', async (t) => {
-  const keys = ['paths', 'ignore', 'concurrency', 'follow_symlinks', 'hidden']
-  const cases: [string, string | undefined][] = [
-    ['concurency', 'concurrency'],
-    ['followSymlinks', 'follow_symlinks'],
-    ['follow-symlinks', 'follow_symlinks'],
-    ['Paths', 'paths'],
-    ['path', 'paths'],
-    ['hiden', 'hidden'],
-    ['columns', undefined],
-    ['x', undefined],
-  ]
-  for (const [text, expected] of cases) t.equal(closest(text, keys), expected, text)
 })

@@ -28,7 +28,14 @@ t.test('folders are listed recursively, hidden files and symlinks left out by de
   const root = tree()
   const rel = (ps: string[]) => ps.map((p) => p.slice(root.length + 1))
   t.same(rel(await list({ paths: [root] })), ['a/s1/IM1', 'a/s1/IM2.dcm', 'a/s2/IM3', 'b/notes.txt'])
-  t.same(rel(await list({ paths: [root], hidden: true })), ['.cache/IM4', 'a/.DS_Store', 'a/s1/IM1', 'a/s1/IM2.dcm', 'a/s2/IM3', 'b/notes.txt'])
+  t.same(rel(await list({ paths: [root], hidden: true })), [
+    '.cache/IM4',
+    'a/.DS_Store',
+    'a/s1/IM1',
+    'a/s1/IM2.dcm',
+    'a/s2/IM3',
+    'b/notes.txt',
+  ])
   t.same(rel(await list({ paths: [root], followSymlinks: true })), [
     'a/s1/IM1',
     'a/s1/IM2.dcm',
@@ -55,7 +62,10 @@ t.test('files, globs and relative paths are listed as given', async (t) => {
 
 t.test('a missing input fails with E_NO_INPUT and its path', async (t) => {
   const info = { listed: 0, done: false }
-  await t.rejects(list({ paths: ['/no/such/folder'], info }), { code: 'E_NO_INPUT', message: /\/no\/such\/folder: no such file/ })
+  await t.rejects(list({ paths: ['/no/such/folder'], info }), {
+    code: 'E_NO_INPUT',
+    message: /\/no\/such\/folder: no such file/,
+  })
   t.equal(info.listed, 0)
   t.same(await list({ paths: ['/no/such/*.dcm'] }), [], 'a glob that matches nothing is not an error')
 })

@@ -6,7 +6,13 @@ import { planRead, type FileHeader } from '../../src/dicom/read-header.js'
 import { newReadInfo, readHeaders, type HeaderRecord, type Skip } from '../../src/stages/read-headers.js'
 
 const plan = planRead([0x00080060])
-const header = (): FileHeader => ({ elements: new Map(), transferSyntaxUID: undefined, littleEndian: true, explicitVR: true, bytesRead: 10 })
+const header = (): FileHeader => ({
+  elements: new Map(),
+  transferSyntaxUID: undefined,
+  littleEndian: true,
+  explicitVR: true,
+  bytesRead: 10,
+})
 
 /** A reader that resolves after a few turns of the event loop, counting how many run at once. */
 function slowReader(state: { running: number; peak: number }) {
@@ -37,7 +43,10 @@ t.test('never more than N reads in flight, however many files are listed', async
   for (const concurrency of [1, 3, 16]) {
     const state = { running: 0, peak: 0 }
     const info = newReadInfo()
-    const paths = Array.from({ length: 500 }, (_, i) => `/data/IM${i}${i % 50 === 0 ? '.txt' : i % 70 === 0 ? '.bad' : ''}`)
+    const paths = Array.from(
+      { length: 500 },
+      (_, i) => `/data/IM${i}${i % 50 === 0 ? '.txt' : i % 70 === 0 ? '.bad' : ''}`,
+    )
     const out: HeaderRecord[] = []
     const skips: Skip[] = []
     await pipeline(
@@ -46,12 +55,19 @@ t.test('never more than N reads in flight, however many files are listed', async
       collect(out, concurrency === 3),
     )
     t.ok(state.peak <= concurrency, `concurrency ${concurrency}: peak ${state.peak}`)
-    t.equal(info.maxInFlight, Math.min(concurrency, 500), `concurrency ${concurrency}: the stage used every slot and no more`)
+    t.equal(
+      info.maxInFlight,
+      Math.min(concurrency, 500),
+      `concurrency ${concurrency}: the stage used every slot and no more`,
+    )
     t.equal(out.length + skips.length, 500, 'every path gives a row or a skip')
     t.equal(info.ignored, paths.filter((p) => p.endsWith('.txt')).length, 'non-DICOM files are ignored')
     t.equal(info.failed, paths.filter((p) => p.endsWith('.bad')).length, 'broken DICOM files fail')
     t.same(new Set(skips.map((s) => s.outcome)), new Set(['ignored', 'failed']))
-    t.match(skips.find((s) => s.path === '/data/IM70.bad'), { outcome: 'failed', code: 'E_TRUNCATED', reason: /ends inside/ })
+    t.match(
+      skips.find((s) => s.path === '/data/IM70.bad'),
+      { outcome: 'failed', code: 'E_TRUNCATED', reason: /ends inside/ },
+    )
   }
 })
 
@@ -78,12 +94,19 @@ t.test('a reader error that is not an EtlError is a failure, not a crash', async
   const skips: Skip[] = []
   await pipeline(
     Readable.from(['/x']),
-    readHeaders({ plan, concurrency: 2, onSkip: (s) => skips.push(s), read: async () => Promise.reject(new RangeError('boom')) }),
+    readHeaders({
+      plan,
+      concurrency: 2,
+      onSkip: (s) => skips.push(s),
+      read: async () => Promise.reject(new RangeError('boom')),
+    }),
     collect([]),
   )
   t.match(skips, [{ path: '/x', outcome: 'failed', reason: 'boom' }])
 })
 
 t.test('concurrency must be a positive integer', async (t) => {
-  t.throws(() => readHeaders({ plan, concurrency: 0 }), { message: /Expected `concurrency` to be an integer >= 1, got 0/ })
+  t.throws(() => readHeaders({ plan, concurrency: 0 }), {
+    message: /Expected `concurrency` to be an integer >= 1, got 0/,
+  })
 })

@@ -27,11 +27,20 @@ t.test('rows: multi-key, stable, descending keeps empty cells last', async (t) =
     ['s1', '-1', 'f'],
   ]
   t.same(
-    sortRowsInMemory(rows.map((r) => [...r]), [{ index: 0, descending: false }, { index: 1, descending: false }]).map((r) => r[2]),
+    sortRowsInMemory(
+      rows.map((r) => [...r]),
+      [
+        { index: 0, descending: false },
+        { index: 1, descending: false },
+      ],
+    ).map((r) => r[2]),
     ['f', 'c', 'e', 'b', 'd', 'a'],
   )
   t.same(
-    sortRowsInMemory(rows.map((r) => [...r]), [{ index: 1, descending: true }]).map((r) => r[2]),
+    sortRowsInMemory(
+      rows.map((r) => [...r]),
+      [{ index: 1, descending: true }],
+    ).map((r) => r[2]),
     ['a', 'c', 'e', 'f', 'd', 'b'],
     'descending: equal keys keep their order, empty last',
   )
@@ -40,6 +49,10 @@ t.test('rows: multi-key, stable, descending keeps empty cells last', async (t) =
 t.test('as a stream it emits every row once, sorted', async (t) => {
   const input = Array.from({ length: 1000 }, (_, i) => [String((i * 7919) % 1000)])
   const out: string[][] = []
-  for await (const row of Readable.from(input).compose(sortRows([{ index: 0, descending: false }]))) out.push(row as string[])
-  t.same(out.map((r) => Number(r[0])), Array.from({ length: 1000 }, (_, i) => i))
+  for await (const row of Readable.from(input).compose(sortRows([{ index: 0, descending: false }])))
+    out.push(row as string[])
+  t.same(
+    out.map((r) => Number(r[0])),
+    Array.from({ length: 1000 }, (_, i) => i),
+  )
 })

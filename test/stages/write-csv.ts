@@ -16,7 +16,13 @@ t.test('CSV text: header always, final newline, quoting', async (t) => {
   t.equal(await csvText(['a', 'b'], []), 'a,b\n', 'zero rows still give the header row')
   t.equal(await csvText(['a', 'b'], [['1', '']]), 'a,b\n1,\n', 'empty cells, final newline')
   t.equal(
-    await csvText(['name', 'note'], [['Doe^Jane', 'said "hi", twice\nthen left'], ['山田^太郎', 'ORIGINAL\\PRIMARY']]),
+    await csvText(
+      ['name', 'note'],
+      [
+        ['Doe^Jane', 'said "hi", twice\nthen left'],
+        ['山田^太郎', 'ORIGINAL\\PRIMARY'],
+      ],
+    ),
     'name,note\nDoe^Jane,"said ""hi"", twice\nthen left"\n山田^太郎,ORIGINAL\\PRIMARY\n',
   )
 })
@@ -36,9 +42,20 @@ t.test('a file appears whole, replacing the old one only on success', async (t) 
     },
   })
   const writer = new AtomicFileWriter(target)
-  await t.rejects(pipeline(Readable.from([['1', '2'], ['boom', '']]), failing, formatCsv(['a', 'b']), writer), {
-    message: 'the run failed half-way',
-  })
+  await t.rejects(
+    pipeline(
+      Readable.from([
+        ['1', '2'],
+        ['boom', ''],
+      ]),
+      failing,
+      formatCsv(['a', 'b']),
+      writer,
+    ),
+    {
+      message: 'the run failed half-way',
+    },
+  )
   await writer.discard()
   t.equal(readFileSync(target, 'utf8'), 'a,b\n1,2\n', 'a failed run leaves the previous output intact')
   t.same(readdirSync(dir), ['out.csv'], 'and removes its temporary file')
