@@ -1,0 +1,27 @@
+// The README stays true: its YAML examples are valid pipelines, its key table is the schema's,
+// and its first screen names the two commands.
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parsePipeline } from '../src/pipeline/load.js'
+import { schemaMarkdown } from '../src/pipeline/schema.js'
+import { ROOT } from './fixtures/cli.js'
+
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+
+t.test('every yaml block of the README is a valid pipeline', async (t) => {
+  const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1])
+  t.ok(blocks.length >= 1)
+  for (const block of blocks) t.same(parsePipeline(block, join(ROOT, 'pipelines')).problems, [], block.slice(0, 40))
+})
+
+t.test('the key table is generated from the schema', async (t) => {
+  const table = /<!-- schema:start -->\n([\s\S]*?)\n<!-- schema:end -->/.exec(readme)?.[1]
+  t.equal(table, schemaMarkdown().trim())
+})
+
+t.test('the first screen gives the two commands', async (t) => {
+  const firstScreen = readme.split('\n').slice(0, 25).join('\n')
+  t.match(firstScreen, 'npm ci && npx etl run pipelines/dose.yaml')
+  t.match(firstScreen, 'npm test')
+})
