@@ -15,9 +15,23 @@ t.test('every yaml block of the README is a valid pipeline', async (t) => {
   for (const block of blocks) t.same(parsePipeline(block, join(ROOT, 'pipelines')).problems, [], block.slice(0, 40))
 })
 
+/** A Markdown table as rows of trimmed cells, so the formatter's column padding does not count. */
+function cells(table: string): string[][] {
+  return table
+    .trim()
+    .split('\n')
+    .filter((line) => !/^\|[\s|:-]+\|$/.test(line))
+    .map((line) =>
+      line
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    )
+}
+
 t.test('the key table is generated from the schema', async (t) => {
-  const table = /<!-- schema:start -->\n([\s\S]*?)\n<!-- schema:end -->/.exec(readme)?.[1]
-  t.equal(table, schemaMarkdown().trim())
+  const table = /<!-- schema:start -->\n([\s\S]*?)\n<!-- schema:end -->/.exec(readme)?.[1] ?? ''
+  t.same(cells(table), cells(schemaMarkdown()))
 })
 
 t.test('the first screen gives the two commands', async (t) => {
