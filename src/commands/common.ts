@@ -31,11 +31,30 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     }) as Argv<T & CommonArgs>
 }
 
-/** Positive integer check for --concurrency. */
-export function checkConcurrency(value: number | undefined): string | undefined {
-  if (value === undefined) return undefined
-  if (!Number.isInteger(value) || value < 1 || value > 1024) {
-    return `--concurrency must be an integer from 1 to 1024, got ${value}`
+/** --concurrency, shared by run and extract. */
+export const CONCURRENCY_OPTION = {
+  alias: 'j',
+  type: 'number',
+  describe:
+    'Files read at once. Default: one per reader thread, read synchronously (best on local disks); ' +
+    'use e.g. 64 on network or cold storage',
+  requiresArg: true,
+} as const
+
+/** --threads, shared by run and extract. */
+export const THREADS_OPTION = {
+  type: 'number',
+  describe: 'Reader threads for jobs over 256 files (default: CPUs - 1, at least 1; 0: main thread only)',
+  requiresArg: true,
+} as const
+
+/** Range checks of --concurrency and --threads; the message, or undefined when both are fine. */
+export function checkConcurrency(concurrency: number | undefined, threads?: number): string | undefined {
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)) {
+    return `--concurrency must be an integer from 1 to 1024, got ${concurrency}`
+  }
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 0 || threads > 64)) {
+    return `--threads must be an integer from 0 to 64, got ${threads}`
   }
   return undefined
 }

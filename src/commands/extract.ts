@@ -2,8 +2,17 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
 import { checkColumnNames, parseColumn } from '../pipeline/columns.js'
 import { suggestKeyword } from '../dicom/keywords.js'
-import { DEFAULT_CONCURRENCY, type ColumnSpec, type PipelineSpec, type SortKey } from '../pipeline/spec.js'
-import { checkConcurrency, execute, fail, usage, withCommonOptions, type CommonArgs } from './common.js'
+import { type ColumnSpec, type PipelineSpec, type SortKey } from '../pipeline/spec.js'
+import {
+  CONCURRENCY_OPTION,
+  THREADS_OPTION,
+  checkConcurrency,
+  execute,
+  fail,
+  usage,
+  withCommonOptions,
+  type CommonArgs,
+} from './common.js'
 
 interface ExtractArgs extends CommonArgs {
   paths: string[]
@@ -11,7 +20,8 @@ interface ExtractArgs extends CommonArgs {
   sort: string[]
   output: string
   errors?: string
-  concurrency: number
+  concurrency?: number
+  threads?: number
   ignore: string[]
   hidden: boolean
   followSymlinks: boolean
@@ -39,7 +49,7 @@ export function extractSpec(args: Omit<ExtractArgs, keyof CommonArgs>): Pipeline
     }
     sort.push({ column, descending: m[2] === 'desc' })
   }
-  const bad = checkConcurrency(args.concurrency)
+  const bad = checkConcurrency(args.concurrency, args.threads)
   if (bad) problems.push(bad)
   if (problems.length > 0) usage(problems.join('\netl: '))
   return {
@@ -47,6 +57,7 @@ export function extractSpec(args: Omit<ExtractArgs, keyof CommonArgs>): Pipeline
       paths: args.paths,
       ignore: args.ignore,
       concurrency: args.concurrency,
+      threads: args.threads,
       followSymlinks: args.followSymlinks,
       hidden: args.hidden,
     },
@@ -97,12 +108,8 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
           describe: 'Also write ignored and failed files with reasons to this CSV',
           requiresArg: true,
         })
-        .option('concurrency', {
-          alias: 'j',
-          type: 'number',
-          default: DEFAULT_CONCURRENCY,
-          describe: 'Files read at once',
-        })
+        .option('concurrency', CONCURRENCY_OPTION)
+        .option('threads', THREADS_OPTION)
         .option('ignore', {
           type: 'string',
           array: true,

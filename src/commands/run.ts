@@ -4,7 +4,16 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
 import { EtlError, ExitCode } from '../errors.js'
 import { formatProblem, loadPipeline } from '../pipeline/load.js'
 import type { PipelineSpec } from '../pipeline/spec.js'
-import { checkConcurrency, execute, fail, usage, withCommonOptions, type CommonArgs } from './common.js'
+import {
+  CONCURRENCY_OPTION,
+  THREADS_OPTION,
+  checkConcurrency,
+  execute,
+  fail,
+  usage,
+  withCommonOptions,
+  type CommonArgs,
+} from './common.js'
 
 interface RunArgs extends CommonArgs {
   pipeline: string
@@ -12,6 +21,7 @@ interface RunArgs extends CommonArgs {
   output?: string
   errors?: string
   concurrency?: number
+  threads?: number
 }
 
 /**
@@ -30,7 +40,7 @@ export async function loadOrExplain(file: string): Promise<PipelineSpec> {
 
 /** The pipeline with the command line's overrides applied (flags are relative to the cwd). */
 export function applyOverrides(spec: PipelineSpec, args: Omit<RunArgs, keyof CommonArgs | 'pipeline'>): PipelineSpec {
-  const bad = checkConcurrency(args.concurrency)
+  const bad = checkConcurrency(args.concurrency, args.threads)
   if (bad) usage(bad)
   return {
     ...spec,
@@ -38,6 +48,7 @@ export function applyOverrides(spec: PipelineSpec, args: Omit<RunArgs, keyof Com
       ...spec.source,
       paths: args.input && args.input.length > 0 ? args.input.map((p) => resolve(p)) : spec.source.paths,
       concurrency: args.concurrency ?? spec.source.concurrency,
+      threads: args.threads ?? spec.source.threads,
     },
     output: {
       path: args.output === undefined ? spec.output.path : args.output === '-' ? '-' : resolve(args.output),
@@ -71,11 +82,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
           describe: 'Write ignored and failed files with reasons to this CSV',
           requiresArg: true,
         })
-        .option('concurrency', {
-          alias: 'j',
-          type: 'number',
-          describe: "Files read at once (overrides the pipeline's)",
-        })
+        .option('concurrency', CONCURRENCY_OPTION)
+        .option('threads', THREADS_OPTION)
         .example('$0 run pipelines/dose.yaml', 'run the dose pipeline as declared')
         .example('$0 run pipelines/dose.yaml -i /pacs/export/2026-11-24 -o - | head', 'another folder, CSV to stdout'),
     ) as unknown as Argv<RunArgs>,

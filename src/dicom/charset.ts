@@ -255,13 +255,14 @@ export function decodeText(
   fallback = 'latin1',
   warn?: (message: string) => void,
 ): string {
+  // Most values are plain ASCII, which every DICOM character set decodes alike.
+  if (isPlainAscii(bytes)) return latin1(bytes)
   const reported = new Set<string>()
   const report = (message: string) => {
     if (!reported.has(message)) warn?.(message)
     reported.add(message)
   }
   const [first] = (charsets.length > 0 ? charsets : ['']).map((term) => resolve(term, fallback, report))
-  if (isPlainAscii(bytes)) return latin1(bytes)
   if (first.standAlone) return first.decode(bytes)
   const resets = vr === 'PN' ? resetsPN : SINGLE_VALUED.has(vr) ? resetsSingleValued : resetsMultiValued
   return decodeIso2022(bytes, first.decode, resets, report)

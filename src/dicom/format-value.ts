@@ -73,7 +73,7 @@ export function formatValue(element: DataElement, ctx: FormatContext): string {
       return ''
     default: {
       const text = TEXT_VRS.has(vr) ? decodeText(value, ctx.charsets, vr, undefined, ctx.warn) : latin1(value)
-      if (SINGLE_VALUED.has(vr)) return trimValue(text, vr)
+      if (SINGLE_VALUED.has(vr) || text.indexOf('\\') < 0) return trimValue(text, vr)
       const parts = text.split('\\')
       for (let i = 0; i < parts.length; i++) parts[i] = trimValue(parts[i], vr)
       return parts.join(sep)
@@ -81,30 +81,35 @@ export function formatValue(element: DataElement, ctx: FormatContext): string {
   }
 }
 
+/** Removes trailing spaces and NULs, and leading spaces where the VR says they do not count. */
 function trimValue(text: string, vr: string): string {
-  const end = text.replace(/[\0 ]+$/, '')
-  return TRIM_BOTH.has(vr) ? end.replace(/^ +/, '') : end
+  let end = text.length
+  while (end > 0 && (text.charCodeAt(end - 1) === 0x20 || text.charCodeAt(end - 1) === 0)) end--
+  let start = 0
+  if (TRIM_BOTH.has(vr)) while (start < end && text.charCodeAt(start) === 0x20) start++
+  return start === 0 && end === text.length ? text : text.slice(start, end)
 }
 
 /** DS and IS: each value parsed and printed in its shortest form; invalid ones dropped with a warning. */
+const IS_PATTERN = /^[+-]?\d+$/
+const DS_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+
 function numberStrings(element: DataElement, ctx: FormatContext, sep: string): string {
-  const parts = latin1(element.value).split('\\')
-  const out: string[] = []
-  for (const raw of parts) {
-    const text = raw.replace(/^[\0 ]+|[\0 ]+$/g, '')
-    if (text === '') {
-      out.push('')
-      continue
-    }
-    const pattern = element.vr === 'IS' ? /^[+-]?\d+$/ : /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
-    if (!pattern.test(text)) {
-      ctx.warn?.(`${formatTag(element.tag)} ${element.vr} value "${text}" is not a valid number; left empty`)
-      out.push('')
-      continue
-    }
-    out.push(String(Number(text)))
+  const text = latin1(element.value)
+  if (text.indexOf('\\') < 0) return oneNumber(text, element, ctx)
+  const parts = text.split('\\')
+  for (let i = 0; i < parts.length; i++) parts[i] = oneNumber(parts[i], element, ctx)
+  return parts.join(sep)
+}
+
+function oneNumber(raw: string, element: DataElement, ctx: FormatContext): string {
+  const text = trimValue(raw, 'DS').replace(/\0+$/, '')
+  if (text === '') return ''
+  if (!(element.vr === 'IS' ? IS_PATTERN : DS_PATTERN).test(text)) {
+    ctx.warn?.(`${formatTag(element.tag)} ${element.vr} value "${text}" is not a valid number; left empty`)
+    return ''
   }
-  return out.join(sep)
+  return String(Number(text))
 }
 
 function numbers(value: Uint8Array, size: number, sep: string, one: (view: DataView, at: number) => string): string {

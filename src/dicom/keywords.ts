@@ -8,10 +8,6 @@
 import { createRequire } from 'node:module'
 import { closest } from '../suggest.js'
 
-// dcmjs's ESM build is a .js file in a package without "type": "module"; loaders that hook
-// require() (the test runner's TypeScript loader) cannot load it, so take its CommonJS build.
-const dcmjs = createRequire(import.meta.url)('dcmjs') as { data: { DicomMetaDictionary: unknown } }
-
 /** One dictionary entry. `vr` may be ambiguous in the dictionary ("US or SS" is `xs`, "OB or OW" `ox`). */
 export interface DictEntry {
   keyword: string
@@ -28,9 +24,23 @@ interface DcmjsEntry {
   name: string
 }
 
-const dictionary = dcmjs.data.DicomMetaDictionary as {
+interface DcmjsDictionary {
   nameMap: Record<string, DcmjsEntry>
   dictionary: Record<string, DcmjsEntry | undefined>
+}
+
+let loaded: DcmjsDictionary | undefined
+
+/**
+ * dcmjs's dictionary, loaded on first use: a reader thread that meets only explicit VR files
+ * never needs it. dcmjs's ESM build is a .js file in a package without "type": "module";
+ * loaders that hook require() (the test runner's TypeScript loader) cannot load it, so take its
+ * CommonJS build.
+ */
+function dictionary(): DcmjsDictionary {
+  loaded ??= (createRequire(import.meta.url)('dcmjs') as { data: { DicomMetaDictionary: DcmjsDictionary } }).data
+    .DicomMetaDictionary
+  return loaded
 }
 
 const byTag = new Map<number, DictEntry | null>()
@@ -50,7 +60,7 @@ function toEntry(e: DcmjsEntry): DictEntry {
 function keywords(): Map<string, DictEntry> {
   if (!keywordIndex) {
     keywordIndex = new Map()
-    for (const raw of Object.values(dictionary.nameMap)) {
+    for (const raw of Object.values(dictionary().nameMap)) {
       const entry = toEntry(raw)
       if (!/^[A-Za-z][A-Za-z0-9]*$/.test(entry.keyword)) continue
       keywordIndex.set(entry.keyword, entry)
@@ -68,7 +78,7 @@ export function lookupKeyword(keyword: string): DictEntry | undefined {
 export function lookupTag(tag: number): DictEntry | undefined {
   let entry = byTag.get(tag)
   if (entry === undefined) {
-    const raw = dictionary.dictionary[formatTag(tag)]
+    const raw = dictionary().dictionary[formatTag(tag)]
     entry = raw ? { ...toEntry(raw), tag } : null
     byTag.set(tag, entry)
   }

@@ -16,7 +16,7 @@
  * A data set whose encoding contradicts its transfer syntax (explicit bytes under an implicit
  * syntax, and the reverse) is read as the bytes say, as DCMTK and pydicom do.
  */
-import { open, read, close, fstat } from 'node:fs'
+import { close, closeSync, fstat, fstatSync, open, openSync, read, readSync } from 'node:fs'
 import { inflateRawSync } from 'node:zlib'
 import { EtlError, describeSystemError } from '../errors.js'
 import { formatTag, lookupTag, Tags } from './keywords.js'
@@ -42,18 +42,22 @@ export interface Header {
 
 /** Which elements to collect. Build it once per pipeline with {@link planRead}. */
 export interface ReadPlan {
+  /** Data set tags to keep. */
   tags: ReadonlySet<number>
+  /** File meta (group 0002) tags to keep; Transfer Syntax UID is always read. */
+  metaTags: ReadonlySet<number>
   /** Scanning stops at the first top-level tag above this one (or at Pixel Data). */
   maxTag: number
 }
 
-/** A plan for the given data set tags; Specific Character Set is always added (text decoding needs it). */
+/** A plan for the given tags; Specific Character Set is always added (text decoding needs it). */
 export function planRead(tags: Iterable<number>): ReadPlan {
   const set = new Set<number>([Tags.SpecificCharacterSet])
-  for (const t of tags) if (t >>> 16 !== 0x0002) set.add(t >>> 0)
+  const metaTags = new Set<number>([Tags.TransferSyntaxUID])
+  for (const t of tags) (t >>> 16 === 0x0002 ? metaTags : set).add(t >>> 0)
   let maxTag = 0
   for (const t of set) maxTag = Math.max(maxTag, t)
-  return { tags: set, maxTag }
+  return { tags: set, metaTags, maxTag }
 }
 
 const EXPLICIT_BE = '1.2.840.10008.1.2.2'
@@ -63,17 +67,42 @@ const UNDEFINED_LENGTH = 0xffffffff
 const MAX_DEPTH = 64
 
 /** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 table 7.1-1). */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV'])
-const KNOWN_VRS = new Set([
-  ...LONG_VRS,
-  ...['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FD', 'FL', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS'],
-  ...['ST', 'TM', 'UI', 'UL', 'US'],
-])
+const LONG_VRS = ['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']
+const SHORT_VRS = [
+  'AE',
+  'AS',
+  'AT',
+  'CS',
+  'DA',
+  'DS',
+  'DT',
+  'FD',
+  'FL',
+  'IS',
+  'LO',
+  'LT',
+  'PN',
+  'SH',
+  'SL',
+  'SS',
+].concat(['ST', 'TM', 'UI', 'UL', 'US'])
+const SHORT = 1
+const LONG = 2
+/** VR kind by its two bytes (`byte0 << 8 | byte1`): 0 not a VR, SHORT or LONG length field. */
+const VR_KIND = new Uint8Array(65536)
+for (const vr of SHORT_VRS) VR_KIND[vrCode(vr)] = SHORT
+for (const vr of LONG_VRS) VR_KIND[vrCode(vr)] = LONG
+const UN_CODE = vrCode('UN')
+
+function vrCode(vr: string): number {
+  return (vr.charCodeAt(0) << 8) | vr.charCodeAt(1)
+}
 
 /** Scan result: finished, or the prefix must grow to at least `need` bytes. */
 export type ScanResult = { done: true; header: Header } | { done: false; need: number }
 
-class Truncated extends Error {}
+/** Thrown inside the scanner when the prefix is too short (not an Error: no stack to capture). */
+class Truncated {}
 
 function corrupt(message: string): EtlError {
   return new EtlError('E_CORRUPT', message)
@@ -102,9 +131,8 @@ export function scanHeader(bytes: Uint8Array, eof: boolean, plan: ReadPlan): Sca
     }
     const ts = elements.get(Tags.TransferSyntaxUID)
     transferSyntaxUID = ts ? latin1(ts.value).replace(/[\0 ]+$/, '') : undefined
-    if (pos >= buf.length && eof) {
-      if (part10 && elements.size === 0) throw new EtlError('E_EMPTY', 'DICM marker but no file meta and no data set')
-      if (elements.size === 0) throw new EtlError('E_EMPTY', 'no data elements')
+    if (pos >= buf.length && eof && meta.metaElements === 0) {
+      throw new EtlError('E_EMPTY', part10 ? 'DICM marker but no file meta and no data set' : 'no data elements')
     }
   }
 
@@ -164,9 +192,7 @@ function truncated(size: number, tag?: number): never {
 }
 
 function isVR(buf: Buffer, at: number): boolean {
-  const a = buf[at]
-  const b = buf[at + 1]
-  return a >= 0x41 && a <= 0x5a && b >= 0x41 && b <= 0x5a && KNOWN_VRS.has(String.fromCharCode(a, b))
+  return VR_KIND[(buf[at] << 8) | buf[at + 1]] !== 0
 }
 
 /**
@@ -199,12 +225,18 @@ function detectEncoding(
   return undefined
 }
 
-/** Walks elements of one encoding over one buffer, collecting the planned ones. */
+/**
+ * Walks elements of one encoding over one buffer, collecting the planned ones. The hot loop of
+ * the program: it reads tags and lengths with byte arithmetic, looks VRs up in a table by their
+ * two bytes, and creates objects only for the elements it keeps.
+ */
 class Scanner {
   /** Bytes the prefix must reach when a Truncated is thrown. */
   need = 0
   /** The last top-level tag reached (for messages). */
   lastTag: number | undefined
+  /** How many file meta elements readMeta found. */
+  metaElements = 0
   private readonly buf: Buffer
   private readonly eof: boolean
   private readonly little: boolean
@@ -236,97 +268,106 @@ class Scanner {
   }
 
   private u16(at: number): number {
-    return this.little ? this.buf.readUInt16LE(at) : this.buf.readUInt16BE(at)
+    const b = this.buf
+    return this.little ? b[at] | (b[at + 1] << 8) : (b[at] << 8) | b[at + 1]
   }
 
   private u32(at: number): number {
-    return this.little ? this.buf.readUInt32LE(at) : this.buf.readUInt32BE(at)
+    const b = this.buf
+    return this.little
+      ? (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000
+      : b[at] * 0x1000000 + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3])
   }
 
   private tagAt(at: number): number {
-    return ((this.u16(at) << 16) | this.u16(at + 2)) >>> 0
+    return this.u16(at) * 0x10000 + this.u16(at + 2)
   }
 
   /** File meta: explicit VR little endian elements of group 0002 (PS3.10 section 7.1). Returns the end. */
   readMeta(pos: number): number {
     const buf = this.buf
+    let metaElements = 0
     while (pos + 8 <= buf.length || !this.eof) {
       this.ensure(pos + 8)
-      if (buf.readUInt16LE(pos) !== 0x0002) break
+      if ((buf[pos] | (buf[pos + 1] << 8)) !== 0x0002) break
       const tag = this.tagAt(pos)
-      if (!isVR(buf, pos + 4)) throw corrupt(`file meta element ${formatTag(tag)} has no valid VR`)
-      const vr = String.fromCharCode(buf[pos + 4], buf[pos + 5])
-      const long = LONG_VRS.has(vr)
-      const header = long ? 12 : 8
+      const kind = VR_KIND[(buf[pos + 4] << 8) | buf[pos + 5]]
+      if (kind === 0) throw corrupt(`file meta element ${formatTag(tag)} has no valid VR`)
+      const header = kind === LONG ? 12 : 8
       this.ensure(pos + header)
-      const length = long ? buf.readUInt32LE(pos + 8) : buf.readUInt16LE(pos + 6)
+      const length = kind === LONG ? this.u32(pos + 8) : this.u16(pos + 6)
       if (length === UNDEFINED_LENGTH) throw corrupt(`file meta element ${formatTag(tag)} has undefined length`)
       const start = pos + header
       this.ensure(start + length)
-      this.out.set(tag, { tag, vr, value: buf.subarray(start, start + length) })
+      if (this.plan.metaTags.has(tag)) {
+        this.out.set(tag, {
+          tag,
+          vr: buf.toString('latin1', pos + 4, pos + 6),
+          value: buf.subarray(start, start + length),
+        })
+      }
       pos = start + length
+      metaElements++
     }
+    this.metaElements = metaElements
     return pos
   }
 
   /** The top-level data set from `pos` until Pixel Data, the last planned tag, or the end. */
   readDataSet(pos: number): void {
-    const { buf, plan } = this
+    const buf = this.buf
+    const maxTag = this.plan.maxTag
+    const wanted = this.plan.tags
     for (;;) {
-      if (pos >= buf.length) {
-        if (this.eof) return
-        this.ensure(pos + 8)
-      }
       if (pos + 8 > buf.length) {
-        if (this.eof && isZeroPadding(buf, pos)) return
+        if (this.eof && (pos >= buf.length || isZeroPadding(buf, pos))) return
         this.ensure(pos + 8)
       }
       const tag = this.tagAt(pos)
-      if (tag >= Tags.PixelData || tag > plan.maxTag) {
-        if (tag >>> 16 !== 0xfffe) return
-      }
-      this.lastTag = tag
-      if (tag >>> 16 === 0xfffe) {
+      if (tag > maxTag || tag >= Tags.PixelData) {
+        if (tag < 0xfffe0000) return
         // A stray item or delimiter at the top level: skip its 8 bytes, as DCMTK does.
         pos += 8
         continue
       }
-      pos = this.readElement(pos, tag, plan.tags.has(tag), 0)
+      this.lastTag = tag
+      pos = this.readElement(pos, tag, wanted.has(tag), 0)
     }
   }
 
   /** Reads (or skips) one element at `pos` whose tag is known; returns the position after it. */
   private readElement(pos: number, tag: number, keep: boolean, depth: number): number {
     const buf = this.buf
-    let vr: string
+    let code = 0
     let length: number
     let start: number
-    if (this.explicit && isVR(buf, pos + 4)) {
-      vr = String.fromCharCode(buf[pos + 4], buf[pos + 5])
-      if (LONG_VRS.has(vr)) {
+    if (this.explicit) {
+      code = (buf[pos + 4] << 8) | buf[pos + 5]
+      const kind = VR_KIND[code]
+      if (kind === SHORT) {
+        length = this.u16(pos + 6)
+        start = pos + 8
+      } else if (kind === LONG) {
         this.ensure(pos + 12)
         length = this.u32(pos + 8)
         start = pos + 12
       } else {
-        length = this.u16(pos + 6)
-        start = pos + 8
+        throw corrupt(`element ${formatTag(tag)} at byte ${pos} has no valid VR`)
       }
-    } else if (this.explicit) {
-      throw corrupt(`element ${formatTag(tag)} at byte ${pos} has no valid VR`)
     } else {
-      vr = implicitVR(tag)
       length = this.u32(pos + 4)
       start = pos + 8
     }
     if (length === UNDEFINED_LENGTH) {
       // An undefined length is a sequence (SQ, or UN/implicit holding one) or encapsulated data.
-      const contentsExplicit = vr === 'UN' ? false : this.explicit
-      const end = this.skipSequence(start, contentsExplicit, depth + 1, tag)
-      if (keep) this.out.set(tag, { tag, vr: vr === 'UN' ? 'SQ' : vr, value: buf.subarray(start, end) })
+      const un = code === UN_CODE
+      const end = this.skipSequence(start, un ? false : this.explicit, depth + 1, tag)
+      if (keep) this.keep(tag, un ? 'SQ' : this.vrOf(code, tag), start, end)
       return end
     }
     const end = start + length
-    if (this.eof && end > buf.length) {
+    if (end > buf.length && (keep || this.eof)) {
+      if (!this.eof) this.ensure(end)
       throw new EtlError(
         length > buf.length ? 'E_CORRUPT' : 'E_TRUNCATED',
         length > buf.length
@@ -334,11 +375,17 @@ class Scanner {
           : `file ends inside element ${formatTag(tag)} (${buf.length} bytes)`,
       )
     }
-    if (keep) {
-      this.ensure(end)
-      this.out.set(tag, { tag, vr, value: buf.subarray(start, end) })
-    }
+    if (keep) this.keep(tag, this.vrOf(code, tag), start, end)
     return end
+  }
+
+  private keep(tag: number, vr: string, start: number, end: number): void {
+    this.out.set(tag, { tag, vr, value: this.buf.subarray(start, end) })
+  }
+
+  /** The VR of a kept element: its two bytes when explicit, the dictionary's when implicit. */
+  private vrOf(code: number, tag: number): string {
+    return this.explicit ? String.fromCharCode(code >> 8, code & 0xff) : implicitVR(tag)
   }
 
   /**
@@ -384,6 +431,7 @@ class Scanner {
 
 /** The bytes of a value as latin1 text (ASCII VRs: UI, CS, DA...). */
 export function latin1(value: Uint8Array): string {
+  if (Buffer.isBuffer(value)) return value.toString('latin1')
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')
 }
 
@@ -403,7 +451,7 @@ function implicitVR(tag: number): string {
   return vr
 }
 
-/** Options of {@link readHeader}. */
+/** Options of {@link readHeader} and {@link readHeaderSync}. */
 export interface ReadHeaderOptions {
   /** Bytes of the first read. Default 8192: the whole header of a typical CT image. */
   chunkSize?: number
@@ -411,6 +459,11 @@ export interface ReadHeaderOptions {
   maxBytes?: number
   /** Also fstat the file (for size and mtime). */
   stat?: boolean
+  /**
+   * A buffer of at least `chunkSize` bytes for the first read, reused from file to file by a
+   * caller that is done with each header (its values are views into it) before the next read.
+   */
+  buffer?: Buffer
 }
 
 /** A header plus the file's size and mtime when asked for. */
@@ -419,75 +472,112 @@ export interface FileHeader extends Header {
   mtime?: Date
 }
 
-function openFile(path: string): Promise<number> {
-  return new Promise((resolve, reject) => open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))))
+/** An I/O request of {@link readSteps}: read into a buffer at a file position, or fstat. */
+type Step = { op: 'read'; buf: Buffer; offset: number; length: number; position: number } | { op: 'stat' }
+type StepResult = number | { size: number; mtime: Date }
+
+/**
+ * The read-and-grow logic, once, for both drivers: it yields the I/O it needs and is resumed
+ * with the result (bytes read, or the stat). A first chunk; then, only while the scan asks for
+ * more, a longer prefix (never beyond the file's size, never beyond `maxBytes`).
+ */
+function* readSteps(plan: ReadPlan, options: ReadHeaderOptions): Generator<Step, FileHeader, StepResult> {
+  const chunk = options.chunkSize ?? 8192
+  const maxBytes = options.maxBytes ?? 256 * 1024 * 1024
+  let buf = options.buffer && options.buffer.length >= chunk ? options.buffer : Buffer.allocUnsafe(chunk)
+  let n = (yield { op: 'read', buf, offset: 0, length: chunk, position: 0 }) as number
+  let eof = n < chunk
+  let size: number | undefined = eof ? n : undefined
+  let mtime: Date | undefined
+  if (options.stat) {
+    const st = (yield { op: 'stat' }) as { size: number; mtime: Date }
+    size = st.size
+    mtime = st.mtime
+  }
+  if (n === 0) throw new EtlError('E_NOT_DICOM', 'empty file')
+  for (;;) {
+    const result = scanHeader(buf.subarray(0, n), eof, plan)
+    if (result.done) return { ...result.header, bytesRead: n, size, mtime }
+    if (size === undefined) size = ((yield { op: 'stat' }) as { size: number }).size
+    const target = Math.min(result.need, size)
+    if (target <= n) {
+      eof = true
+      continue
+    }
+    if (target > maxBytes) throw new EtlError('E_UNSUPPORTED', `header goes on past ${maxBytes} bytes; not read`)
+    const grown = Buffer.allocUnsafe(target)
+    buf.copy(grown, 0, 0, n)
+    buf = grown
+    while (n < target) {
+      const got = (yield { op: 'read', buf, offset: n, length: target - n, position: n }) as number
+      if (got === 0) break
+      n += got
+    }
+    eof = n >= size || n < target
+  }
 }
 
-function readAt(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),
-  )
-}
-
-function statFile(fd: number): Promise<{ size: number; mtime: Date }> {
-  return new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st))))
-}
-
-function closeFile(fd: number): Promise<void> {
-  return new Promise((resolve) => close(fd, () => resolve()))
+/** Maps what is not an EtlError (a system error of open, read or fstat) to E_READ. */
+function readError(e: unknown, what: string): EtlError {
+  return e instanceof EtlError ? e : new EtlError('E_READ', `cannot ${what}: ${describeSystemError(e)}`)
 }
 
 /**
- * Reads the planned elements of one file: a first chunk, then longer prefixes only while the
- * header goes on. Throws EtlError: E_READ for I/O errors, and the scan errors.
+ * Reads the planned elements of one file with synchronous I/O: the fastest way on local or
+ * cached storage, where a read costs microseconds (used by the reader's worker threads).
+ * Throws EtlError: E_READ for I/O errors, and the scan errors.
  */
-export async function readHeader(path: string, plan: ReadPlan, options: ReadHeaderOptions = {}): Promise<FileHeader> {
-  const chunk = options.chunkSize ?? 8192
-  const maxBytes = options.maxBytes ?? 256 * 1024 * 1024
+export function readHeaderSync(path: string, plan: ReadPlan, options: ReadHeaderOptions = {}): FileHeader {
   let fd: number
   try {
-    fd = await openFile(path)
+    fd = openSync(path, 'r')
   } catch (e) {
-    throw new EtlError('E_READ', `cannot open: ${describeSystemError(e)}`)
+    throw readError(e, 'open')
   }
   try {
-    let buf = Buffer.allocUnsafe(chunk)
-    let n = await readAt(fd, buf, 0, chunk, 0)
-    let eof = n < chunk
-    let size: number | undefined = eof ? n : undefined
-    let mtime: Date | undefined
-    if (options.stat) {
-      const st = await statFile(fd)
-      size = st.size
-      mtime = st.mtime
+    const steps = readSteps(plan, options)
+    let next = steps.next()
+    while (!next.done) {
+      const step = next.value
+      next = steps.next(
+        step.op === 'read' ? readSync(fd, step.buf, step.offset, step.length, step.position) : fstatSync(fd),
+      )
     }
-    if (n === 0) throw new EtlError('E_NOT_DICOM', 'empty file')
-    for (;;) {
-      const result = scanHeader(buf.subarray(0, n), eof, plan)
-      if (result.done) return { ...result.header, bytesRead: n, size, mtime }
-      if (size === undefined) size = (await statFile(fd)).size
-      const target = Math.min(result.need, size)
-      if (target <= n) {
-        eof = true
-        continue
-      }
-      if (target > maxBytes) {
-        throw new EtlError('E_UNSUPPORTED', `header goes on past ${maxBytes} bytes; not read`)
-      }
-      const grown = Buffer.allocUnsafe(target)
-      buf.copy(grown, 0, 0, n)
-      buf = grown
-      while (n < target) {
-        const got = await readAt(fd, buf, n, target - n, n)
-        if (got === 0) break
-        n += got
-      }
-      eof = n >= size || n < target
-    }
+    return next.value
   } catch (e) {
-    if (e instanceof EtlError) throw e
-    throw new EtlError('E_READ', `cannot read: ${describeSystemError(e)}`)
+    throw readError(e, 'read')
   } finally {
-    await closeFile(fd)
+    closeSync(fd)
+  }
+}
+
+/**
+ * Reads the planned elements of one file with asynchronous I/O, so that many reads can be in
+ * flight at once: the way to hide the latency of network or cold storage.
+ */
+export async function readHeader(path: string, plan: ReadPlan, options: ReadHeaderOptions = {}): Promise<FileHeader> {
+  let fd: number
+  try {
+    fd = await new Promise<number>((resolve, reject) => open(path, 'r', (e, fd) => (e ? reject(e) : resolve(fd))))
+  } catch (e) {
+    throw readError(e, 'open')
+  }
+  try {
+    const steps = readSteps(plan, options)
+    let next = steps.next()
+    while (!next.done) {
+      const step = next.value
+      const result = await new Promise<StepResult>((resolve, reject) =>
+        step.op === 'read'
+          ? read(fd, step.buf, step.offset, step.length, step.position, (e, n) => (e ? reject(e) : resolve(n)))
+          : fstat(fd, (e, st) => (e ? reject(e) : resolve(st))),
+      )
+      next = steps.next(result)
+    }
+    return next.value
+  } catch (e) {
+    throw readError(e, 'read')
+  } finally {
+    await new Promise<void>((resolve) => close(fd, () => resolve()))
   }
 }

@@ -93,6 +93,7 @@ function toSpec(
       paths: source.paths.map((p) => resolve(baseDir, p)),
       ignore: source.ignore,
       concurrency: source.concurrency,
+      threads: source.threads,
       followSymlinks: source.follow_symlinks,
       hidden: source.hidden,
     },

@@ -12,8 +12,8 @@ import { listFiles, type ListInfo } from '../stages/list-files.js'
 import { columnTags, needsStat, projectKeywords } from '../stages/project-keywords.js'
 import { newReadInfo, readHeaders, type Skip } from '../stages/read-headers.js'
 import { sortRows } from '../stages/sort-rows.js'
-import { AtomicFileWriter, formatCsv } from '../stages/write-csv.js'
-import type { PipelineSpec } from './spec.js'
+import { AtomicFileWriter, coalesce, formatCsv } from '../stages/write-csv.js'
+import { defaultThreads, type PipelineSpec } from './spec.js'
 
 /** Options of {@link runPipeline}. */
 export interface RunOptions extends LoggerOptions {
@@ -48,11 +48,13 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
   }
 
   const columns = spec.columns
+  const threads = spec.source.threads ?? defaultThreads()
   const stages: (Readable | Transform | Writable)[] = [
     listFiles({ ...spec.source, info: listInfo }),
     readHeaders({
       plan: planRead(columnTags(columns)),
-      concurrency: spec.source.concurrency,
+      concurrency: spec.source.concurrency ?? Math.max(1, threads),
+      threads,
       stat: needsStat(columns),
       onSkip,
       info: readInfo,
@@ -68,7 +70,7 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
     const names = columns.map((c) => c.name)
     stages.push(sortRows(spec.sort.map((k) => ({ index: names.indexOf(k.column), descending: k.descending }))))
   }
-  stages.push(formatCsv(columns.map((c) => c.name)))
+  stages.push(formatCsv(columns.map((c) => c.name)), coalesce())
   const toStdout = spec.output.path === '-'
   const sink = toStdout ? (options.stdout ?? process.stdout) : new AtomicFileWriter(spec.output.path)
   stages.push(sink)

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os'
+
 /**
  * The resolved form of a pipeline, whether it came from a YAML file (`etl run`) or from flags
  * (`etl extract`). Stages are built from this and nothing else.
@@ -31,8 +33,10 @@ export interface SourceSpec {
   paths: string[]
   /** Glob patterns of files to leave out. */
   ignore: string[]
-  /** Files read at once at most. */
-  concurrency: number
+  /** Files read at once at most; undefined: one per reader thread (synchronous reads). */
+  concurrency?: number
+  /** Reader worker threads; undefined: the number of CPUs less one (at least 1). */
+  threads?: number
   followSymlinks: boolean
   /** Include files and folders whose name starts with a dot. */
   hidden: boolean
@@ -52,4 +56,7 @@ export interface PipelineSpec {
   output: OutputSpec
 }
 
-export const DEFAULT_CONCURRENCY = 16
+/** Reader threads when none are asked for: every CPU but the one the main thread needs. */
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism() - 1)
+}

@@ -4,7 +4,7 @@
  */
 import { Transform } from 'node:stream'
 import { parseCharsets } from '../dicom/charset.js'
-import { formatValue } from '../dicom/format-value.js'
+import { formatValue, type FormatContext } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'
 import { latin1 } from '../dicom/read-header.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
@@ -33,13 +33,28 @@ export function needsStat(columns: readonly ColumnSpec[]): boolean {
   return columns.some((c) => c.source.kind === 'pseudo' && c.source.name !== 'path')
 }
 
+const NO_CHARSETS: readonly string[] = []
+const charsetCache = new Map<string, readonly string[]>()
+
+/** The terms of a Specific Character Set value; archives repeat a handful of values, so they are parsed once. */
+function charsetTerms(raw: string): readonly string[] {
+  let terms = charsetCache.get(raw)
+  if (!terms) {
+    terms = parseCharsets(raw)
+    if (charsetCache.size < 256) charsetCache.set(raw, terms)
+  }
+  return terms
+}
+
 /** The row of one header. */
 export function projectRow(record: HeaderRecord, columns: readonly ColumnSpec[], options: ProjectOptions = {}): Row {
   const { header, path } = record
   const charsetElement = header.elements.get(Tags.SpecificCharacterSet)
-  const charsets = charsetElement ? parseCharsets(latin1(charsetElement.value)) : []
-  const warn = options.onWarning ? (message: string) => options.onWarning?.(path, message) : undefined
+  const charsets = charsetElement ? charsetTerms(latin1(charsetElement.value)) : NO_CHARSETS
+  const onWarning = options.onWarning
+  const warn = onWarning ? (message: string) => onWarning(path, message) : undefined
   const context = { littleEndian: header.littleEndian, charsets, separator: options.separator, warn }
+  let metaContext: FormatContext | undefined
   const row: Row = new Array<string>(columns.length)
   for (let i = 0; i < columns.length; i++) {
     const source = columns[i].source
@@ -51,8 +66,9 @@ export function projectRow(record: HeaderRecord, columns: readonly ColumnSpec[],
     }
     const element = header.elements.get(source.tag)
     // The file meta is always explicit VR little endian, whatever the data set's syntax.
-    const ctx = source.tag >>> 16 === 0x0002 ? { ...context, littleEndian: true } : context
-    row[i] = element ? formatValue(element, ctx) : ''
+    if (!element) row[i] = ''
+    else if (source.tag >>> 16 !== 0x0002) row[i] = formatValue(element, context)
+    else row[i] = formatValue(element, (metaContext ??= { ...context, littleEndian: true }))
   }
   return row
 }

@@ -6,7 +6,7 @@
  */
 import { close, closeSync, fsync, open, rename, unlinkSync, write } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { Writable, type Transform } from 'node:stream'
+import { Transform, Writable } from 'node:stream'
 import { format } from 'fast-csv'
 
 /**
@@ -20,6 +20,34 @@ export function formatCsv(headers: readonly string[]): Transform {
     includeEndRowDelimiter: true,
     writeBOM: false,
   }) as unknown as Transform
+}
+
+/**
+ * Gathers the formatter's small chunks (a row each) into writes of about `size` bytes: one
+ * system call per 64 KiB instead of one per row, for files and pipes alike.
+ */
+export function coalesce(size = 64 * 1024): Transform {
+  let parts: string[] = []
+  let length = 0
+  return new Transform({
+    writableObjectMode: false,
+    decodeStrings: false,
+    transform(chunk: Buffer | string, _encoding, callback) {
+      const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8')
+      parts.push(text)
+      length += text.length
+      if (length >= size) {
+        this.push(parts.join(''))
+        parts = []
+        length = 0
+      }
+      callback()
+    },
+    flush(callback) {
+      if (parts.length > 0) this.push(parts.join(''))
+      callback()
+    },
+  })
 }
 
 /** A writable file that replaces `target` atomically when the stream finishes. */

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { ExitCode } from '../../src/errors.js'
 import { formatProblem, loadPipeline, parsePipeline } from '../../src/pipeline/load.js'
-import { DEFAULT_CONCURRENCY, type ColumnSpec, type PipelineSpec } from '../../src/pipeline/spec.js'
+import { type ColumnSpec, type PipelineSpec } from '../../src/pipeline/spec.js'
 
 const fixtures = fileURLToPath(new URL('../fixtures/pipelines', import.meta.url))
 const base = '/srv/pipelines'
@@ -32,6 +32,7 @@ t.test('a full pipeline gives the resolved spec', async (t) => {
       paths: [join(fixtures, '../samples'), join(fixtures, 'ct/**/*.dcm')],
       ignore: ['**/*.txt'],
       concurrency: 8,
+      threads: undefined,
       followSymlinks: true,
       hidden: true,
     },
@@ -64,7 +65,8 @@ t.test('short forms and defaults', async (t) => {
       source: {
         paths: ['/srv/samples'],
         ignore: [],
-        concurrency: DEFAULT_CONCURRENCY,
+        concurrency: undefined,
+        threads: undefined,
         followSymlinks: false,
         hidden: false,
       },

@@ -8,6 +8,7 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'source.paths',
     'source.ignore',
     'source.concurrency',
+    'source.threads',
     'source.follow_symlinks',
     'source.hidden',
     'extract',
@@ -35,7 +36,7 @@ t.test('schemaMarkdown rows give type, default and doc with an example', async (
   const rows = schemaMarkdown().split('\n')
   const cases = [
     '| `source.paths` | string or list of string | required | Folders, files or glob patterns, relative to the pipeline file. A single string is accepted too. Example: `paths: [../samples]` |',
-    '| `source.concurrency` | integer 1–1024 | `16` | Files read at once at most. Example: `concurrency: 32` |',
+    '| `source.concurrency` | integer 1–1024 |  | Files read at once at most. By default one per reader thread, read synchronously: the fastest on local disks and warm caches. On network or cold storage raise it (e.g. 64): many reads in flight hide latency. Example: `concurrency: 64` |',
     '| `sort.by[].order` | `asc` or `desc` | `"asc"` | Ascending or descending. Example: `order: desc` |',
     '| `output.errors` | string |  | A CSV of the files ignored or failed, with the reason; none by default. Example: `errors: out/dose-errors.csv` |',
   ]

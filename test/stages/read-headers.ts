@@ -110,3 +110,55 @@ t.test('concurrency must be a positive integer', async (t) => {
     message: /Expected `concurrency` to be an integer >= 1, got 0/,
   })
 })
+
+t.test('worker threads read the same headers as this thread, every path once', async (t) => {
+  const { listFiles } = await import('../../src/stages/list-files.js')
+  const { projectRow } = await import('../../src/stages/project-keywords.js')
+  const { parseColumn } = await import('../../src/pipeline/columns.js')
+  const columns = ['SOPInstanceUID', 'SliceLocation', 'CTDIvol', 'ImageType', 'TransferSyntaxUID', 'size_bytes'].map(
+    (k) => {
+      const parsed = parseColumn(k)
+      if (!parsed.ok) throw new Error(parsed.message)
+      return parsed.column
+    },
+  )
+  const samplePlan = planRead([0x00080018, 0x00201041, 0x00189345, 0x00080008, 0x00020010])
+  const run = async (threads: number, concurrency: number) => {
+    const info = newReadInfo()
+    const rows: string[] = []
+    const skips: Skip[] = []
+    await pipeline(
+      listFiles({ paths: ['samples'] }),
+      readHeaders({
+        plan: samplePlan,
+        concurrency,
+        threads,
+        inlineFiles: 10,
+        batchSize: 8,
+        stat: true,
+        info,
+        onSkip: (s) => skips.push(s),
+      }),
+      new Writable({
+        objectMode: true,
+        write(record: HeaderRecord, _e, cb) {
+          rows.push(projectRow(record, columns).join(','))
+          cb()
+        },
+      }),
+    )
+    return { rows: rows.sort(), skips: skips.map((s) => `${s.path} ${s.outcome}`).sort(), info }
+  }
+  const here = await run(0, 1)
+  t.equal(here.rows.length, 89)
+  for (const [threads, concurrency] of [
+    [2, 2],
+    [1, 4],
+  ]) {
+    const there = await run(threads, concurrency)
+    t.equal(there.info.threads, threads, `${threads} workers started`)
+    t.same(there.rows, here.rows, `threads ${threads}, concurrency ${concurrency}: same rows`)
+    t.same(there.skips, here.skips, `threads ${threads}, concurrency ${concurrency}: same skips`)
+    t.equal(there.info.inFlight, 0, 'nothing left in flight')
+  }
+})
