@@ -1,17 +1,6 @@
 #!/usr/bin/env node
 /** The `etl` command line: a thin yargs shell over the library; one module per command. */
-import { createRequire } from 'node:module'
-import yargs from 'yargs'
-import { hideBin } from 'yargs/helpers'
-import { EtlError, ExitCode } from './errors.js'
-import { fail } from './commands/common.js'
-import { extractCommand } from './commands/extract.js'
-import { runCommand } from './commands/run.js'
-import { validateCommand } from './commands/validate.js'
-
-const { version } = createRequire(import.meta.url)('../package.json') as {
-  version: string
-}
+import { readFileSync } from 'node:fs'
 
 const EPILOGUE = `Exit codes:
   0   every file read (non-DICOM files are ignored and counted)
@@ -25,24 +14,55 @@ const EPILOGUE = `Exit codes:
 CSV goes to stdout (or the output file); failures, warnings and the summary go to stderr.
 Docs: README.md`
 
-try {
-  await yargs(hideBin(process.argv))
-    .scriptName('etl')
-    .usage('$0 <command> [options]\n\nDICOM header attributes to CSV, streaming.')
-    .command([runCommand, extractCommand, validateCommand] as never)
-    .demandCommand(1, 'name a command: run, extract or validate')
-    .strict()
-    .recommendCommands()
-    .help()
-    .alias('help', 'h')
-    .version(version)
-    .wrap(Math.min(100, process.stdout.columns || 100))
-    .epilogue(EPILOGUE)
-    .fail((message, err) => {
-      // Throwing stops yargs before any command handler runs.
-      throw new EtlError('E_USAGE', message ?? err?.message ?? 'bad command line', ExitCode.USAGE)
-    })
-    .parseAsync()
-} catch (err) {
-  fail(err)
+async function main(): Promise<void> {
+  const [
+    { default: yargs },
+    { EtlError, ExitCode },
+    { fail },
+    { extractCommand },
+    { runCommand },
+    { validateCommand },
+  ] = await Promise.all([
+    import('yargs'),
+    import('./errors.js'),
+    import('./commands/common.js'),
+    import('./commands/extract.js'),
+    import('./commands/run.js'),
+    import('./commands/validate.js'),
+  ])
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  try {
+    await yargs(args)
+      .scriptName('etl')
+      .usage('$0 <command> [options]\n\nDICOM header attributes to CSV, streaming.')
+      .command([runCommand, extractCommand, validateCommand] as never)
+      .demandCommand(1, 'name a command: run, extract or validate')
+      .strict()
+      .recommendCommands()
+      .help()
+      .alias('help', 'h')
+      .version(version)
+      .wrap(Math.min(100, process.stdout.columns || 100))
+      .epilogue(EPILOGUE)
+      .fail((message, err) => {
+        // Throwing stops yargs before any command handler runs.
+        throw new EtlError('E_USAGE', message ?? err?.message ?? 'bad command line', ExitCode.USAGE)
+      })
+      .parseAsync()
+  } catch (err) {
+    fail(err)
+  }
+}
+
+// `etl --version` answers before anything else is loaded (yargs alone takes ~100 ms to load).
+const args = process.argv.slice(2)
+if (args.length === 1 && args[0] === '--version') {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  process.stdout.write(`${version}\n`)
+} else {
+  await main()
 }

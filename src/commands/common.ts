@@ -5,7 +5,6 @@
 import type { Argv } from 'yargs'
 import { EtlError, ExitCode } from '../errors.js'
 import { createLogger } from '../log.js'
-import { exitCodeOf, runPipeline } from '../pipeline/run.js'
 import type { PipelineSpec } from '../pipeline/spec.js'
 
 export interface CommonArgs {
@@ -62,6 +61,8 @@ export function checkConcurrency(concurrency: number | undefined, threads?: numb
 /** Runs a pipeline and sets process.exitCode; reports fatal errors in one line. */
 export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<void> {
   try {
+    // Loaded here, not at start-up: `etl --help` and usage errors need none of the pipeline.
+    const { exitCodeOf, runPipeline } = await import('../pipeline/run.js')
     const summary = await runPipeline(spec, { quiet: args.quiet, verbose: args.verbose })
     process.exitCode = exitCodeOf(summary)
   } catch (err) {

@@ -2,7 +2,6 @@
 import { resolve } from 'node:path'
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
 import { EtlError, ExitCode } from '../errors.js'
-import { formatProblem, loadPipeline } from '../pipeline/load.js'
 import type { PipelineSpec } from '../pipeline/spec.js'
 import {
   CONCURRENCY_OPTION,
@@ -29,6 +28,7 @@ interface RunArgs extends CommonArgs {
  * load fails with E_CONFIG (exit 78).
  */
 export async function loadOrExplain(file: string): Promise<PipelineSpec> {
+  const { formatProblem, loadPipeline } = await import('../pipeline/load.js')
   const result = await loadPipeline(file)
   if (result.problems.length > 0 || !result.spec) {
     const lines = result.problems.map((p) => formatProblem(file, p))

@@ -5,6 +5,7 @@
  * for people. Look-ups are cached, so the reader's hot path (implicit VR files need a VR for
  * every element) costs one Map access per tag.
  */
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { closest } from '../suggest.js'
 
@@ -24,23 +25,24 @@ interface DcmjsEntry {
   name: string
 }
 
-interface DcmjsDictionary {
-  nameMap: Record<string, DcmjsEntry>
-  dictionary: Record<string, DcmjsEntry | undefined>
-}
+/** [name, "(GGGG,EEEE)", VR, VM], as scripts/make-dictionary.mjs writes them from dcmjs. */
+type CompactEntry = [string, string, string, string]
 
-let loaded: DcmjsDictionary | undefined
+let dcmjsDictionary: Record<string, DcmjsEntry | undefined> | undefined
 
 /**
- * dcmjs's dictionary, loaded on first use: a reader thread that meets only explicit VR files
- * never needs it. dcmjs's ESM build is a .js file in a package without "type": "module";
- * loaders that hook require() (the test runner's TypeScript loader) cannot load it, so take its
+ * dcmjs's tag look-up, loaded only for tags the compact dictionary lacks (repeating groups
+ * such as 60xx). dcmjs's ESM build is a .js file in a package without "type": "module"; loaders
+ * that hook require() (the test runner's TypeScript loader) cannot load it, so take its
  * CommonJS build.
  */
-function dictionary(): DcmjsDictionary {
-  loaded ??= (createRequire(import.meta.url)('dcmjs') as { data: { DicomMetaDictionary: DcmjsDictionary } }).data
-    .DicomMetaDictionary
-  return loaded
+function dcmjsLookup(tag: number): DcmjsEntry | undefined {
+  dcmjsDictionary ??= (
+    createRequire(import.meta.url)('dcmjs') as {
+      data: { DicomMetaDictionary: { dictionary: Record<string, DcmjsEntry | undefined> } }
+    }
+  ).data.DicomMetaDictionary.dictionary
+  return dcmjsDictionary[formatTag(tag)]
 }
 
 const byTag = new Map<number, DictEntry | null>()
@@ -50,7 +52,10 @@ function toEntry(e: DcmjsEntry): DictEntry {
   const retired = e.name.startsWith('RETIRED_')
   return {
     keyword: retired ? e.name.slice('RETIRED_'.length) : e.name,
-    tag: parseTag(e.tag) ?? 0,
+    // "(GGGG,EEEE)" as dcmjs writes it; ranges such as (60xx,3000) keep their first group.
+    tag:
+      parseInt(e.tag.slice(1, 5).replace(/x/gi, '0'), 16) * 0x10000 +
+      parseInt(e.tag.slice(6, 10).replace(/x/gi, '0'), 16),
     vr: e.vr,
     vm: e.vm,
     retired,
@@ -60,8 +65,10 @@ function toEntry(e: DcmjsEntry): DictEntry {
 function keywords(): Map<string, DictEntry> {
   if (!keywordIndex) {
     keywordIndex = new Map()
-    for (const raw of Object.values(dictionary().nameMap)) {
-      const entry = toEntry(raw)
+    const compact = JSON.parse(readFileSync(new URL('./dictionary.json', import.meta.url), 'utf8')) as CompactEntry[]
+    for (const [name, tag, vr, vm] of compact) {
+      const entry = toEntry({ name, tag, vr, vm })
+      byTag.set(entry.tag, entry)
       if (!/^[A-Za-z][A-Za-z0-9]*$/.test(entry.keyword)) continue
       keywordIndex.set(entry.keyword, entry)
     }
@@ -78,7 +85,9 @@ export function lookupKeyword(keyword: string): DictEntry | undefined {
 export function lookupTag(tag: number): DictEntry | undefined {
   let entry = byTag.get(tag)
   if (entry === undefined) {
-    const raw = dictionary().dictionary[formatTag(tag)]
+    keywords()
+    if (byTag.has(tag)) return byTag.get(tag) ?? undefined
+    const raw = dcmjsLookup(tag)
     entry = raw ? { ...toEntry(raw), tag } : null
     byTag.set(tag, entry)
   }

@@ -5,7 +5,6 @@
  */
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
-import { convertPathToPattern, globbyStream, isDynamicPattern } from 'globby'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
 
 /** Options of {@link listFiles}. */
@@ -48,6 +47,8 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
     unique: false,
     expandDirectories: false,
   }
+  // globby is loaded only for folders and patterns: a list of files never needs it.
+  let globby: typeof import('globby') | undefined
   for (const input of options.paths) {
     const kind = await inputKind(input)
     if (kind === 'file') {
@@ -55,8 +56,9 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
       yield input
       continue
     }
-    const pattern = kind === 'folder' ? `${convertPathToPattern(input.replace(/\/+$/, '') || '/')}/**` : input
-    for await (const entry of globbyStream(pattern, globOptions)) {
+    globby ??= await import('globby')
+    const pattern = kind === 'folder' ? `${globby.convertPathToPattern(input.replace(/\/+$/, '') || '/')}/**` : input
+    for await (const entry of globby.globbyStream(pattern, globOptions)) {
       info.listed++
       yield String(entry)
     }
@@ -69,6 +71,7 @@ async function inputKind(input: string): Promise<'file' | 'folder' | 'pattern'> 
     const s = await stat(input)
     return s.isDirectory() ? 'folder' : 'file'
   } catch (e) {
+    const { isDynamicPattern } = await import('globby')
     if (isDynamicPattern(input)) return 'pattern'
     throw new EtlError('E_NO_INPUT', `input ${input}: ${describeSystemError(e)}`, ExitCode.NO_INPUT)
   }

@@ -32,3 +32,16 @@ t.test('tag text forms', async (t) => {
   for (const text of ['18,9345', '0018,93456', 'CTDIvol', '']) t.equal(parseTag(text), undefined, text)
   t.equal(formatTag(0x7fe00010), '(7FE0,0010)')
 })
+
+t.test('dictionary.json is the dictionary of dcmjs (regenerate with npm run dictionary)', async (t) => {
+  const { createRequire } = await import('node:module')
+  const { readFileSync } = await import('node:fs')
+  const dcmjs = createRequire(import.meta.url)('dcmjs') as {
+    data: { DicomMetaDictionary: { nameMap: Record<string, { name: string; tag: string; vr: string; vm: string }> } }
+  }
+  const fromDcmjs = Object.values(dcmjs.data.DicomMetaDictionary.nameMap)
+    .map((e) => [e.name, e.tag, e.vr, e.vm])
+    .sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+  const compact = JSON.parse(readFileSync(new URL('../../src/dicom/dictionary.json', import.meta.url), 'utf8'))
+  t.same(compact, fromDcmjs)
+})
