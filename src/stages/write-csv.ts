@@ -4,7 +4,7 @@
  * target only when every row is written. A failed or interrupted run removes the temporary file
  * and leaves the previous output as it was.
  */
-import { close, closeSync, fsync, open, rename, unlinkSync, write } from 'node:fs'
+import { close, closeSync, fsync, open, rename, stat, unlinkSync, write } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { Transform, Writable } from 'node:stream'
 import { format } from 'fast-csv'
@@ -50,12 +50,18 @@ export function coalesce(size = 64 * 1024): Transform {
   })
 }
 
-/** A writable file that replaces `target` atomically when the stream finishes. */
+/**
+ * A writable file that replaces `target` atomically when the stream finishes. A target that
+ * exists and is not a regular file (`/dev/null`, a FIFO, a terminal) is written directly:
+ * renaming over it would replace the device with a file.
+ */
 export class AtomicFileWriter extends Writable {
   readonly target: string
   readonly tempPath: string
   private fd: number | undefined
   private committed = false
+  /** Writing to a device or FIFO in place: no temporary file, no rename. */
+  private direct = false
 
   constructor(target: string) {
     super({ highWaterMark: 64 * 1024 })
@@ -65,10 +71,16 @@ export class AtomicFileWriter extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    open(this.tempPath, 'wx', 0o644, (err, fd) => {
-      if (err) return callback(err)
-      this.fd = fd
-      callback()
+    stat(this.target, (statError, st) => {
+      if (!statError && st.isDirectory()) {
+        return callback(Object.assign(new Error(`${this.target} is a directory`), { code: 'EISDIR' }))
+      }
+      this.direct = !statError && !st.isFile()
+      open(this.direct ? this.target : this.tempPath, this.direct ? 'w' : 'wx', 0o644, (err, fd) => {
+        if (err) return callback(err)
+        this.fd = fd
+        callback()
+      })
     })
   }
 
@@ -86,6 +98,11 @@ export class AtomicFileWriter extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     const fd = this.fd as number
+    if (this.direct) {
+      this.fd = undefined
+      this.committed = true
+      return close(fd, (closeError) => callback(closeError))
+    }
     fsync(fd, (syncError) => {
       if (syncError) return callback(syncError)
       this.fd = undefined
@@ -115,7 +132,7 @@ export class AtomicFileWriter extends Writable {
     const fd = this.fd
     this.fd = undefined
     if (fd !== undefined) closeQuietly(fd)
-    if (!this.committed) unlinkQuietly(this.tempPath)
+    if (!this.committed && !this.direct) unlinkQuietly(this.tempPath)
     callback(error)
   }
 }

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable, Transform } from 'node:stream'
@@ -65,4 +66,22 @@ t.test('an output folder that does not exist fails before any row', async (t) =>
   const target = join(mkdtempSync(join(tmpdir(), 'etl-csv-')), 'missing', 'out.csv')
   await t.rejects(pipeline(Readable.from([['1']]), formatCsv(['a']), new AtomicFileWriter(target)), { code: 'ENOENT' })
   t.equal(existsSync(target), false)
+})
+
+t.test('a device or FIFO is written in place, never replaced; a folder is refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'etl-csv-'))
+  const fifo = join(dir, 'pipe')
+  execFileSync('mkfifo', [fifo])
+  const reader = new Promise<string>((resolve) => {
+    let text = ''
+    createReadStream(fifo, 'utf8')
+      .on('data', (d) => (text += d))
+      .on('end', () => resolve(text))
+  })
+  await pipeline(Readable.from([['1']]), formatCsv(['a']), new AtomicFileWriter(fifo))
+  t.equal(await reader, 'a\n1\n', 'the FIFO received the CSV')
+  t.ok(statSync(fifo).isFIFO(), 'and is still a FIFO')
+  await pipeline(Readable.from([['1']]), formatCsv(['a']), new AtomicFileWriter('/dev/null'))
+  t.ok(statSync('/dev/null').isCharacterDevice(), '/dev/null is still a device')
+  await t.rejects(pipeline(Readable.from([['1']]), formatCsv(['a']), new AtomicFileWriter(dir)), { code: 'EISDIR' })
 })
