@@ -166,7 +166,8 @@ export function readHeaders(options: ReadHeadersOptions): Transform {
    */
   function dispatch(): void {
     while (batch.length >= batchSize || (batch.length > 0 && flushed)) {
-      const target = pool.find((w) => w.ready && w.outstanding === 0) ?? pool.find((w) => w.ready && w.outstanding < MAX_OUTSTANDING)
+      const target =
+        pool.find((w) => w.ready && w.outstanding === 0) ?? pool.find((w) => w.ready && w.outstanding < MAX_OUTSTANDING)
       if (!target) return
       send(target)
     }
