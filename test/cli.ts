@@ -1,7 +1,7 @@
 // The CLI spawned end to end: stdout (CSV only), stderr (messages) and the exit code, apart.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { chmodSync, copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { chmodSync, copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CLI, ROOT, parseCsv, runCli } from './fixtures/cli.js'
 
@@ -207,3 +207,24 @@ t.test('--help teaches: commands, examples, exit codes', async (t) => {
   const version = await runCli(['--version'])
   t.match(version.stdout, /^\d+\.\d+\.\d+\n$/)
 })
+
+t.test(
+  'the progress line: on a terminal, off in a pipe or with --quiet',
+  { skip: !existsSync('/usr/bin/script') && 'no script(1)' },
+  async (t) => {
+    // script(1) runs the command on a pseudo-terminal, as a user at a shell would.
+    const onTerminal = (args: string) =>
+      execFileSync('script', ['-qec', `${process.execPath} ${CLI} ${args}`, '/dev/null'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      })
+    const shown = onTerminal('extract samples -k path -o /dev/null')
+    t.match(shown, /\retl: \d+ of \d+[^\r]*files\/s[^\r]*\x1b\[K/, 'a progress line on a terminal')
+    t.match(shown, /\r\x1b\[Ketl: 91 files listed, 89 rows written/, 'erased before the summary')
+    const forced = await runCli(['extract', 'samples', '-k', 'path', '-o', '/dev/null', '--progress'])
+    t.match(forced.stderr, /\retl: \d+ of/, '--progress forces it into a pipe')
+    const piped = await runCli(['extract', 'samples', '-k', 'path', '-o', '/dev/null'])
+    t.notMatch(piped.stderr, /\r/, 'no carriage returns when stderr is not a terminal')
+    t.notMatch(onTerminal('extract samples -k path -o /dev/null -q'), /etl:/, '--quiet: nothing at all')
+  },
+)

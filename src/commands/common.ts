@@ -10,6 +10,7 @@ import type { PipelineSpec } from '../pipeline/spec.js'
 export interface CommonArgs {
   quiet: boolean
   verbose: boolean
+  progress?: boolean
 }
 
 /** --quiet and --verbose. */
@@ -21,6 +22,10 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       type: 'boolean',
       default: false,
       describe: 'Print only failures and errors on stderr',
+    })
+    .option('progress', {
+      type: 'boolean',
+      describe: 'Show a progress line on stderr (default: when stderr is a terminal; --no-progress hides it)',
     })
     .option('verbose', {
       alias: 'v',
@@ -63,7 +68,7 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
   try {
     // Loaded here, not at start-up: `etl --help` and usage errors need none of the pipeline.
     const { exitCodeOf, runPipeline } = await import('../pipeline/run.js')
-    const summary = await runPipeline(spec, { quiet: args.quiet, verbose: args.verbose })
+    const summary = await runPipeline(spec, { quiet: args.quiet, verbose: args.verbose, progress: args.progress })
     process.exitCode = exitCodeOf(summary)
   } catch (err) {
     fail(err)

@@ -8,6 +8,7 @@ import type { Readable, Transform, Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
 import { planRead } from '../dicom/read-header.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
+import { startProgress } from '../progress.js'
 import { listFiles, type ListInfo } from '../stages/list-files.js'
 import { columnTags, needsStat, projectKeywords } from '../stages/project-keywords.js'
 import { newReadInfo, readHeaders, type Skip } from '../stages/read-headers.js'
@@ -17,6 +18,8 @@ import { defaultThreads, type PipelineSpec } from './spec.js'
 
 /** Options of {@link runPipeline}. */
 export interface RunOptions extends LoggerOptions {
+  /** Draw a progress line on stderr. Default: when stderr is a terminal and not quiet. */
+  progress?: boolean
   /** Where CSV goes when the output is '-'. Default process.stdout. */
   stdout?: Writable
   /** Where messages go. Default process.stderr. */
@@ -75,10 +78,13 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
   const sink = toStdout ? (options.stdout ?? process.stdout) : new AtomicFileWriter(spec.output.path)
   stages.push(sink)
 
+  const showProgress = options.progress ?? (!options.quiet && (stderr as NodeJS.WriteStream).isTTY === true)
+  const stopProgress = showProgress ? startProgress({ stream: stderr, list: listInfo, read: readInfo }) : undefined
   try {
     await pipeline(stages as unknown as [Readable, ...Transform[], Writable])
     if (errorsCsv) await errorsCsv.finish()
   } catch (err) {
+    stopProgress?.()
     await Promise.all([errorsCsv?.abort(), sink instanceof AtomicFileWriter ? sink.discard() : undefined])
     if (toStdout && (err as NodeJS.ErrnoException).code === 'EPIPE') {
       // The reader of stdout has gone (`etl ... | head`): nothing more to say.
@@ -90,6 +96,7 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
     }
   }
 
+  stopProgress?.()
   const summary: Summary = {
     listed: listInfo.listed,
     // Every header read gives exactly one row.
