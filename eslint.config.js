@@ -13,4 +13,6 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  // Tests of terminal output match its escape codes.
+  { files: ['test/**'], rules: { 'no-control-regex': 'off' } },
 )
