@@ -16,6 +16,8 @@ export {
   projectKeywords,
   projectRow,
   columnTags,
+  columnGroups,
+  columnPlan,
   needsStat,
   type Row,
   type ProjectOptions,
@@ -24,6 +26,8 @@ export { sortRows, sortRowsInMemory, compareRows, compareCells, type SortColumn 
 export { formatCsv, AtomicFileWriter } from './stages/write-csv.js'
 export {
   readHeader,
+  readHeaderSync,
+  readItems,
   scanHeader,
   planRead,
   type DataElement,
@@ -32,6 +36,7 @@ export {
   type ReadPlan,
 } from './dicom/read-header.js'
 export { formatValue, type FormatContext } from './dicom/format-value.js'
+export { parsePath, findElement, type PathStep } from './dicom/paths.js'
 export { lookupKeyword, lookupTag, parseTag, formatTag, suggestKeyword, type DictEntry } from './dicom/keywords.js'
 export { parseColumn } from './pipeline/columns.js'
 export { loadPipeline, parsePipeline, formatProblem, type Problem } from './pipeline/load.js'

@@ -12,7 +12,7 @@
  * - multiple values joined with a backslash (or the chosen separator).
  */
 import { decodeText } from './charset.js'
-import { formatTag } from './keywords.js'
+import { formatTag, lookupTag } from './keywords.js'
 import { latin1, type DataElement } from './read-header.js'
 
 /** What formatting needs besides the element itself. */
@@ -34,7 +34,10 @@ const SINGLE_VALUED = new Set(['ST', 'LT', 'UT', 'UR'])
 
 /** The cell text of an element. */
 export function formatValue(element: DataElement, ctx: FormatContext): string {
-  const { vr, value } = element
+  const { value } = element
+  // UN holds the bytes of an element whose VR the writer did not know; where the dictionary
+  // knows it, read the value as that VR (PS3.5 section 6.2.2).
+  const vr = element.vr === 'UN' ? (knownVR(element.tag) ?? 'UN') : element.vr
   const sep = ctx.separator ?? '\\'
   if (value.length === 0) return ''
   switch (vr) {
@@ -82,6 +85,11 @@ export function formatValue(element: DataElement, ctx: FormatContext): string {
 }
 
 /** Removes trailing spaces and NULs, and leading spaces where the VR says they do not count. */
+function knownVR(tag: number): string | undefined {
+  const vr = lookupTag(tag)?.vr
+  return vr && /^[A-Z]{2}$/.test(vr) && vr !== 'SQ' && vr !== 'UN' ? vr : undefined
+}
+
 function trimValue(text: string, vr: string): string {
   let end = text.length
   while (end > 0 && (text.charCodeAt(end - 1) === 0x20 || text.charCodeAt(end - 1) === 0)) end--

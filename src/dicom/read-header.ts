@@ -26,6 +26,8 @@ export interface DataElement {
   tag: number
   vr: string
   value: Uint8Array
+  /** For a sequence: whether its items are explicit VR (a UN sequence's are implicit, PS3.5 6.2.2). */
+  explicit?: boolean
 }
 
 /** What a scan found: the requested elements (and every file meta element), and the encoding. */
@@ -44,21 +46,40 @@ export interface Header {
 export interface ReadPlan {
   /** Data set tags to keep. */
   tags: ReadonlySet<number>
+  /** Whole groups to keep (private groups, whose block numbers vary from file to file). */
+  groups: ReadonlySet<number>
+  /** Keep every element (items of sequences, `etl inspect`). */
+  all: boolean
   /** File meta (group 0002) tags to keep; Transfer Syntax UID is always read. */
   metaTags: ReadonlySet<number>
-  /** Scanning stops at the first top-level tag above this one (or at Pixel Data). */
+  /**
+   * Scanning stops at the first top-level tag above this one. Below Pixel Data unless a tag
+   * after it is wanted: then the pixel data is skipped and the scan reads on.
+   */
   maxTag: number
 }
 
+/** What to collect besides single tags. */
+export interface PlanOptions {
+  groups?: Iterable<number>
+  all?: boolean
+}
+
 /** A plan for the given tags; Specific Character Set is always added (text decoding needs it). */
-export function planRead(tags: Iterable<number>): ReadPlan {
+export function planRead(tags: Iterable<number>, options: PlanOptions = {}): ReadPlan {
   const set = new Set<number>([Tags.SpecificCharacterSet])
   const metaTags = new Set<number>([Tags.TransferSyntaxUID])
   for (const t of tags) (t >>> 16 === 0x0002 ? metaTags : set).add(t >>> 0)
+  const groups = new Set(options.groups ?? [])
   let maxTag = 0
   for (const t of set) maxTag = Math.max(maxTag, t)
-  return { tags: set, metaTags, maxTag }
+  for (const g of groups) maxTag = Math.max(maxTag, g * 0x10000 + 0xffff)
+  if (options.all) maxTag = Tags.PixelData - 1
+  return { tags: set, groups, all: options.all ?? false, metaTags, maxTag }
 }
+
+/** Keep everything: for the items of a sequence. */
+const ALL: ReadPlan = planRead([], { all: true })
 
 const EXPLICIT_BE = '1.2.840.10008.1.2.2'
 const DEFLATED_LE = '1.2.840.10008.1.2.1.99'
@@ -272,14 +293,14 @@ class Scanner {
     return this.little ? b[at] | (b[at + 1] << 8) : (b[at] << 8) | b[at + 1]
   }
 
-  private u32(at: number): number {
+  u32(at: number): number {
     const b = this.buf
     return this.little
       ? (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000
       : b[at] * 0x1000000 + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3])
   }
 
-  private tagAt(at: number): number {
+  tagAt(at: number): number {
     return this.u16(at) * 0x10000 + this.u16(at + 2)
   }
 
@@ -299,7 +320,7 @@ class Scanner {
       if (length === UNDEFINED_LENGTH) throw corrupt(`file meta element ${formatTag(tag)} has undefined length`)
       const start = pos + header
       this.ensure(start + length)
-      if (this.plan.metaTags.has(tag)) {
+      if (this.plan.all || this.plan.metaTags.has(tag)) {
         this.out.set(tag, {
           tag,
           vr: buf.toString('latin1', pos + 4, pos + 6),
@@ -316,23 +337,42 @@ class Scanner {
   /** The top-level data set from `pos` until Pixel Data, the last planned tag, or the end. */
   readDataSet(pos: number): void {
     const buf = this.buf
-    const maxTag = this.plan.maxTag
-    const wanted = this.plan.tags
+    const { maxTag, tags: wanted, groups, all } = this.plan
+    const byGroup = groups.size > 0
     for (;;) {
       if (pos + 8 > buf.length) {
         if (this.eof && (pos >= buf.length || isZeroPadding(buf, pos))) return
         this.ensure(pos + 8)
       }
       const tag = this.tagAt(pos)
-      if (tag > maxTag || tag >= Tags.PixelData) {
+      if (tag > maxTag) {
         if (tag < 0xfffe0000) return
         // A stray item or delimiter at the top level: skip its 8 bytes, as DCMTK does.
         pos += 8
         continue
       }
       this.lastTag = tag
-      pos = this.readElement(pos, tag, wanted.has(tag), 0)
+      const keep = all || wanted.has(tag) || (byGroup && groups.has(Math.floor(tag / 0x10000)))
+      pos = this.readElement(pos, tag, keep, 0)
     }
+  }
+
+  /**
+   * The elements of one item, all kept, from `pos` to `end` (defined length) or to its Item
+   * Delimitation Item (`end` Infinity); returns the position after the item.
+   */
+  readItem(pos: number, end: number): number {
+    const buf = this.buf
+    while (pos < end) {
+      if (pos + 8 > buf.length) {
+        if (end === Infinity) throw corrupt('an item of undefined length has no Item Delimitation Item')
+        return end
+      }
+      const tag = this.tagAt(pos)
+      if (tag === Tags.ItemDelimitation) return pos + 8
+      pos = this.readElement(pos, tag, true, 1)
+    }
+    return pos
   }
 
   /** Reads (or skips) one element at `pos` whose tag is known; returns the position after it. */
@@ -361,8 +401,9 @@ class Scanner {
     if (length === UNDEFINED_LENGTH) {
       // An undefined length is a sequence (SQ, or UN/implicit holding one) or encapsulated data.
       const un = code === UN_CODE
-      const end = this.skipSequence(start, un ? false : this.explicit, depth + 1, tag)
-      if (keep) this.keep(tag, un ? 'SQ' : this.vrOf(code, tag), start, end)
+      const contentsExplicit = un ? false : this.explicit
+      const end = this.skipSequence(start, contentsExplicit, depth + 1, tag)
+      if (keep) this.keep(tag, un ? 'SQ' : this.vrOf(code, tag), start, end, contentsExplicit)
       return end
     }
     const end = start + length
@@ -375,12 +416,17 @@ class Scanner {
           : `file ends inside element ${formatTag(tag)} (${buf.length} bytes)`,
       )
     }
-    if (keep) this.keep(tag, this.vrOf(code, tag), start, end)
+    if (keep) {
+      const vr = this.vrOf(code, tag)
+      this.keep(tag, vr, start, end, vr === 'SQ' ? this.explicit : undefined)
+    }
     return end
   }
 
-  private keep(tag: number, vr: string, start: number, end: number): void {
-    this.out.set(tag, { tag, vr, value: this.buf.subarray(start, end) })
+  private keep(tag: number, vr: string, start: number, end: number, explicit?: boolean): void {
+    const element: DataElement = { tag, vr, value: this.buf.subarray(start, end) }
+    if (explicit !== undefined) element.explicit = explicit
+    this.out.set(tag, element)
   }
 
   /** The VR of a kept element: its two bytes when explicit, the dictionary's when implicit. */
@@ -427,6 +473,31 @@ class Scanner {
   private withEncoding(explicit: boolean): Scanner {
     return new Scanner(this.buf, this.eof, this.little, explicit, this.plan, this.out)
   }
+}
+
+/**
+ * The items of a sequence element that a scan kept, each as a map of all its elements (nested
+ * sequences kept whole, for another call). Throws EtlError E_CORRUPT when the items are broken.
+ */
+export function readItems(sequence: DataElement, littleEndian: boolean): Map<number, DataElement>[] {
+  const v = sequence.value
+  const buf = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+  const explicit = sequence.explicit ?? true
+  const items: Map<number, DataElement>[] = []
+  const reader = new Scanner(buf, true, littleEndian, explicit, ALL, new Map())
+  let pos = 0
+  while (pos + 8 <= buf.length) {
+    const tag = reader.tagAt(pos)
+    const length = reader.u32(pos + 4)
+    pos += 8
+    if (tag === Tags.SequenceDelimitation) break
+    if (tag !== Tags.Item) throw corrupt(`${formatTag(sequence.tag)}: expected an item, found ${formatTag(tag)}`)
+    const item = new Map<number, DataElement>()
+    const scanner = new Scanner(buf, true, littleEndian, explicit, ALL, item)
+    pos = length === UNDEFINED_LENGTH ? scanner.readItem(pos, Infinity) : scanner.readItem(pos, pos + length)
+    items.push(item)
+  }
+  return items
 }
 
 /** The bytes of a value as latin1 text (ASCII VRs: UI, CS, DA...). */

@@ -2,14 +2,16 @@
  * Column selection: the one parser behind `extract:` entries in YAML and `-k` on the command
  * line, so both accept exactly the same things and fail with the same messages.
  */
-import { formatTag, lookupKeyword, lookupTag, parseTag, suggestKeyword } from '../dicom/keywords.js'
+import { formatTag, lookupTag } from '../dicom/keywords.js'
+import { parsePath } from '../dicom/paths.js'
 import { PSEUDO_COLUMNS, type ColumnSpec, type PseudoColumn } from './spec.js'
 
 export type ColumnResult = { ok: true; column: ColumnSpec } | { ok: false; message: string }
 
 /**
- * Parses what a user wrote to select a column: a DICOM keyword (`CTDIvol`), a tag
- * (`0018,9345` or `(0018,9345)`), or a pseudo-column (`path`, `size_bytes`, `mtime`).
+ * Parses what a user wrote to select a column: a DICOM keyword (`CTDIvol`), a tag (`0018,9345`
+ * or `(0018,9345)`), a path into sequences (`ExposureDoseSequence[0].CTDIvol`), a private element
+ * by its creator (`0019,xx23@GEMS_ACQU_01`), or a pseudo-column (`path`, `size_bytes`, `mtime`).
  * `as` renames the column. Keywords are checked against the dictionary, with a suggestion.
  */
 export function parseColumn(text: string, as?: string): ColumnResult {
@@ -17,18 +19,14 @@ export function parseColumn(text: string, as?: string): ColumnResult {
   if ((PSEUDO_COLUMNS as readonly string[]).includes(trimmed)) {
     return ok(as ?? trimmed, { kind: 'pseudo', name: trimmed as PseudoColumn })
   }
-  const tag = parseTag(trimmed)
-  if (tag !== undefined) {
-    if (tag >>> 16 === 0xfffe) return fail(`${formatTag(tag)} is an item delimiter, not an attribute`)
-    const keyword = lookupTag(tag)?.keyword
-    return ok(as ?? keyword ?? formatTag(tag).slice(1, -1), { kind: 'element', tag, keyword })
+  const parsed = parsePath(trimmed)
+  if (!parsed.ok) return fail(parsed.message)
+  const [first] = parsed.steps
+  if (parsed.steps.length === 1 && !first.creator) {
+    const keyword = lookupTag(first.tag)?.keyword
+    return ok(as ?? keyword ?? formatTag(first.tag).slice(1, -1), { kind: 'element', tag: first.tag, keyword })
   }
-  const entry = lookupKeyword(trimmed)
-  if (entry) return ok(as ?? entry.keyword, { kind: 'element', tag: entry.tag, keyword: entry.keyword })
-  if (trimmed === '') return fail('empty column: expected a DICOM keyword, a tag like 0018,9345, or path')
-  const suggestion = suggestKeyword(trimmed)
-  const hint = suggestion ? ` (did you mean "${suggestion}"?)` : ''
-  return fail(`unknown keyword "${trimmed}"${hint}`)
+  return ok(as ?? trimmed, { kind: 'element', tag: first.tag, path: parsed.steps })
 }
 
 /** Problems with a whole column list: duplicate names. */

@@ -6,11 +6,10 @@
 import { pipeline } from 'node:stream/promises'
 import type { Readable, Transform, Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
-import { planRead } from '../dicom/read-header.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
 import { startProgress } from '../progress.js'
 import { listFiles, type ListInfo } from '../stages/list-files.js'
-import { columnTags, needsStat, projectKeywords } from '../stages/project-keywords.js'
+import { columnPlan, needsStat, projectKeywords } from '../stages/project-keywords.js'
 import { newReadInfo, readHeaders, type Skip } from '../stages/read-headers.js'
 import { sortRows } from '../stages/sort-rows.js'
 import { AtomicFileWriter, coalesce, formatCsv } from '../stages/write-csv.js'
@@ -55,7 +54,7 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
   const stages: (Readable | Transform | Writable)[] = [
     listFiles({ ...spec.source, info: listInfo }),
     readHeaders({
-      plan: planRead(columnTags(columns)),
+      plan: columnPlan(columns),
       concurrency: spec.source.concurrency ?? Math.max(1, threads),
       threads,
       stat: needsStat(columns),

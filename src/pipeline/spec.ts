@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os'
+import type { PathStep } from '../dicom/paths.js'
 
 /**
  * The resolved form of a pipeline, whether it came from a YAML file (`etl run`) or from flags
@@ -8,7 +9,7 @@ import { availableParallelism } from 'node:os'
 /** Where a column's value comes from. */
 export type ColumnSource =
   /** A data element of the data set, or of the file meta information when its group is 0002. */
-  | { kind: 'element'; tag: number; keyword?: string }
+  | { kind: 'element'; tag: number; keyword?: string; path?: PathStep[] }
   /** A property of the file rather than of its header. */
   | { kind: 'pseudo'; name: PseudoColumn }
 

@@ -5,8 +5,9 @@
 import { Transform } from 'node:stream'
 import { parseCharsets } from '../dicom/charset.js'
 import { formatValue, type FormatContext } from '../dicom/format-value.js'
-import { Tags } from '../dicom/keywords.js'
-import { latin1 } from '../dicom/read-header.js'
+import { formatTag, Tags } from '../dicom/keywords.js'
+import { findElement, type PathStep } from '../dicom/paths.js'
+import { latin1, planRead, readItems, type DataElement, type ReadPlan } from '../dicom/read-header.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
 import type { HeaderRecord } from './read-headers.js'
 
@@ -24,8 +25,22 @@ export interface ProjectOptions {
 /** The data set tags the columns need (for the read plan). */
 export function columnTags(columns: readonly ColumnSpec[]): number[] {
   const tags: number[] = []
-  for (const c of columns) if (c.source.kind === 'element') tags.push(c.source.tag)
+  for (const c of columns) if (c.source.kind === 'element' && !c.source.path?.[0].creator) tags.push(c.source.tag)
   return tags
+}
+
+/** The private groups the columns need whole (their blocks are found per file, by creator). */
+export function columnGroups(columns: readonly ColumnSpec[]): number[] {
+  const groups: number[] = []
+  for (const c of columns) {
+    if (c.source.kind === 'element' && c.source.path?.[0].creator) groups.push(Math.floor(c.source.tag / 0x10000))
+  }
+  return groups
+}
+
+/** The read plan of a list of columns. */
+export function columnPlan(columns: readonly ColumnSpec[]): ReadPlan {
+  return planRead(columnTags(columns), { groups: columnGroups(columns) })
 }
 
 /** True when a column needs the file's stat (size_bytes, mtime). */
@@ -64,6 +79,10 @@ export function projectRow(record: HeaderRecord, columns: readonly ColumnSpec[],
       else row[i] = header.mtime ? header.mtime.toISOString() : ''
       continue
     }
+    if (source.path) {
+      row[i] = pathCell(header.elements, source.path, context)
+      continue
+    }
     const element = header.elements.get(source.tag)
     // The file meta is always explicit VR little endian, whatever the data set's syntax.
     if (!element) row[i] = ''
@@ -71,6 +90,42 @@ export function projectRow(record: HeaderRecord, columns: readonly ColumnSpec[],
     else row[i] = formatValue(element, (metaContext ??= { ...context, littleEndian: true }))
   }
   return row
+}
+
+/**
+ * The cell of a path: followed through the chosen items of each sequence; one value per item
+ * reached (empty where an item lacks the attribute), joined; an item's own Specific Character
+ * Set applies inside it. A broken sequence gives an empty cell and a warning.
+ */
+function pathCell(
+  elements: ReadonlyMap<number, DataElement>,
+  steps: readonly PathStep[],
+  context: FormatContext,
+): string {
+  const values: string[] = []
+  const walk = (level: ReadonlyMap<number, DataElement>, i: number, charsets: readonly string[]): void => {
+    const step = steps[i]
+    const element = findElement(level, step)
+    if (i === steps.length - 1) {
+      values.push(element ? formatValue(element, { ...context, charsets }) : '')
+      return
+    }
+    if (!element) return
+    let items: Map<number, DataElement>[]
+    try {
+      items = readItems(element, context.littleEndian)
+    } catch (err) {
+      context.warn?.(`cannot read the items of ${formatTag(element.tag)}: ${(err as Error).message}`)
+      return
+    }
+    const chosen = step.item === '*' ? items : items.slice(Number(step.item), Number(step.item) + 1)
+    for (const item of chosen) {
+      const own = item.get(Tags.SpecificCharacterSet)
+      walk(item, i + 1, own ? charsetTerms(latin1(own.value)) : charsets)
+    }
+  }
+  walk(elements, 0, context.charsets)
+  return values.every((v) => v === '') ? '' : values.join(context.separator ?? '\\')
 }
 
 /** The projector as a Transform stream (object mode: HeaderRecords in, Rows out). */

@@ -65,7 +65,7 @@ const sharedBuffer = Buffer.allocUnsafe(8192)
 export interface PackedBatch {
   /** Per file: kind (0 header, 1 skip), bytesRead, size, mtime (NaN when absent), flags, transfer syntax index, first span, span count. */
   files: Float64Array
-  /** Per kept element: tag, VR (two bytes), start, end in `values`. */
+  /** Per kept element: tag, VR (two bytes), start, end in `values`, sequence encoding (0 none, 1 explicit, 2 implicit). */
   spans: Uint32Array
   values: Uint8Array
   /** Distinct transfer syntax UIDs of the batch. */
@@ -75,6 +75,7 @@ export interface PackedBatch {
 }
 
 const FILE_FIELDS = 8
+const SPAN_FIELDS = 5
 const LITTLE = 1
 const EXPLICIT = 2
 
@@ -96,11 +97,13 @@ class BatchPacker {
       return
     }
     const h = r.header
-    const firstSpan = this.spans.length / 4
+    const firstSpan = this.spans.length / SPAN_FIELDS
     for (const e of h.elements.values()) {
       this.reserve(e.value.length)
       this.values.set(e.value, this.used)
-      this.spans.push(e.tag, (e.vr.charCodeAt(0) << 8) | e.vr.charCodeAt(1), this.used, this.used + e.value.length)
+      const sequence = e.explicit === undefined ? 0 : e.explicit ? 1 : 2
+      const vr = (e.vr.charCodeAt(0) << 8) | e.vr.charCodeAt(1)
+      this.spans.push(e.tag, vr, this.used, this.used + e.value.length, sequence)
       this.used += e.value.length
     }
     let syntax = -1
@@ -156,8 +159,16 @@ export function unpackBatch(paths: readonly string[], batch: PackedBatch): ReadR
     const first = files[f + 6]
     const end = first + files[f + 7]
     for (let k = first; k < end; k++) {
-      const [tag, vr, start, stop] = [spans[4 * k], spans[4 * k + 1], spans[4 * k + 2], spans[4 * k + 3]]
-      elements.set(tag, { tag, vr: String.fromCharCode(vr >> 8, vr & 0xff), value: view.subarray(start, stop) })
+      const at = SPAN_FIELDS * k
+      const tag = spans[at]
+      const vr = spans[at + 1]
+      const element: DataElement = {
+        tag,
+        vr: String.fromCharCode(vr >> 8, vr & 0xff),
+        value: view.subarray(spans[at + 2], spans[at + 3]),
+      }
+      if (spans[at + 4] !== 0) element.explicit = spans[at + 4] === 1
+      elements.set(tag, element)
     }
     const flags = files[f + 4]
     results[i] = {

@@ -193,6 +193,8 @@ export function readHeaders(options: ReadHeadersOptions): Transform {
   function startWorkers(): void {
     const workerData = {
       tags: [...plan.tags],
+      groups: [...plan.groups],
+      all: plan.all,
       metaTags: [...plan.metaTags],
       maxTag: plan.maxTag,
       stat: readOptions.stat,

@@ -4,6 +4,8 @@ import { readBatch, transferList, type BatchSetup } from './read-batch.js'
 
 interface WorkerSetup {
   tags: number[]
+  groups: number[]
+  all: boolean
   metaTags: number[]
   maxTag: number
   stat: boolean
@@ -12,7 +14,13 @@ interface WorkerSetup {
 
 const data = workerData as WorkerSetup
 const setup: BatchSetup = {
-  plan: { tags: new Set(data.tags), metaTags: new Set(data.metaTags), maxTag: data.maxTag },
+  plan: {
+    tags: new Set(data.tags),
+    groups: new Set(data.groups),
+    all: data.all,
+    metaTags: new Set(data.metaTags),
+    maxTag: data.maxTag,
+  },
   stat: data.stat,
   concurrency: data.concurrency,
 }

@@ -43,6 +43,11 @@ t.test('cells per VR', async (t) => {
   for (const [name, vr, value, expected, c] of cases) t.equal(f(vr, value, c), expected, name)
 })
 
+t.test('UN values are read as the VR the dictionary gives their tag (PS3.5 6.2.2)', async (t) => {
+  t.equal(formatValue({ tag: 0x00189345, vr: 'UN', value: bin.fd(12.5) }, ctx), '12.5', 'CTDIvol stored as UN')
+  t.equal(formatValue({ tag: 0x00191001, vr: 'UN', value: Buffer.from([1, 2]) }, ctx), 'AQI=', 'unknown: base64')
+})
+
 t.test('an invalid number is an empty cell and a warning', async (t) => {
   const warnings: string[] = []
   t.equal(formatValue({ tag: 0x00280008, vr: 'IS', value: text('1A') }, { ...ctx, warn: (m) => warnings.push(m) }), '')
