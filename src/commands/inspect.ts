@@ -1,0 +1,102 @@
+/**
+ * `etl inspect FILE`: every header element of one file, like dcmdump, but each with the path
+ * that a pipeline accepts (`ExposureDoseSequence[1].CTDIvol`, `0019,xx23@GEMS_ACQU_01`), so a
+ * user can copy it into `-k` or a YAML file. Items are indented under their sequence.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
+import { formatValue } from '../dicom/format-value.js'
+import { formatTag, lookupTag, Tags } from '../dicom/keywords.js'
+import { parseCharsets } from '../dicom/charset.js'
+import { latin1, planRead, readHeaderSync, readItems, type DataElement } from '../dicom/read-header.js'
+import { EtlError, ExitCode } from '../errors.js'
+import { fail } from './common.js'
+
+interface InspectArgs {
+  file: string
+  width: number
+}
+
+const BINARY = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN'])
+
+/** The lines `etl inspect` prints for a file. Throws EtlError for files it cannot read. */
+export function inspectLines(file: string, width = 80): string[] {
+  const header = readHeaderSync(file, planRead([], { all: true }))
+  const lines: string[] = []
+  const syntax = header.transferSyntaxUID ?? '(none: raw data set)'
+  const encoding = `${header.explicitVR ? 'explicit' : 'implicit'} VR ${header.littleEndian ? 'little' : 'big'} endian`
+  lines.push(`# ${file}: transfer syntax ${syntax}, ${encoding}; header ${header.bytesRead} bytes read`)
+  const walk = (elements: ReadonlyMap<number, DataElement>, prefix: string, depth: number, charsets: string[]) => {
+    const own = elements.get(Tags.SpecificCharacterSet)
+    const here = own ? parseCharsets(latin1(own.value)) : charsets
+    const indent = '  '.repeat(depth)
+    for (const element of elements.values()) {
+      const path = prefix + stepText(element.tag, elements)
+      const tag = formatTag(element.tag)
+      if (element.vr === 'SQ') {
+        let items: Map<number, DataElement>[]
+        try {
+          items = readItems(element, element.tag >>> 16 === 0x0002 ? true : header.littleEndian)
+        } catch (err) {
+          lines.push(`${indent}${tag} SQ  ${path}  (unreadable items: ${(err as Error).message})`)
+          continue
+        }
+        const count = `${items.length} item${items.length === 1 ? '' : 's'}`
+        lines.push(`${indent}${tag} SQ  ${(path + '  ').padEnd(44 - indent.length)}${count}`)
+        items.forEach((item, i) => walk(item, `${path}[${i}].`, depth + 1, here))
+        continue
+      }
+      const littleEndian = element.tag >>> 16 === 0x0002 ? true : header.littleEndian
+      const binary = BINARY.has(element.vr) && !(element.vr === 'UN' && lookupTag(element.tag))
+      const value = binary ? `(${element.value.length} bytes)` : formatValue(element, { littleEndian, charsets: here })
+      lines.push(`${indent}${tag} ${element.vr}  ${(path + '  ').padEnd(44 - indent.length)}${shorten(value, width)}`)
+    }
+  }
+  walk(header.elements, '', 0, [])
+  return lines
+}
+
+/** How a path names this element: its keyword, its creator block for private ones, or its tag. */
+function stepText(tag: number, elements: ReadonlyMap<number, DataElement>): string {
+  const group = Math.floor(tag / 0x10000)
+  const element = tag & 0xffff
+  if (group % 2 === 1 && element >= 0x1000) {
+    const creator = elements.get(group * 0x10000 + (element >> 8))
+    if (creator) {
+      const name = latin1(creator.value)
+        .replace(/[\0 ]+$/, '')
+        .trim()
+      const hex = formatTag(tag)
+      if (name) return `${hex.slice(1, 5)},xx${hex.slice(8, 10)}@${name}`
+    }
+  }
+  return lookupTag(tag)?.keyword ?? formatTag(tag).slice(1, -1)
+}
+
+function shorten(text: string, width: number): string {
+  const oneLine = text.replace(/[\r\n]+/g, ' ')
+  return oneLine.length > width ? `${oneLine.slice(0, width - 1)}…` : oneLine
+}
+
+export const inspectCommand: CommandModule<object, InspectArgs> = {
+  command: 'inspect <file>',
+  describe: 'Print every header element of a file with the path a pipeline uses for it',
+  builder: (y: Argv) =>
+    y
+      .strict()
+      .positional('file', { type: 'string', demandOption: true, describe: 'A DICOM file' })
+      .option('width', { type: 'number', default: 80, describe: 'Longest value shown (characters)' })
+      .example('$0 inspect IM0001.dcm', 'all elements, nested items indented')
+      .example('$0 inspect IM0001.dcm | grep -i ctdi', 'find the path of an attribute') as unknown as Argv<InspectArgs>,
+  handler: (argv: ArgumentsCamelCase<InspectArgs>) => {
+    try {
+      process.stdout.write(`${inspectLines(argv.file, argv.width).join('\n')}\n`)
+    } catch (err) {
+      if (err instanceof EtlError && err.code === 'E_READ' && /no such file/.test(err.message)) {
+        return fail(new EtlError('E_NO_INPUT', `${argv.file}: ${err.message}`, ExitCode.NO_INPUT))
+      }
+      if (err instanceof EtlError)
+        return fail(new EtlError(err.code, `${argv.file}: ${err.message}`, ExitCode.DATA_ERR))
+      fail(err)
+    }
+  },
+}

@@ -1,0 +1,67 @@
+import t from 'tap'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { inspectLines } from '../../src/commands/inspect.js'
+import { parseColumn } from '../../src/pipeline/columns.js'
+import { bin, dataSet, EXPLICIT_LE, part10, TS } from '../fixtures/dicom-builder.js'
+import { runCli } from '../fixtures/cli.js'
+
+t.test('every element, items indented, each with a path the pipeline accepts', async (t) => {
+  const dir = t.testdir({})
+  const file = join(dir, 'ct.dcm')
+  writeFileSync(
+    file,
+    part10(
+      dataSet(
+        [
+          { tag: 0x00080005, vr: 'CS', value: 'ISO_IR 100' },
+          { tag: 0x00100010, vr: 'PN', value: Buffer.from('Müller^Anna', 'latin1') },
+          { tag: 0x00190010, vr: 'LO', value: 'GEMS_ACQU_01' },
+          { tag: 0x00191023, vr: 'DS', value: '0.984375' },
+          {
+            tag: 0x0040030e,
+            vr: 'SQ',
+            undefinedLength: true,
+            value: [
+              [{ tag: 0x00189345, vr: 'FD', value: bin.fd(7.25) }],
+              [{ tag: 0x00189345, vr: 'FD', value: bin.fd(8.5) }],
+            ],
+          },
+          { tag: 0x7fe00010, vr: 'OW', value: Buffer.alloc(64) },
+        ],
+        EXPLICIT_LE,
+      ),
+      TS.explicitLE,
+    ),
+  )
+  const lines = inspectLines(file)
+  t.match(lines[0], /transfer syntax 1\.2\.840\.10008\.1\.2\.1, explicit VR little endian/)
+  const body = lines.slice(1).map((l) => l.replace(/\s+/g, ' ').trim())
+  t.same(body.slice(-7), [
+    '(0008,0005) CS SpecificCharacterSet ISO_IR 100',
+    '(0010,0010) PN PatientName Müller^Anna',
+    '(0019,0010) LO 0019,0010 GEMS_ACQU_01',
+    '(0019,1023) DS 0019,xx23@GEMS_ACQU_01 0.984375',
+    '(0040,030E) SQ ExposureDoseSequence 2 items',
+    '(0018,9345) FD ExposureDoseSequence[0].CTDIvol 7.25',
+    '(0018,9345) FD ExposureDoseSequence[1].CTDIvol 8.5',
+  ])
+  t.match(lines.at(-1), /^ {2}\(0018,9345\)/, 'items are indented')
+  t.notMatch(lines.join('\n'), /PixelData/, 'pixel data is not read')
+  for (const path of ['0019,xx23@GEMS_ACQU_01', 'ExposureDoseSequence[1].CTDIvol']) {
+    t.equal(parseColumn(path).ok, true, `${path} is accepted by -k as printed`)
+  }
+})
+
+t.test('the CLI: stdout, and one-line errors with their exit codes', async (t) => {
+  const dir = t.testdir({ 'notes.txt': 'not DICOM' })
+  const ok = await runCli(['inspect', 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm'])
+  t.equal(ok.code, 0)
+  t.match(ok.stdout, /\(0018,9345\) FD {2}CTDIvol +\d/)
+  const notDicom = await runCli(['inspect', join(dir, 'notes.txt')])
+  t.equal(notDicom.code, 65)
+  t.match(notDicom.stderr, /notes\.txt: not DICOM/)
+  const missing = await runCli(['inspect', join(dir, 'missing.dcm')])
+  t.equal(missing.code, 66)
+  t.match(missing.stderr, /missing\.dcm: cannot open: no such file or directory/)
+})
