@@ -228,3 +228,29 @@ t.test(
     t.notMatch(onTerminal('extract samples -k path -o /dev/null -q'), /etl:/, '--quiet: nothing at all')
   },
 )
+
+t.test('format flags change cells, not rows', async (t) => {
+  const r = await runCli([
+    'extract',
+    'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm',
+    '-k',
+    'StudyDate',
+    '-k',
+    'StudyTime',
+    '-k',
+    'ImageType',
+    '-k',
+    'PixelData',
+    '--dates',
+    'iso',
+    '--separator',
+    '|',
+    '--binary',
+    'length',
+  ])
+  t.equal(r.code, 0, r.stderr)
+  t.same(parseCsv(r.stdout)[1], ['2024-03-12', '09:30:15', 'ORIGINAL|PRIMARY|AXIAL', '512'])
+  const bad = await runCli(['extract', 'samples', '-k', 'StudyDate', '--dates', 'us'])
+  t.equal(bad.code, 64)
+  t.match(bad.stderr, /Invalid values:[\s\S]*dates/)
+})

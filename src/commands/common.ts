@@ -5,6 +5,7 @@
 import type { Argv } from 'yargs'
 import { EtlError, ExitCode } from '../errors.js'
 import { createLogger } from '../log.js'
+import type { FormatOptions } from '../dicom/format-value.js'
 import type { PipelineSpec } from '../pipeline/spec.js'
 
 export interface CommonArgs {
@@ -51,6 +52,50 @@ export const THREADS_OPTION = {
   describe: 'Reader threads for jobs over 256 files (default: CPUs - 1, at least 1; 0: main thread only)',
   requiresArg: true,
 } as const
+
+/** The cell format flags, shared by run and extract. */
+export interface FormatArgs {
+  separator?: string
+  dates?: 'stored' | 'iso'
+  names?: 'stored' | 'alphabetic' | 'ideographic' | 'phonetic'
+  binary?: 'base64' | 'length'
+  charset?: string
+}
+
+/** Adds the cell format flags. */
+export function withFormatOptions<T>(y: Argv<T>): Argv<T & FormatArgs> {
+  return y
+    .option('separator', {
+      type: 'string',
+      describe: 'Join multiple values with this (default: a backslash)',
+      requiresArg: true,
+    })
+    .option('dates', { choices: ['stored', 'iso'] as const, describe: 'DA/TM/DT as stored (default) or ISO 8601' })
+    .option('names', {
+      choices: ['stored', 'alphabetic', 'ideographic', 'phonetic'] as const,
+      describe: 'PN whole (default) or one component group',
+    })
+    .option('binary', {
+      choices: ['base64', 'length'] as const,
+      describe: 'OB/OW/UN values as base64 (default) or byte count',
+    })
+    .option('charset', {
+      type: 'string',
+      describe: 'Character set for text none declares, e.g. ISO_IR 192 (default ISO_IR 100, with a warning)',
+      requiresArg: true,
+    }) as Argv<T & FormatArgs>
+}
+
+/** The format options the flags set (undefined when none). */
+export function formatFromArgs(args: FormatArgs): FormatOptions | undefined {
+  const format: FormatOptions = {}
+  if (args.separator !== undefined) format.separator = args.separator
+  if (args.dates !== undefined) format.dates = args.dates
+  if (args.names !== undefined) format.names = args.names
+  if (args.binary !== undefined) format.binary = args.binary
+  if (args.charset !== undefined) format.charset = args.charset
+  return Object.keys(format).length > 0 ? format : undefined
+}
 
 /** Range checks of --concurrency and --threads; the message, or undefined when both are fine. */
 export function checkConcurrency(concurrency: number | undefined, threads?: number): string | undefined {

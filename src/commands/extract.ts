@@ -5,6 +5,9 @@ import { suggestKeyword } from '../dicom/keywords.js'
 import { type ColumnSpec, type PipelineSpec, type SortKey } from '../pipeline/spec.js'
 import {
   CONCURRENCY_OPTION,
+  formatFromArgs,
+  withFormatOptions,
+  type FormatArgs,
   THREADS_OPTION,
   checkConcurrency,
   execute,
@@ -14,7 +17,7 @@ import {
   type CommonArgs,
 } from './common.js'
 
-interface ExtractArgs extends CommonArgs {
+interface ExtractArgs extends CommonArgs, FormatArgs {
   paths: string[]
   keyword: string[]
   sort: string[]
@@ -64,6 +67,7 @@ export function extractSpec(args: Omit<ExtractArgs, keyof CommonArgs>): Pipeline
     columns,
     sort,
     output: { path: args.output, errors: args.errors },
+    format: formatFromArgs(args),
   }
 }
 
@@ -72,7 +76,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
   describe: 'Extract attributes from the DICOM files under PATHS as CSV',
   builder: (y: Argv) =>
     withCommonOptions(
-      y
+      withFormatOptions(y)
         .positional('paths', {
           type: 'string',
           array: true,

@@ -5,6 +5,9 @@ import { EtlError, ExitCode } from '../errors.js'
 import type { PipelineSpec } from '../pipeline/spec.js'
 import {
   CONCURRENCY_OPTION,
+  formatFromArgs,
+  withFormatOptions,
+  type FormatArgs,
   THREADS_OPTION,
   checkConcurrency,
   execute,
@@ -14,7 +17,7 @@ import {
   type CommonArgs,
 } from './common.js'
 
-interface RunArgs extends CommonArgs {
+interface RunArgs extends CommonArgs, FormatArgs {
   pipeline: string
   input?: string[]
   output?: string
@@ -50,6 +53,7 @@ export function applyOverrides(spec: PipelineSpec, args: Omit<RunArgs, keyof Com
       concurrency: args.concurrency ?? spec.source.concurrency,
       threads: args.threads ?? spec.source.threads,
     },
+    format: { ...spec.format, ...formatFromArgs(args) },
     output: {
       path: args.output === undefined ? spec.output.path : args.output === '-' ? '-' : resolve(args.output),
       errors: args.errors === undefined ? spec.output.errors : resolve(args.errors),
@@ -62,7 +66,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   describe: 'Run the pipeline declared in a YAML file',
   builder: (y: Argv) =>
     withCommonOptions(
-      y
+      withFormatOptions(y)
         .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline YAML file' })
         .option('input', {
           alias: 'i',

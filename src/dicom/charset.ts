@@ -219,6 +219,9 @@ function resolve(term: string, fallback: string, report: (message: string) => vo
   return substitute ?? LATIN1
 }
 
+/** Terms that declare only the default repertoire (ASCII). */
+const DEFAULT_REPERTOIRE = new Set(['', 'ISO_IR 6', 'ISO 2022 IR 6'])
+
 // Bytes after which the first term's state is restored (PS3.5 6.1.2.5.3): control characters
 // always, '\' between values, and '^' and '=' between PN components and groups.
 const resetsPN = (b: number) => b < 0x20 || b === 0x5c || b === 0x5e || b === 0x3d
@@ -262,7 +265,14 @@ export function decodeText(
     if (!reported.has(message)) warn?.(message)
     reported.add(message)
   }
-  const [first] = (charsets.length > 0 ? charsets : ['']).map((term) => resolve(term, fallback, report))
+  const terms = charsets.length > 0 ? charsets : ['']
+  if (terms.length === 1 && DEFAULT_REPERTOIRE.has(terms[0]) && !bytes.includes(ESC)) {
+    // Bytes beyond ASCII that no Specific Character Set declares: decoded with the fallback.
+    const substitute = fallback === 'latin1' ? LATIN1 : resolve(fallback, 'latin1', report)
+    report(`text beyond ASCII but no Specific Character Set declares it: decoded as ${fallback}`)
+    if (substitute.standAlone) return substitute.decode(bytes)
+  }
+  const [first] = terms.map((term) => resolve(term, fallback, report))
   if (first.standAlone) return first.decode(bytes)
   const resets = vr === 'PN' ? resetsPN : SINGLE_VALUED.has(vr) ? resetsSingleValued : resetsMultiValued
   return decodeIso2022(bytes, first.decode, resets, report)

@@ -15,13 +15,25 @@ import { decodeText } from './charset.js'
 import { formatTag, lookupTag } from './keywords.js'
 import { latin1, type DataElement } from './read-header.js'
 
+/** How cells are written; every choice has the default that keeps the value as DICOM stores it. */
+export interface FormatOptions {
+  /** Joins multiple values. Default backslash, as DICOM stores them. */
+  separator?: string
+  /** DA, TM, DT as stored (`20240312`), or as ISO 8601 (`2024-03-12`, `09:28:15.672`). Default stored. */
+  dates?: 'stored' | 'iso'
+  /** PN whole (`Yamada^Tarou=山田^太郎=やまだ^たろう`), or one component group of it. Default stored. */
+  names?: 'stored' | 'alphabetic' | 'ideographic' | 'phonetic'
+  /** Binary VRs (OB, OW, UN...) as base64, or as their length in bytes. Default base64. */
+  binary?: 'base64' | 'length'
+  /** Character set for text that none declares, or that an unknown term declares. Default latin1 (ISO 8859-1). */
+  charset?: string
+}
+
 /** What formatting needs besides the element itself. */
-export interface FormatContext {
+export interface FormatContext extends FormatOptions {
   littleEndian: boolean
   /** Specific Character Set terms of the data set. */
   charsets: readonly string[]
-  /** Joins multiple values. Default backslash, as DICOM stores them. */
-  separator?: string
   /** Called with a human message when a value is invalid and left out. */
   warn?: (message: string) => void
 }
@@ -71,20 +83,50 @@ export function formatValue(element: DataElement, ctx: FormatContext): string {
     case 'OV':
     case 'OW':
     case 'UN':
+      if (ctx.binary === 'length') return String(value.length)
       return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
     case 'SQ':
       return ''
     default: {
-      const text = TEXT_VRS.has(vr) ? decodeText(value, ctx.charsets, vr, undefined, ctx.warn) : latin1(value)
-      if (SINGLE_VALUED.has(vr) || text.indexOf('\\') < 0) return trimValue(text, vr)
-      const parts = text.split('\\')
-      for (let i = 0; i < parts.length; i++) parts[i] = trimValue(parts[i], vr)
-      return parts.join(sep)
+      const text = TEXT_VRS.has(vr) ? decodeText(value, ctx.charsets, vr, ctx.charset, ctx.warn) : latin1(value)
+      const shape = (one: string) => {
+        const trimmed = trimValue(one, vr)
+        if (ctx.dates === 'iso' && ISO_DATES[vr]) return ISO_DATES[vr](trimmed)
+        if (vr === 'PN' && ctx.names && ctx.names !== 'stored') return trimmed.split('=')[GROUPS[ctx.names]] ?? ''
+        return trimmed
+      }
+      if (SINGLE_VALUED.has(vr) || text.indexOf('\\') < 0) return shape(text)
+      return text.split('\\').map(shape).join(sep)
     }
   }
 }
 
 /** Removes trailing spaces and NULs, and leading spaces where the VR says they do not count. */
+const GROUPS = { alphabetic: 0, ideographic: 1, phonetic: 2 } as const
+
+/** ISO 8601 forms of DA, TM and DT (PS3.5 table 6.2-1); a value that does not parse stays as stored. */
+const ISO_DATES: Record<string, (value: string) => string> = {
+  DA: (v) => {
+    const m = /^(\d{4})\.?(\d{2})\.?(\d{2})$/.exec(v)
+    return m ? `${m[1]}-${m[2]}-${m[3]}` : v
+  },
+  TM: (v) => isoTime(v) ?? v,
+  DT: (v) => {
+    const m = /^(\d{4})(\d{2})?(\d{2})?(\d{2}(?:\d{2}(?:\d{2}(?:\.\d{1,6})?)?)?)?([+-]\d{4})?$/.exec(v)
+    if (!m) return v
+    let out = m[1] + (m[2] ? `-${m[2]}` : '') + (m[3] ? `-${m[3]}` : '')
+    if (m[4]) out += `T${isoTime(m[4])}`
+    if (m[5]) out += `${m[5].slice(0, 3)}:${m[5].slice(3)}`
+    return out
+  },
+}
+
+function isoTime(v: string): string | undefined {
+  const m = /^(\d{2}):?(\d{2})?:?(\d{2})?(\.\d{1,6})?$/.exec(v)
+  if (!m) return undefined
+  return m[1] + (m[2] ? `:${m[2]}` : '') + (m[3] ? `:${m[3]}` : '') + (m[3] && m[4] ? m[4] : '')
+}
+
 function knownVR(tag: number): string | undefined {
   const vr = lookupTag(tag)?.vr
   return vr && /^[A-Z]{2}$/.test(vr) && vr !== 'SQ' && vr !== 'UN' ? vr : undefined

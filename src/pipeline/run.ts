@@ -62,6 +62,7 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
       info: readInfo,
     }),
     projectKeywords(columns, {
+      format: spec.format,
       onWarning: (path, message) => {
         warnings++
         log.warning(path, message)

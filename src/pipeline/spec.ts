@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os'
+import type { FormatOptions } from '../dicom/format-value.js'
 import type { PathStep } from '../dicom/paths.js'
 
 /**
@@ -51,6 +52,8 @@ export interface OutputSpec {
 }
 
 export interface PipelineSpec {
+  /** How cells are written; absent: as DICOM stores values. */
+  format?: FormatOptions
   source: SourceSpec
   columns: ColumnSpec[]
   sort: SortKey[]

@@ -4,7 +4,7 @@
  */
 import { Transform } from 'node:stream'
 import { parseCharsets } from '../dicom/charset.js'
-import { formatValue, type FormatContext } from '../dicom/format-value.js'
+import { formatValue, type FormatContext, type FormatOptions } from '../dicom/format-value.js'
 import { formatTag, Tags } from '../dicom/keywords.js'
 import { findElement, type PathStep } from '../dicom/paths.js'
 import { latin1, planRead, readItems, type DataElement, type ReadPlan } from '../dicom/read-header.js'
@@ -16,8 +16,8 @@ export type Row = string[]
 
 /** Options of {@link projectKeywords}. */
 export interface ProjectOptions {
-  /** Joins multiple values in a cell. Default backslash. */
-  separator?: string
+  /** How cells are written (separator, dates, names, binary values, fallback character set). */
+  format?: FormatOptions
   /** Warnings about values (an invalid number left empty), with the file they come from. */
   onWarning?: (path: string, message: string) => void
 }
@@ -68,7 +68,7 @@ export function projectRow(record: HeaderRecord, columns: readonly ColumnSpec[],
   const charsets = charsetElement ? charsetTerms(latin1(charsetElement.value)) : NO_CHARSETS
   const onWarning = options.onWarning
   const warn = onWarning ? (message: string) => onWarning(path, message) : undefined
-  const context = { littleEndian: header.littleEndian, charsets, separator: options.separator, warn }
+  const context: FormatContext = { ...options.format, littleEndian: header.littleEndian, charsets, warn }
   let metaContext: FormatContext | undefined
   const row: Row = new Array<string>(columns.length)
   for (let i = 0; i < columns.length; i++) {

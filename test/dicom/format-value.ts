@@ -62,3 +62,45 @@ t.test('shortest float32 text', async (t) => {
     t.ok(s.replace(/[-.]|e.*$/g, '').length <= 9, `${s} is short`)
   }
 })
+
+t.test('format options: ISO dates, one PN group, binary length, fallback character set', async (t) => {
+  const iso = { ...ctx, dates: 'iso' as const }
+  const cases: [string, string, Buffer, string, FormatContext][] = [
+    ['DA', 'DA', text('20240312'), '2024-03-12', iso],
+    ['DA (ACR-NEMA form)', 'DA', text('2024.03.12'), '2024-03-12', iso],
+    ['DA multi-valued', 'DA', text('20240312\\20240313'), '2024-03-12\\2024-03-13', iso],
+    ['TM', 'TM', text('092815.672'), '09:28:15.672', iso],
+    ['TM hours and minutes', 'TM', text('0928'), '09:28', iso],
+    ['DT with offset', 'DT', text('20240312092815.5+0100'), '2024-03-12T09:28:15.5+01:00', iso],
+    ['DT date only', 'DT', text('2024'), '2024', iso],
+    ['not a date stays as stored', 'DA', text('yesterday'), 'yesterday', iso],
+    ['dates as stored by default', 'DA', text('20240312'), '20240312', ctx],
+    [
+      'PN alphabetic',
+      'PN',
+      Buffer.from('Yamada^Tarou=山田^太郎=やまだ^たろう', 'utf8'),
+      'Yamada^Tarou',
+      { ...ctx, charsets: ['ISO_IR 192'], names: 'alphabetic' },
+    ],
+    [
+      'PN ideographic',
+      'PN',
+      Buffer.from('Yamada^Tarou=山田^太郎=やまだ^たろう', 'utf8'),
+      '山田^太郎',
+      { ...ctx, charsets: ['ISO_IR 192'], names: 'ideographic' },
+    ],
+    ['PN phonetic missing', 'PN', text('Doe^Jane'), '', { ...ctx, names: 'phonetic' }],
+    ['binary length', 'OB', Buffer.alloc(1234), '1234', { ...ctx, binary: 'length' }],
+  ]
+  for (const [name, vr, value, expected, c] of cases) t.equal(f(vr, value, c), expected, name)
+
+  const warnings: string[] = []
+  const utf8 = Buffer.from('Müller ', 'utf8')
+  t.equal(
+    f('LO', utf8, { ...ctx, charset: 'ISO_IR 192', warn: (m) => warnings.push(m) }),
+    'Müller',
+    'undeclared text decoded with --charset',
+  )
+  t.match(warnings, [/no Specific Character Set declares it: decoded as ISO_IR 192/])
+  t.equal(f('LO', Buffer.from('Müller', 'latin1'), ctx), 'Müller', 'and as ISO 8859-1 by default')
+})
