@@ -20,8 +20,14 @@ export const ExitCode = {
   SOFTWARE: 70,
   /** The output (CSV or errors file) could not be written; an existing output is left intact. */
   IO_ERR: 74,
+  /** Another run holds the lock of the same output: try again later. */
+  LOCKED: 75,
   /** The pipeline file is invalid. */
   CONFIG: 78,
+  /** Stopped by SIGINT (Ctrl-C), as shells report it: 128 + 2. */
+  INTERRUPTED: 130,
+  /** Stopped by SIGTERM: 128 + 15. */
+  TERMINATED: 143,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
@@ -37,6 +43,8 @@ export type ErrorCode =
   | 'E_CONFIG'
   | 'E_NO_INPUT'
   | 'E_OUTPUT'
+  | 'E_INTERRUPTED'
+  | 'E_LOCKED'
 
 /** An error with a stable code and the exit code it maps to. */
 export class EtlError extends Error {

@@ -113,7 +113,19 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
   try {
     // Loaded here, not at start-up: `etl --help` and usage errors need none of the pipeline.
     const { exitCodeOf, runPipeline } = await import('../pipeline/run.js')
-    const summary = await runPipeline(spec, { quiet: args.quiet, verbose: args.verbose, progress: args.progress })
+    const stop = new AbortController()
+    const onSignal = (signal: NodeJS.Signals) => {
+      // A second signal while the first is being handled ends the process at once.
+      if (stop.signal.aborted) process.exit(signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED)
+      stop.abort(signal)
+    }
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
+    const summary = await runPipeline(spec, {
+      quiet: args.quiet,
+      verbose: args.verbose,
+      progress: args.progress,
+      signal: stop.signal,
+    }).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal))
     process.exitCode = exitCodeOf(summary)
   } catch (err) {
     fail(err)

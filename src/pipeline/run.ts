@@ -3,9 +3,11 @@
  * `stream.pipeline`, which destroys every stage on the first fatal error. Per-file problems
  * are not fatal: they are reported (stderr, and the errors CSV when asked) and counted.
  */
+import { statSync } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import type { Readable, Transform, Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
+import { acquireLock } from '../lock.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
 import { startProgress } from '../progress.js'
 import { listFiles, type ListInfo } from '../stages/list-files.js'
@@ -19,6 +21,8 @@ import { defaultThreads, type PipelineSpec } from './spec.js'
 export interface RunOptions extends LoggerOptions {
   /** Draw a progress line on stderr. Default: when stderr is a terminal and not quiet. */
   progress?: boolean
+  /** Stops the run (SIGINT, SIGTERM): every stage is torn down and no output replaced. */
+  signal?: AbortSignal
   /** Where CSV goes when the output is '-'. Default process.stdout. */
   stdout?: Writable
   /** Where messages go. Default process.stderr. */
@@ -39,6 +43,33 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
   const started = performance.now()
   const stderr = options.stderr ?? process.stderr
   const log = createLogger(stderr, options)
+
+  // One run at a time per output file; the lock goes when the run ends, however it ends.
+  const lock = isRegularTarget(spec.output.path) ? acquireLock(spec.output.path) : undefined
+  for (const note of lock?.notes ?? []) log.error(note)
+  try {
+    return await runLocked(spec, options, { started, stderr, log })
+  } finally {
+    lock?.release()
+  }
+}
+
+/** A file output (existing or to be): not stdout, not a device or FIFO such as /dev/null. */
+function isRegularTarget(path: string): boolean {
+  if (path === '-') return false
+  try {
+    return statSync(path).isFile()
+  } catch {
+    return true
+  }
+}
+
+/** The run itself, once its output is locked. */
+async function runLocked(
+  spec: PipelineSpec,
+  options: RunOptions,
+  { started, stderr, log }: { started: number; stderr: Writable; log: ReturnType<typeof createLogger> },
+): Promise<Summary> {
   const listInfo: ListInfo = { listed: 0, done: false }
   const readInfo = newReadInfo()
   let warnings = 0
@@ -81,18 +112,30 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
   const showProgress = options.progress ?? (!options.quiet && (stderr as NodeJS.WriteStream).isTTY === true)
   const stopProgress = showProgress ? startProgress({ stream: stderr, list: listInfo, read: readInfo }) : undefined
   try {
-    await pipeline(stages as unknown as [Readable, ...Transform[], Writable])
+    await pipeline(stages as unknown as [Readable, ...Transform[], Writable], { signal: options.signal })
     if (errorsCsv) await errorsCsv.finish()
   } catch (err) {
     stopProgress?.()
+    const sinkFailed = sink.errored !== null && sink.errored !== undefined
     await Promise.all([errorsCsv?.abort(), sink instanceof AtomicFileWriter ? sink.discard() : undefined])
+    if (options.signal?.aborted) {
+      const name = String(options.signal.reason ?? 'SIGINT')
+      const code = name === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED
+      const kept = toStdout ? '' : `; ${spec.output.path} is left as it was`
+      throw new EtlError('E_INTERRUPTED', `interrupted by ${name}${kept}`, code)
+    }
     if (toStdout && (err as NodeJS.ErrnoException).code === 'EPIPE') {
       // The reader of stdout has gone (`etl ... | head`): nothing more to say.
     } else if (err instanceof EtlError) {
       throw err
-    } else {
+    } else if (sinkFailed) {
       const target = toStdout ? 'stdout' : spec.output.path
       throw new EtlError('E_OUTPUT', `cannot write ${target}: ${describeSystemError(err)}`, ExitCode.IO_ERR)
+    } else if ((err as NodeJS.ErrnoException).code) {
+      const e = err as NodeJS.ErrnoException
+      throw new EtlError('E_READ', `cannot read ${e.path ?? 'an input'}: ${describeSystemError(e)}`, ExitCode.IO_ERR)
+    } else {
+      throw err
     }
   }
 

@@ -7,6 +7,7 @@
  * that grows with the archive) and costs four times as much per file (152 ms against 35 ms for
  * 20,000 files here).
  */
+import type { Stats } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
@@ -70,12 +71,16 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
 }
 
 async function inputKind(input: string): Promise<'file' | 'folder' | 'pattern'> {
+  let s: Stats
   try {
-    const s = await stat(input)
-    return s.isDirectory() ? 'folder' : 'file'
+    s = await stat(input)
   } catch (e) {
     const { isDynamicPattern } = (await import('fast-glob')).default
     if (isDynamicPattern(input)) return 'pattern'
     throw new EtlError('E_NO_INPUT', `input ${input}: ${describeSystemError(e)}`, ExitCode.NO_INPUT)
   }
+  if (s.isDirectory()) return 'folder'
+  // A FIFO or a device would block a read for ever: only regular files are read.
+  if (!s.isFile()) throw new EtlError('E_NO_INPUT', `input ${input}: not a regular file or folder`, ExitCode.NO_INPUT)
+  return 'file'
 }

@@ -1,0 +1,56 @@
+// One run at a time per output, with real processes and lock files.
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { acquireLock } from '../src/lock.js'
+import { runCli } from './fixtures/cli.js'
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+    .stdout as unknown as number
+}
+
+t.test('a second run on the same output is refused while the first holds the lock', async (t) => {
+  const dir = t.testdir({})
+  const target = join(dir, 'out.csv')
+  const lock = acquireLock(target)
+  t.equal(lock.path, `${target}.lock`)
+  t.match(JSON.parse(readFileSync(lock.path, 'utf8')), { pid: process.pid, host: hostname() })
+  const second = await runCli(['extract', 'samples', '-k', 'Modality', '-o', target])
+  t.equal(second.code, 75)
+  t.match(
+    second.stderr,
+    new RegExp(
+      `another run \\(pid ${process.pid} on .*\\) is writing .*out\\.csv; if it is not running any more, remove .*out\\.csv\\.lock`,
+    ),
+  )
+  t.equal(existsSync(target), false, 'it wrote nothing')
+  lock.release()
+  t.equal(existsSync(lock.path), false, 'release removes the lock')
+  const third = await runCli(['extract', 'samples', '-k', 'Modality', '-o', target])
+  t.equal(third.code, 0, 'once released, the next run goes ahead')
+  t.same(readdirSync(dir), ['out.csv'], 'and leaves no lock behind')
+})
+
+t.test('a stale lock and the temporary files of a killed run are cleaned up', async (t) => {
+  const dir = t.testdir({})
+  const target = join(dir, 'out.csv')
+  const pid = deadPid()
+  writeFileSync(`${target}.lock`, JSON.stringify({ pid, host: hostname(), started: '2026-01-01T00:00:00Z' }))
+  writeFileSync(join(dir, `.out.csv.${pid}.abc123.tmp`), 'half a CSV')
+  writeFileSync(join(dir, `.out.csv.${process.pid}.def456.tmp`), 'a live run of ours')
+  const r = await runCli(['extract', 'samples', '-k', 'Modality', '-o', target])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, `removed the stale lock of pid ${pid} (not running)`)
+  t.match(r.stderr, `removed .out.csv.${pid}.abc123.tmp, left by a run that was killed`)
+  t.same(readdirSync(dir).sort(), [`.out.csv.${process.pid}.def456.tmp`, 'out.csv'], 'a live process keeps its file')
+})
+
+t.test('no lock for stdout or devices', async (t) => {
+  const r = await runCli(['extract', 'samples', '-k', 'Modality', '-o', '/dev/null'])
+  t.equal(r.code, 0)
+  t.equal(existsSync('/dev/null.lock'), false)
+})

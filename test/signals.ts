@@ -1,0 +1,70 @@
+// Interrupted runs: SIGINT and SIGTERM tear the pipeline down, remove the temporary output and
+// leave the previous output as it was, with the conventional exit code. Real processes, real files.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { CLI, ROOT } from './fixtures/cli.js'
+
+const SAMPLE = join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm')
+
+/** A folder of `n` hard links to one sample: a big job that costs no disk. */
+function manyFiles(dir: string, n: number): string {
+  const input = join(dir, 'in')
+  for (let i = 0; i < n; i++) {
+    const sub = join(input, `S${Math.floor(i / 1000)}`)
+    if (i % 1000 === 0) mkdirSync(sub, { recursive: true })
+    linkSync(SAMPLE, join(sub, `IM${i}`))
+  }
+  return input
+}
+
+/** Runs the CLI, sends `signal` once it has shown two progress frames, and waits for the end. */
+function interrupt(args: string[], signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    let sent = false
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+      if (!sent && (stderr.match(/\r/g) ?? []).length >= 2) {
+        sent = true
+        child.kill(signal)
+      }
+    })
+    child.on('close', (code) => resolve({ code, stderr }))
+  })
+}
+
+t.test('SIGINT and SIGTERM: conventional exit codes, old output intact, no temporary files', async (t) => {
+  const dir = t.testdir({})
+  const input = manyFiles(dir, 30000)
+  const out = join(dir, 'out')
+  mkdirSync(out)
+  const target = join(out, 'dose.csv')
+  writeFileSync(target, 'previous,output\n')
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    const r = await interrupt(
+      ['extract', input, '-k', 'SliceLocation', '-o', target, '--progress', '--threads', '0', '-j', '4'],
+      signal,
+    )
+    t.equal(r.code, code, `${signal}: exit ${code}`)
+    t.match(r.stderr, new RegExp(`interrupted by ${signal}; .*dose\\.csv is left as it was`), `${signal}: says so`)
+    t.notMatch(r.stderr, /\n\s+at /, `${signal}: no stack trace`)
+    t.equal(readFileSync(target, 'utf8'), 'previous,output\n', `${signal}: the previous output is intact`)
+    t.same(readdirSync(out), ['dose.csv'], `${signal}: no temporary file left`)
+  }
+})
+
+t.test('a FIFO named as input is refused, not read for ever', async (t) => {
+  const dir = t.testdir({})
+  const { execFileSync } = await import('node:child_process')
+  execFileSync('mkfifo', [join(dir, 'pipe')])
+  const { runCli } = await import('./fixtures/cli.js')
+  const r = await runCli(['extract', join(dir, 'pipe'), '-k', 'Modality'])
+  t.equal(r.code, 66)
+  t.match(r.stderr, /pipe: not a regular file or folder/)
+})
