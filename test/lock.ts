@@ -9,8 +9,8 @@ import { runCli } from './fixtures/cli.js'
 
 /** The pid of a process that has ended. */
 function deadPid(): number {
-  return spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
-    .stdout as unknown as number
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+  return Number(child.stdout)
 }
 
 t.test('a second run on the same output is refused while the first holds the lock', async (t) => {

@@ -165,7 +165,14 @@ export function scanHeader(bytes: Uint8Array, eof: boolean, plan: ReadPlan): Sca
     } catch (e) {
       throw corrupt(`deflated data set cannot be inflated: ${(e as Error).message}`)
     }
-    new Scanner(inflated, true, true, true, plan, elements).readDataSet(0)
+    const scanner = new Scanner(inflated, true, true, true, plan, elements)
+    try {
+      scanner.readDataSet(0)
+    } catch (e) {
+      // The whole inflated data set is here: too short means cut short.
+      if (e instanceof Truncated) return truncated(inflated.length, scanner.lastTag)
+      throw e
+    }
     return {
       done: true,
       header: { elements, transferSyntaxUID, littleEndian: true, explicitVR: true, bytesRead: buf.length },
