@@ -1,6 +1,8 @@
 /**
- * Messages for people, on stderr: failures as they happen, warnings, and the summary. stdout
- * carries CSV only.
+ * Messages on stderr: failures as they happen, warnings, notes and the summary; stdout carries
+ * CSV only. Two formats: lines for people (`etl: ...`), or one JSON object per event for log
+ * collectors (`--log-format json`): {"event": "start" | "failed" | "ignored" | "warning" |
+ * "note" | "summary" | "error", "time": ISO 8601, ...}.
  */
 import type { Writable } from 'node:stream'
 import type { Skip } from './stages/read-headers.js'
@@ -11,6 +13,8 @@ export interface LoggerOptions {
   quiet?: boolean
   /** Also list ignored (non-DICOM) files and each value warning. */
   verbose?: boolean
+  /** `text` for people (default), `json` for log collectors: one object per line. */
+  logFormat?: 'text' | 'json'
 }
 
 /** Counts and time of a finished run. */
@@ -22,42 +26,87 @@ export interface Summary {
   warnings: number
   bytesRead: number
   elapsedMs: number
+  /** Files left out because they are older than --since. */
+  older?: number
 }
 
 export interface Logger {
+  start(inputs: readonly string[], output: string): void
   skip(skip: Skip): void
   warning(path: string, message: string): void
-  summary(summary: Summary): void
-  error(message: string): void
+  /** Something done on the user's behalf (a stale lock removed). */
+  note(message: string): void
+  summary(summary: Summary, exitCode: number): void
+  /** A fatal error, with its code. */
+  error(message: string, code?: string): void
 }
 
-/** A logger writing lines prefixed with `etl:` to `stream`. */
+/** The most value warnings printed for people before they are only counted (unless verbose). */
+const WARNINGS_SHOWN = 20
+
+/** A logger writing to `stream` (stderr). */
 export function createLogger(stream: Writable, options: LoggerOptions = {}): Logger {
+  return options.logFormat === 'json' ? jsonLogger(stream, options) : textLogger(stream, options)
+}
+
+function textLogger(stream: Writable, options: LoggerOptions): Logger {
   const line = (text: string) => stream.write(`etl: ${text}\n`)
   let warningsShown = 0
   return {
+    start() {},
     skip(skip) {
       if (skip.outcome === 'failed') line(`failed: ${skip.path}: ${skip.reason} [${skip.code}]`)
       else if (options.verbose) line(`ignored: ${skip.path}: ${skip.reason}`)
     },
     warning(path, message) {
       if (options.quiet) return
-      if (options.verbose || warningsShown < 20) line(`warning: ${path}: ${message}`)
-      else if (warningsShown === 20) line('warning: more value warnings not shown (use --verbose)')
+      if (options.verbose || warningsShown < WARNINGS_SHOWN) line(`warning: ${path}: ${message}`)
+      else if (warningsShown === WARNINGS_SHOWN) line('warning: more value warnings not shown (use --verbose)')
       warningsShown++
+    },
+    note(message) {
+      if (!options.quiet) line(message)
     },
     summary(s) {
       if (options.quiet) return
       const seconds = (s.elapsedMs / 1000).toFixed(2)
       const rate = s.elapsedMs > 0 ? Math.round((s.listed * 1000) / s.elapsedMs) : 0
       const warnings = s.warnings ? `, ${s.warnings} value warnings` : ''
+      const older = s.older ? ` (${s.older} older than --since left out)` : ''
       line(
-        `${s.listed} files listed, ${s.rows} rows written, ${s.ignored} ignored (not DICOM), ` +
+        `${s.listed} files listed${older}, ${s.rows} rows written, ${s.ignored} ignored (not DICOM), ` +
           `${s.failed} failed${warnings} in ${seconds} s (${rate} files/s)`,
       )
     },
     error(message) {
       line(message)
+    },
+  }
+}
+
+function jsonLogger(stream: Writable, options: LoggerOptions): Logger {
+  const event = (name: string, fields: object) =>
+    stream.write(`${JSON.stringify({ event: name, time: new Date().toISOString(), ...fields })}\n`)
+  return {
+    start(inputs, output) {
+      event('start', { inputs, output, pid: process.pid })
+    },
+    skip(skip) {
+      if (skip.outcome === 'failed' || options.verbose) {
+        event(skip.outcome, { path: skip.path, code: skip.code, reason: skip.reason })
+      }
+    },
+    warning(path, message) {
+      if (!options.quiet) event('warning', { path, message })
+    },
+    note(message) {
+      event('note', { message })
+    },
+    summary(s, exitCode) {
+      event('summary', { ...s, elapsedMs: Math.round(s.elapsedMs), exitCode })
+    },
+    error(message, code) {
+      event('error', { code, message })
     },
   }
 }

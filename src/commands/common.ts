@@ -6,13 +6,20 @@ import type { Argv } from 'yargs'
 import { EtlError, ExitCode } from '../errors.js'
 import { createLogger } from '../log.js'
 import type { FormatOptions } from '../dicom/format-value.js'
+import type { FailureLimit } from '../pipeline/run.js'
 import type { PipelineSpec } from '../pipeline/spec.js'
 
 export interface CommonArgs {
   quiet: boolean
   verbose: boolean
   progress?: boolean
+  logFormat?: 'text' | 'json'
+  maxFailures?: string
+  since?: string
 }
+
+/** How fatal errors are written: set from --log-format before any command runs. */
+let logFormat: 'text' | 'json' = 'text'
 
 /** --quiet and --verbose. */
 export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
@@ -33,6 +40,24 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       type: 'boolean',
       default: false,
       describe: 'Also list ignored (non-DICOM) files and every value warning',
+    })
+    .option('log-format', {
+      choices: ['text', 'json'] as const,
+      describe: 'Messages on stderr as text (default) or one JSON object per event, for log collectors',
+    })
+    .option('max-failures', {
+      type: 'string',
+      describe:
+        'Failed files tolerated before exit code 65: a count (10) or a share of the DICOM files (2%); default 0',
+      requiresArg: true,
+    })
+    .option('since', {
+      type: 'string',
+      describe: 'Only files modified since a date (2026-11-01, 2026-11-01T06:00) or for a duration (24h, 7d, 30m)',
+      requiresArg: true,
+    })
+    .middleware((argv) => {
+      if (argv.logFormat === 'json') logFormat = 'json'
     }) as Argv<T & CommonArgs>
 }
 
@@ -120,13 +145,18 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
       stop.abort(signal)
     }
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
-    const summary = await runPipeline(spec, {
+    const maxFailures = parseFailureLimit(args.maxFailures)
+    const since = parseSince(args.since)
+    const run = since ? { ...spec, source: { ...spec.source, since } } : spec
+    const summary = await runPipeline(run, {
       quiet: args.quiet,
       verbose: args.verbose,
       progress: args.progress,
+      logFormat: args.logFormat,
+      maxFailures,
       signal: stop.signal,
     }).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal))
-    process.exitCode = exitCodeOf(summary)
+    process.exitCode = exitCodeOf(summary, maxFailures)
   } catch (err) {
     fail(err)
   }
@@ -134,17 +164,44 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
 
 /** Prints an error as one line and sets the exit code (70 and the stack for bugs). */
 export function fail(err: unknown): void {
-  const log = createLogger(process.stderr)
+  const log = createLogger(process.stderr, { logFormat })
   if (err instanceof EtlError) {
     for (const line of err.details) process.stderr.write(`${line}\n`)
-    log.error(err.message)
-    if (err.code === 'E_USAGE') log.error("run 'etl --help' for usage")
+    log.error(err.message, err.code)
+    if (err.code === 'E_USAGE' && logFormat === 'text') log.error("run 'etl --help' for usage")
     process.exitCode = err.exitCode
     return
   }
-  log.error(`internal error: ${(err as Error)?.stack ?? String(err)}`)
+  log.error(`internal error: ${(err as Error)?.stack ?? String(err)}`, 'E_INTERNAL')
   log.error('this is a bug: please report it with the command that caused it')
   process.exitCode = ExitCode.SOFTWARE
+}
+
+/** --max-failures: `10` (files) or `2%` (of the DICOM files read); throws a usage error otherwise. */
+export function parseFailureLimit(text: string | undefined): FailureLimit | undefined {
+  if (text === undefined) return undefined
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(text.trim())
+  if (!m || (!m[2] && !Number.isInteger(Number(m[1])))) {
+    return usage(`--max-failures must be a count (10) or a percentage (2%), got "${text}"`)
+  }
+  return m[2] ? { percent: Number(m[1]) } : { count: Number(m[1]) }
+}
+
+/** --since: an ISO date or date-time, or a duration back from now (`30m`, `24h`, `7d`, `2w`). */
+export function parseSince(text: string | undefined, now = Date.now()): Date | undefined {
+  if (text === undefined) return undefined
+  const duration = /^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$/i.exec(text.trim())
+  if (duration) {
+    const minutes = { m: 1, min: 1, h: 60, d: 1440, w: 10080 }[
+      duration[2].toLowerCase() as 'm' | 'min' | 'h' | 'd' | 'w'
+    ]
+    return new Date(now - Number(duration[1]) * minutes * 60_000)
+  }
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?$/.test(text.trim())) {
+    const date = new Date(text.trim().replace(' ', 'T'))
+    if (!Number.isNaN(date.getTime())) return date
+  }
+  return usage(`--since must be a date (2026-11-01, 2026-11-01T06:00) or a duration (30m, 24h, 7d, 2w), got "${text}"`)
 }
 
 /** A usage error: one line, the hint to --help, exit 64. */

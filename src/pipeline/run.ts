@@ -23,15 +23,25 @@ export interface RunOptions extends LoggerOptions {
   progress?: boolean
   /** Stops the run (SIGINT, SIGTERM): every stage is torn down and no output replaced. */
   signal?: AbortSignal
+  /** Failures tolerated before the exit code is 65. Default none. */
+  maxFailures?: FailureLimit
   /** Where CSV goes when the output is '-'. Default process.stdout. */
   stdout?: Writable
   /** Where messages go. Default process.stderr. */
   stderr?: Writable
 }
 
-/** The exit code a finished run deserves. */
-export function exitCodeOf(summary: Summary): ExitCode {
-  return summary.failed > 0 ? ExitCode.DATA_ERR : ExitCode.OK
+/** How many failed files a run tolerates before its exit code says so. */
+export type FailureLimit = { count: number } | { percent: number }
+
+/**
+ * The exit code a finished run deserves: 65 when more DICOM files failed than `limit` allows
+ * (by default, any), else 0. Failures are reported either way.
+ */
+export function exitCodeOf(summary: Summary, limit: FailureLimit = { count: 0 }): ExitCode {
+  const dicom = summary.rows + summary.failed
+  const over = 'count' in limit ? summary.failed > limit.count : summary.failed * 100 > limit.percent * dicom
+  return over ? ExitCode.DATA_ERR : ExitCode.OK
 }
 
 /**
@@ -46,7 +56,8 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
 
   // One run at a time per output file; the lock goes when the run ends, however it ends.
   const lock = isRegularTarget(spec.output.path) ? acquireLock(spec.output.path) : undefined
-  for (const note of lock?.notes ?? []) log.error(note)
+  for (const note of lock?.notes ?? []) log.note(note)
+  log.start(spec.source.paths, spec.output.path)
   try {
     return await runLocked(spec, options, { started, stderr, log })
   } finally {
@@ -149,8 +160,9 @@ async function runLocked(
     warnings,
     bytesRead: readInfo.bytesRead,
     elapsedMs: performance.now() - started,
+    older: listInfo.older,
   }
-  log.summary(summary)
+  log.summary(summary, exitCodeOf(summary, options.maxFailures))
   return summary
 }
 

@@ -42,6 +42,8 @@ export interface SourceSpec {
   followSymlinks: boolean
   /** Include files and folders whose name starts with a dot. */
   hidden: boolean
+  /** Only files modified at or after this time (`--since`). */
+  since?: Date
 }
 
 export interface OutputSpec {

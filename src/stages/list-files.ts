@@ -22,6 +22,8 @@ export interface ListFilesOptions {
   followSymlinks?: boolean
   /** List files and folders whose name starts with a dot. Default false. */
   hidden?: boolean
+  /** Only files modified at or after this time; the others are counted in `info.older`. */
+  since?: Date
   /** Counts, updated as the stream goes. */
   info?: ListInfo
 }
@@ -29,6 +31,8 @@ export interface ListFilesOptions {
 /** What the lister has done so far. */
 export interface ListInfo {
   listed: number
+  /** Files left out as older than `since`. */
+  older?: number
   /** True once every input has been listed. */
   done: boolean
 }
@@ -50,12 +54,20 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
     dot: options.hidden ?? false,
     onlyFiles: true,
     unique: false,
+    stats: options.since !== undefined,
+  }
+  const since = options.since?.getTime()
+  const recent = (mtimeMs: number | undefined) => {
+    if (since === undefined || mtimeMs === undefined || mtimeMs >= since) return true
+    info.older = (info.older ?? 0) + 1
+    return false
   }
   // fast-glob is loaded only for folders and patterns: a list of files never needs it.
   let glob: typeof import('fast-glob') | undefined
   for (const input of options.paths) {
-    const kind = await inputKind(input)
+    const { kind, mtimeMs } = await inputKind(input)
     if (kind === 'file') {
+      if (!recent(mtimeMs)) continue
       info.listed++
       yield input
       continue
@@ -63,24 +75,26 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
     glob ??= (await import('fast-glob')).default
     const pattern = kind === 'folder' ? `${glob.convertPathToPattern(input.replace(/\/+$/, '') || '/')}/**` : input
     for await (const entry of glob.stream(pattern, globOptions)) {
+      const found = entry as unknown as string | { path: string; stats?: Stats }
+      if (typeof found !== 'string' && !recent(found.stats?.mtimeMs)) continue
       info.listed++
-      yield String(entry)
+      yield typeof found === 'string' ? found : found.path
     }
   }
   info.done = true
 }
 
-async function inputKind(input: string): Promise<'file' | 'folder' | 'pattern'> {
+async function inputKind(input: string): Promise<{ kind: 'file' | 'folder' | 'pattern'; mtimeMs?: number }> {
   let s: Stats
   try {
     s = await stat(input)
   } catch (e) {
     const { isDynamicPattern } = (await import('fast-glob')).default
-    if (isDynamicPattern(input)) return 'pattern'
+    if (isDynamicPattern(input)) return { kind: 'pattern' }
     throw new EtlError('E_NO_INPUT', `input ${input}: ${describeSystemError(e)}`, ExitCode.NO_INPUT)
   }
-  if (s.isDirectory()) return 'folder'
+  if (s.isDirectory()) return { kind: 'folder' }
   // A FIFO or a device would block a read for ever: only regular files are read.
   if (!s.isFile()) throw new EtlError('E_NO_INPUT', `input ${input}: not a regular file or folder`, ExitCode.NO_INPUT)
-  return 'file'
+  return { kind: 'file', mtimeMs: s.mtimeMs }
 }
