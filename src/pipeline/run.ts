@@ -94,7 +94,7 @@ async function runLocked(
   const columns = spec.columns
   const threads = spec.source.threads ?? defaultThreads()
   const stages: (Readable | Transform | Writable)[] = [
-    listFiles({ ...spec.source, info: listInfo }),
+    listFiles({ ...spec.source, info: listInfo, onSkip }),
     readHeaders({
       plan: columnPlan(columns),
       concurrency: spec.source.concurrency ?? Math.max(1, threads),
@@ -156,7 +156,7 @@ async function runLocked(
     // Every header read gives exactly one row.
     rows: readInfo.read,
     ignored: readInfo.ignored,
-    failed: readInfo.failed,
+    failed: readInfo.failed + (listInfo.failed ?? 0),
     warnings,
     bytesRead: readInfo.bytesRead,
     elapsedMs: performance.now() - started,

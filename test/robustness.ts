@@ -1,0 +1,110 @@
+// What PACS exports and file servers throw at a run: unreadable folders and files, broken links,
+// link loops, files that vanish, read-only output folders. Each is a reported outcome, never a
+// crash. Permission cases run the CLI as user nobody (root ignores permissions), where setpriv exists.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { join } from 'node:path'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { planRead } from '../src/dicom/read-header.js'
+import { listFiles } from '../src/stages/list-files.js'
+import { readHeaders, type Skip } from '../src/stages/read-headers.js'
+import { CLI, ROOT, parseCsv } from './fixtures/cli.js'
+
+const SAMPLE = join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm')
+const asNobody = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv')
+
+/** Runs the CLI as user nobody. */
+function runAsNobody(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args],
+      {
+        cwd: ROOT,
+      },
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+async function list(paths: string[], followSymlinks = false): Promise<{ files: string[]; skips: Skip[] }> {
+  const files: string[] = []
+  const skips: Skip[] = []
+  for await (const p of listFiles({ paths, followSymlinks, onSkip: (s) => skips.push(s) })) files.push(p as string)
+  return { files: files.sort(), skips }
+}
+
+t.test('broken links and link loops are reported, and the walk goes on', async (t) => {
+  const dir = t.testdir({ a: { 'IM1.dcm': 'x' } })
+  symlinkSync('/no/such/target', join(dir, 'broken'))
+  symlinkSync(dir, join(dir, 'a', 'back-to-top'))
+  symlinkSync(join(dir, 'a', 'IM1.dcm'), join(dir, 'link-to-file'))
+  const followed = await list([dir], true)
+  t.same(followed.files, [join(dir, 'a/IM1.dcm'), join(dir, 'link-to-file')])
+  t.same(followed.skips.map((s) => [s.path, s.code, s.reason]).sort(), [
+    [join(dir, 'a/back-to-top'), 'E_READ', `symbolic link loop: leads back to ${dir}`],
+    [join(dir, 'broken'), 'E_READ', 'broken symbolic link'],
+  ])
+  t.same(await list([dir]), { files: [join(dir, 'a/IM1.dcm')], skips: [] }, 'links are left out unless followed')
+})
+
+t.test('a file that vanishes between listing and reading is a failure with its reason', async (t) => {
+  const dir = t.testdir({})
+  copyFileSync(SAMPLE, join(dir, 'stays.dcm'))
+  copyFileSync(SAMPLE, join(dir, 'goes.dcm'))
+  const { files } = await list([dir])
+  unlinkSync(join(dir, 'goes.dcm'))
+  const skips: Skip[] = []
+  let rows = 0
+  await pipeline(
+    Readable.from(files),
+    readHeaders({ plan: planRead([0x00080060]), concurrency: 1, onSkip: (s) => skips.push(s) }),
+    new Writable({ objectMode: true, write: (_r, _e, cb) => (rows++, cb()) }),
+  )
+  t.equal(rows, 1)
+  t.match(skips, [{ path: join(dir, 'goes.dcm'), outcome: 'failed', code: 'E_READ', reason: /no such file/ }])
+})
+
+t.test(
+  'permissions, as user nobody',
+  { skip: asNobody ? false : 'needs root and setpriv to become nobody' },
+  async (t) => {
+    const dir = t.testdir({})
+    chmodSync(dir, 0o755)
+    for (const sub of ['ok', 'locked', 'out-ro']) mkdirSync(join(dir, sub), { mode: 0o755 })
+    copyFileSync(SAMPLE, join(dir, 'ok', 'IM1.dcm'))
+    copyFileSync(SAMPLE, join(dir, 'ok', 'secret.dcm'))
+    copyFileSync(SAMPLE, join(dir, 'locked', 'IM2.dcm'))
+    chmodSync(join(dir, 'ok', 'secret.dcm'), 0o600)
+    chmodSync(join(dir, 'locked'), 0o700)
+    const r = await runAsNobody(['extract', dir, '-k', 'path'])
+    t.equal(r.code, 65, 'some files could not be read')
+    t.same(parseCsv(r.stdout), [['path'], [join(dir, 'ok/IM1.dcm')]])
+    t.match(r.stderr, `failed: ${join(dir, 'locked')}: cannot list folder: permission denied`)
+    t.match(r.stderr, `failed: ${join(dir, 'ok/secret.dcm')}: cannot open: permission denied`)
+    t.match(r.stderr, /1 rows written, 0 ignored \(not DICOM\), 2 failed/)
+
+    writeFileSync(join(dir, 'out-ro', 'old.csv'), 'previous\n')
+    chmodSync(join(dir, 'out-ro', 'old.csv'), 0o644)
+    chmodSync(join(dir, 'out-ro'), 0o555)
+    const ro = await runAsNobody(['extract', join(dir, 'ok'), '-k', 'path', '-o', join(dir, 'out-ro', 'old.csv')])
+    t.equal(ro.code, 74)
+    t.match(ro.stderr, /cannot write .*out-ro\/old\.csv: permission denied/)
+    t.same(readdirSync(join(dir, 'out-ro')), ['old.csv'], 'the old output is there, nothing else')
+  },
+)
