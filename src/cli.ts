@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     { EtlError, ExitCode },
     { fail },
     { extractCommand },
+    { inspectCommand },
+    { keywordsCommand },
     { runCommand },
     { validateCommand },
   ] = await Promise.all([
@@ -27,6 +29,8 @@ async function main(): Promise<void> {
     import('./errors.js'),
     import('./commands/common.js'),
     import('./commands/extract.js'),
+    import('./commands/inspect.js'),
+    import('./commands/keywords.js'),
     import('./commands/run.js'),
     import('./commands/validate.js'),
   ])
@@ -37,8 +41,8 @@ async function main(): Promise<void> {
     await yargs(args)
       .scriptName('etl')
       .usage('$0 <command> [options]\n\nDICOM header attributes to CSV, streaming.')
-      .command([runCommand, extractCommand, validateCommand] as never)
-      .demandCommand(1, 'name a command: run, extract or validate')
+      .command([runCommand, extractCommand, validateCommand, inspectCommand, keywordsCommand] as never)
+      .demandCommand(1, 'name a command: run, extract, validate, inspect or keywords')
       .strict()
       .recommendCommands()
       .help()

@@ -12,6 +12,7 @@ import type { ColumnSpec } from '../src/pipeline/spec.js'
 import { projectRow } from '../src/stages/project-keywords.js'
 import { toSkip } from '../src/stages/read-headers.js'
 import { ROOT } from './fixtures/cli.js'
+import { sameValue } from './fixtures/same-value.js'
 
 const CORPUS = join(ROOT, '..', 'shared', 'corpus')
 const present = existsSync(join(CORPUS, 'oracle.jsonl'))
@@ -30,17 +31,6 @@ interface Disagreement {
 const expectations = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/corpus-expectations.json'), 'utf8')) as {
   outcomes: Record<string, [string, string]>
   disagreements: Disagreement[]
-}
-
-/** Equal after normalising number formats ("1.250000" = "1.25"), value by value. */
-export function sameValue(ours: string, oracle: string): boolean {
-  if (ours === oracle) return true
-  const a = ours.split('\\')
-  const b = oracle.split('\\')
-  if (a.length !== b.length) return false
-  return a.every(
-    (x, i) => x.trim() === b[i].trim() || (x.trim() !== '' && b[i].trim() !== '' && Number(x) === Number(b[i])),
-  )
 }
 
 t.test('the corpus against the oracle', { skip: present ? false : 'no ../shared/corpus here' }, async (t) => {

@@ -265,6 +265,8 @@ class Scanner {
   lastTag: number | undefined
   /** How many file meta elements readMeta found. */
   metaElements = 0
+  /** Pixel Representation (0028,0103) once passed: 1 makes "US or SS" elements SS. */
+  pixelRepresentation = 0
   private readonly buf: Buffer
   private readonly eof: boolean
   private readonly little: boolean
@@ -359,6 +361,7 @@ class Scanner {
         continue
       }
       this.lastTag = tag
+      if (tag === PIXEL_REPRESENTATION && pos + 10 <= buf.length) this.pixelRepresentation = this.u16(pos + 8)
       const keep = all || wanted.has(tag) || (byGroup && groups.has(Math.floor(tag / 0x10000)))
       pos = this.readElement(pos, tag, keep, 0)
     }
@@ -438,7 +441,7 @@ class Scanner {
 
   /** The VR of a kept element: its two bytes when explicit, the dictionary's when implicit. */
   private vrOf(code: number, tag: number): string {
-    return this.explicit ? String.fromCharCode(code >> 8, code & 0xff) : implicitVR(tag)
+    return this.explicit ? String.fromCharCode(code >> 8, code & 0xff) : implicitVR(tag, this.pixelRepresentation)
   }
 
   /**
@@ -519,15 +522,28 @@ function isZeroPadding(buf: Buffer, pos: number): boolean {
 }
 
 /** VR of an element in an implicit VR data set: from the dictionary; group lengths are UL; else UN. */
-function implicitVR(tag: number): string {
+/**
+ * VR of an element in an implicit VR data set: from the dictionary, with its ambiguous entries
+ * resolved as PS3.5 annex A and pydicom do: "US or SS" by Pixel Representation (1: signed),
+ * "OB or OW" as OW, "US or OW" as OW, and `up` (an offset) as UL; group lengths are UL; else UN.
+ */
+function implicitVR(tag: number, pixelRepresentation: number): string {
   if ((tag & 0xffff) === 0) return 'UL'
   const vr = lookupTag(tag)?.vr
   if (!vr) return 'UN'
-  if (vr === 'xs') return 'US'
-  if (vr === 'ox') return 'OW'
-  if (vr.length !== 2 || vr !== vr.toUpperCase()) return 'UN'
-  return vr
+  switch (vr) {
+    case 'xs':
+      return pixelRepresentation === 1 ? 'SS' : 'US'
+    case 'ox':
+    case 'lt':
+      return 'OW'
+    case 'up':
+      return 'UL'
+  }
+  return vr.length === 2 && vr === vr.toUpperCase() ? vr : 'UN'
 }
+
+const PIXEL_REPRESENTATION = 0x00280103
 
 /** Options of {@link readHeader} and {@link readHeaderSync}. */
 export interface ReadHeaderOptions {

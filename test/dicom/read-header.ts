@@ -227,3 +227,34 @@ t.test('readHeader reads a first chunk and grows only when the header goes on', 
   await t.rejects(readHeader(join(dir, 'missing.dcm'), plan), { code: 'E_READ', message: /no such file/ })
   await t.rejects(readHeader(dir, plan), { code: 'E_READ', message: /directory/ })
 })
+
+t.test('implicit VR: ambiguous dictionary VRs resolved (US or SS by Pixel Representation, up as UL)', async (t) => {
+  const { projectRow } = await import('../../src/stages/project-keywords.js')
+  const { parseColumn } = await import('../../src/pipeline/columns.js')
+  const cols = ['SmallestImagePixelValue', 'OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity'].map((k) => {
+    const parsed = parseColumn(k)
+    if (!parsed.ok) throw new Error(parsed.message)
+    return parsed.column
+  })
+  for (const [representation, expected] of [
+    [1, '-100'],
+    [0, '65436'],
+  ] as const) {
+    const bytes = dataSet(
+      [
+        { tag: 0x00041200, vr: 'UL', value: bin.ul(390) },
+        { tag: 0x00080060, vr: 'CS', value: 'MR' },
+        { tag: 0x00280103, vr: 'US', value: bin.us(representation) },
+        { tag: 0x00280106, vr: 'SS', value: Buffer.from([0x9c, 0xff]) },
+      ],
+      IMPLICIT_LE,
+    )
+    const r = scanHeader(bytes, true, planRead([0x00280106, 0x00041200]))
+    if (!r.done) throw new Error('unfinished')
+    t.same(
+      projectRow({ path: 'x', header: r.header }, cols),
+      [expected, '390'],
+      `Pixel Representation ${representation}`,
+    )
+  }
+})

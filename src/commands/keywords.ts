@@ -1,0 +1,235 @@
+/**
+ * `etl keywords [TEXT]`: searches the data dictionary by keyword, name or tag, the look-up users
+ * otherwise do in an online DICOM browser, and prints keyword, tag, VR, VM and name.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
+import {
+  allEntries,
+  formatTag,
+  lookupKeyword,
+  lookupTag,
+  parseTag,
+  suggestKeyword,
+  type DictEntry,
+} from '../dicom/keywords.js'
+import { fail } from './common.js'
+
+/** One line of the table. */
+export interface KeywordRow {
+  keyword: string
+  /** "(0018,9345)"; repeating groups as PS3.6 writes them, "(60xx,3000)". */
+  tag: string
+  /** The VR, ambiguous ones spelled out ("US or SS"). */
+  vr: string
+  vm: string
+  /** Derived from the keyword (dcmjs has no names): "X-Ray Tube Current". */
+  name: string
+  retired: boolean
+}
+
+/**
+ * Tokens of a keyword, in order of preference: words the camel case would split wrongly
+ * (CTDIvol, CIELab, units after "In", X-Ray inside an acronym run), acronyms with a plural s
+ * (IDs), acronym runs, capitalised words, digits with a dimension (3D) or unit (35mm).
+ */
+const TOKEN = new RegExp(
+  [
+    'CTDIvol|CIE(?:Lab|xy)|DateTime|dBdt|XRay|(?:Two|Three)D(?![a-z])',
+    'In(?=(?:mAs|mA|mGy|ms|ppm|uAs|uA|uS)(?:[A-Z]|$))|mAs|mA|mGy|ms|ppm|uAs|uA|uS',
+    '[A-Z]+?(?=XRay)|[A-Z]+s(?=[A-Z]|$)|[A-Z]+(?![a-z])|[A-Z][a-z]+|[a-z]+|[0-9]+(?:D(?![a-z])|[a-z]*)',
+  ].join('|'),
+  'g',
+)
+const SPELLED = new Map([
+  ['XRay', 'X-Ray'],
+  ['dBdt', 'dB/dt'],
+  ['TwoD', '2D'],
+  ['ThreeD', '3D'],
+  ['In', 'in'],
+])
+/** Words PS3.6 writes in lower case inside a name. */
+const SMALL_WORDS = new Set('of to and or in for from the by at on with as per'.split(' '))
+/** Acronym runs ending in one of these are two acronyms ("VOILUT" -> "VOI LUT", "RTROI" -> "RT ROI"). */
+const TRAILING_ACRONYM = /^([A-Z]{2,}?)(LUT|ROI)$/
+
+/**
+ * The name of a keyword, as PS3.6 would print it: `SliceLocation` -> `Slice Location`,
+ * `XRayTubeCurrentInmA` -> `X-Ray Tube Current in mA`, `CTDIvol` stays `CTDIvol`. It matches
+ * PS3.6 but for punctuation that keywords drop ("Patient's Name" is `Patient Name` here).
+ */
+export function keywordName(keyword: string): string {
+  const tokens = keyword.match(TOKEN) ?? [keyword]
+  const words: string[] = []
+  tokens.forEach((token, i) => {
+    const spelled = SPELLED.get(token)
+    const acronyms = TRAILING_ACRONYM.exec(token)
+    if (spelled) words.push(spelled)
+    else if (i > 0 && /^[A-Z][a-z]+$/.test(token) && SMALL_WORDS.has(token.toLowerCase())) {
+      words.push(token.toLowerCase())
+    } else if (i > 0 && /^[0-9]+$/.test(token) && /^[A-Z]$/.test(tokens[i - 1])) words[words.length - 1] += token
+    else if (acronyms) words.push(acronyms[1], acronyms[2])
+    else words.push(token)
+  })
+  return words.join(' ')
+}
+
+/** dcmjs's codes of VRs that depend on context (PS3.6 prints both). */
+const AMBIGUOUS_VR: Record<string, string> = { xs: 'US or SS', ox: 'OB or OW', lt: 'US or OW', up: 'UL', na: '' }
+/** First groups of the repeating groups (PS3.5 section 7.6): curves 50xx, overlays 60xx, variable pixel data 7Fxx. */
+const REPEATING_GROUPS = new Set([0x5000, 0x6000, 0x7f00])
+
+function toRow(entry: DictEntry): KeywordRow {
+  let tag = formatTag(entry.tag)
+  if (REPEATING_GROUPS.has(entry.tag >>> 16)) tag = `${tag.slice(0, 3)}xx${tag.slice(5)}`
+  return {
+    keyword: entry.keyword,
+    tag,
+    vr: AMBIGUOUS_VR[entry.vr] ?? entry.vr,
+    vm: entry.vm,
+    name: keywordName(entry.keyword),
+    retired: entry.retired,
+  }
+}
+
+/** How an entry matches, best first. */
+const EXACT = 0
+const PREFIX = 1
+const WORD_START = 2
+const WORDS = 3
+const INSIDE = 4
+
+/** Where the words of a keyword start ("XRayTubeCurrent": 0, 4, 8). */
+function wordStarts(keyword: string): number[] {
+  return [...keyword.matchAll(TOKEN)].map((m) => m.index)
+}
+
+/** Lower case, possessive 's and punctuation dropped: "Patient's Name" -> "patient name". */
+function words(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/['’]s\b/g, '')
+    .split(/[^a-z0-9µ]+/)
+    .filter(Boolean)
+}
+
+/**
+ * The dictionary entries matching `text`, best first. A tag (`0018,9345`, `(0018,9345)`,
+ * `00189345`, `60xx,3000`) gives its entry. Other text matches keywords case-insensitively,
+ * ignoring spaces and punctuation (`slice location` is `SliceLocation`), ranked: the whole
+ * keyword; its start; the start of one of its words (`tube` in `XRayTubeCurrent`); words that
+ * each start a word of the name, in any order (`current tube`); anywhere (`ctdi` in
+ * `SubjectDistance`). Within a rank, current entries come before retired ones, then tag order.
+ * No text (or blank text) lists the whole dictionary in tag order.
+ */
+export function searchKeywords(text?: string): KeywordRow[] {
+  const entries = [...allEntries()]
+  const byTag = (a: DictEntry, b: DictEntry) => a.tag - b.tag
+  if (text === undefined || text.trim() === '') return entries.sort(byTag).map(toRow)
+  // A repeating group as PS3.6 writes it, (60xx,3000), is looked up by its first group.
+  const tag = parseTag(text.replace(/^(\s*\(?\s*[0-9A-Fa-f]{2})xx/i, '$100'))
+  if (tag !== undefined) {
+    const hit = lookupTag(tag)
+    const entry = hit && lookupKeyword(hit.keyword)
+    return entry ? [toRow(entry)] : []
+  }
+  const query = words(text)
+  const folded = query.join('')
+  if (folded === '') return []
+  const ranked: { entry: DictEntry; rank: number; row: KeywordRow }[] = []
+  for (const entry of entries) {
+    const keyword = entry.keyword.toLowerCase()
+    let rank: number
+    const at = keyword.indexOf(folded)
+    if (keyword === folded) rank = EXACT
+    else if (at === 0) rank = PREFIX
+    else if (at > 0) {
+      const starts = wordStarts(entry.keyword)
+      let word = false
+      for (let i = at; i >= 0 && !word; i = keyword.indexOf(folded, i + 1)) word = starts.includes(i)
+      rank = word ? WORD_START : INSIDE
+    } else if (query.length > 1) {
+      const nameWords = words(keywordName(entry.keyword))
+      if (!query.every((q) => nameWords.some((w) => w.startsWith(q)))) continue
+      rank = WORDS
+    } else continue
+    ranked.push({ entry, rank, row: toRow(entry) })
+  }
+  ranked.sort((a, b) => a.rank - b.rank || Number(a.entry.retired) - Number(b.entry.retired) || byTag(a.entry, b.entry))
+  return ranked.map((r) => r.row)
+}
+
+/** Aligned columns for people; the name last, with "(retired)" after retired ones. */
+export function formatTable(rows: readonly KeywordRow[]): string {
+  const head = ['keyword', 'tag', 'VR', 'VM', 'name']
+  const lines = [head, ...rows.map((r) => [r.keyword, r.tag, r.vr, r.vm, r.retired ? `${r.name} (retired)` : r.name])]
+  const widths = head.map((_, i) => Math.max(...lines.map((line) => line[i].length)))
+  return (
+    lines.map((line) => line.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]) : cell)).join('  ')).join('\n') + '\n'
+  )
+}
+
+/** CSV for machines: keyword,tag,vr,vm,name,retired (true or false). */
+export function formatCsv(rows: readonly KeywordRow[]): string {
+  const quote = (cell: string) => (/[",\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell)
+  const lines = ['keyword,tag,vr,vm,name,retired']
+  for (const r of rows) lines.push([r.keyword, r.tag, r.vr, r.vm, r.name, String(r.retired)].map(quote).join(','))
+  return lines.join('\n') + '\n'
+}
+
+/** What `etl keywords` prints: the table on stdout, or "no match" on stderr and exit code 1. */
+export function keywordsReport(
+  text: string | undefined,
+  options: { csv?: boolean } = {},
+): { stdout: string; stderr: string; exitCode: 0 | 1 } {
+  const rows = searchKeywords(text)
+  if (rows.length > 0) return { stdout: (options.csv ? formatCsv : formatTable)(rows), stderr: '', exitCode: 0 }
+  const tag = parseTag(text ?? '')
+  let hint = ''
+  if (tag !== undefined && (tag >>> 16) % 2 === 1) hint = ' (odd groups are private tags: no dictionary has them)'
+  else if (tag === undefined) {
+    const near = suggestKeyword(words(text ?? '').join(''))
+    if (near) hint = ` (did you mean "${near}"?)`
+  }
+  return { stdout: '', stderr: `etl: no match for "${text}"${hint}\n`, exitCode: 1 }
+}
+
+interface KeywordsArgs {
+  text?: string[]
+  csv: boolean
+}
+
+export const keywordsCommand: CommandModule<object, KeywordsArgs> = {
+  command: 'keywords [text..]',
+  describe: 'Find attributes in the DICOM dictionary by keyword, name or tag',
+  builder: (y: Argv) =>
+    y
+      .strict()
+      .positional('text', {
+        type: 'string',
+        array: true,
+        describe: 'A keyword or part of one (ctdi), words of the name (slice location), or a tag (0018,9345)',
+      })
+      .option('csv', { type: 'boolean', default: false, describe: 'Print CSV (keyword,tag,vr,vm,name,retired)' })
+      .example('$0 keywords ctdi', 'every keyword containing "ctdi", CTDIvol first')
+      .example('$0 keywords slice location', 'words of the name')
+      .example('$0 keywords 0018,9345', 'the attribute of a tag')
+      .example('$0 keywords --csv > dictionary.csv', 'the whole dictionary, as CSV')
+      .epilogue(
+        'Exit codes:\n  0   matches printed on stdout\n  1   no match\n  64  bad command line',
+      ) as unknown as Argv<KeywordsArgs>,
+  handler: (argv: ArgumentsCamelCase<KeywordsArgs>) => {
+    try {
+      const text = argv.text?.length ? argv.text.join(' ') : undefined
+      const report = keywordsReport(text, { csv: argv.csv })
+      // `etl keywords | head`: a closed pipe ends the output quietly.
+      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE') throw err
+      })
+      if (report.stdout) process.stdout.write(report.stdout)
+      if (report.stderr) process.stderr.write(report.stderr)
+      process.exitCode = report.exitCode
+    } catch (err) {
+      fail(err)
+    }
+  },
+}
