@@ -2,7 +2,7 @@
 // leave the previous output as it was, with the conventional exit code. Real processes, real files.
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CLI, ROOT } from './fixtures/cli.js'
 
@@ -67,4 +67,56 @@ t.test('a FIFO named as input is refused, not read for ever', async (t) => {
   const r = await runCli(['extract', join(dir, 'pipe'), '-k', 'Modality'])
   t.equal(r.code, 66)
   t.match(r.stderr, /pipe: not a regular file or folder/)
+})
+
+t.test('SIGKILL at random moments: the output is the old one or a whole new one, never a mix', async (t) => {
+  const dir = t.testdir({})
+  const input = manyFiles(dir, 3000)
+  const target = join(dir, 'dose.csv')
+  writeFileSync(target, 'previous,output\n')
+  const complete = `SliceLocation\n${'60\n'.repeat(3000)}`
+  // A seeded sequence of delays, so that a failure can be replayed.
+  let seed = 20261124
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+  // Kill moments spread over a whole run, so that some fall near its end (the rename).
+  const started = Date.now()
+  await new Promise((resolve) =>
+    spawn(process.execPath, [CLI, 'extract', input, '-k', 'SliceLocation', '-o', join(dir, 'timing.csv'), '-q'], {
+      stdio: 'ignore',
+    }).on('close', resolve),
+  )
+  const duration = Date.now() - started
+  unlinkSync(join(dir, 'timing.csv'))
+  const seen = new Set<string>()
+  for (let i = 0; i < 25; i++) {
+    const delay = Math.floor(random() * duration * 1.2)
+    await new Promise<void>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'extract', input, '-k', 'SliceLocation', '-o', target, '-q'], {
+        stdio: 'ignore',
+      })
+      const timer = setTimeout(() => child.kill('SIGKILL'), delay)
+      child.on('close', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+    const now = readFileSync(target, 'utf8')
+    const whole = now === 'previous,output\n' || now === complete
+    t.ok(
+      whole,
+      `kill after ${delay} ms: ${now === complete ? 'new' : now === 'previous,output\n' ? 'old' : 'MIXED'} output`,
+    )
+    seen.add(now === complete ? 'new' : 'old')
+    if (now === complete) writeFileSync(target, 'previous,output\n')
+  }
+  t.comment(`outcomes seen: ${[...seen].join(', ')}`)
+  const after = await new Promise<number | null>((resolve) =>
+    spawn(process.execPath, [CLI, 'extract', input, '-k', 'SliceLocation', '-o', target, '-q'], { stdio: 'ignore' }).on(
+      'close',
+      resolve,
+    ),
+  )
+  t.equal(after, 0, 'the next run goes ahead: the stale lock of a killed run does not block it')
+  t.equal(readFileSync(target, 'utf8'), complete)
+  t.same(readdirSync(dir).sort(), ['dose.csv', 'in'], 'and no lock or temporary file is left')
 })
