@@ -1,9 +1,12 @@
 // Memory of the sorter: pushes N synthetic rows through sortRows (by SliceLocation) into a sink
-// that drops them, then prints N, the peak RSS and the wall time. The rows look like those of
-// `etl extract -k path -k SeriesInstanceUID -k SliceLocation -k CTDIvol -k PatientID -k StudyDate
-// -k Modality -k ImageType`: 500-slice CT series, slice positions in shuffled order.
-// Usage: node scripts/bench-sort.mjs N     (needs dist/: npm run build; scripts/bench.mjs runs it)
-import { Readable, Writable } from 'node:stream'
+// that drops them, then prints N, the sorter's memory budget, the runs it wrote, the peak RSS and
+// the wall time. The rows look like those of `etl extract -k path -k SeriesInstanceUID
+// -k SliceLocation -k CTDIvol -k PatientID -k StudyDate -k Modality -k ImageType`: 500-slice CT
+// series, slice positions in shuffled order. `pass` instead of a budget sends the same rows
+// through a stage that holds nothing: the RSS that is not the sorter's.
+// Usage: node scripts/bench-sort.mjs N [MEMORY_MB | pass]     (default 64; needs dist/: npm run
+// build; scripts/bench.mjs runs it for 10k, 100k and 1M rows)
+import { PassThrough, Readable, Writable } from 'node:stream'
 import { performance } from 'node:perf_hooks'
 import { pipeline } from 'node:stream/promises'
 import { sortRows } from '../dist/index.js'
@@ -12,8 +15,10 @@ const SLICES = 500
 const SERIES_PER_STUDY = 4
 
 const n = Number(process.argv[2])
-if (!Number.isInteger(n) || n <= 0) {
-  console.error('usage: node scripts/bench-sort.mjs N   (N: rows, a positive integer)')
+const pass = process.argv[3] === 'pass'
+const memoryMb = pass ? 0 : Number(process.argv[3] ?? 64)
+if (!Number.isInteger(n) || n <= 0 || !(pass || (Number.isInteger(memoryMb) && memoryMb > 0))) {
+  console.error('usage: node scripts/bench-sort.mjs N [MEMORY_MB | pass]   (N: rows; MEMORY_MB: default 64)')
   process.exit(64)
 }
 
@@ -50,8 +55,13 @@ function* rows(count) {
 }
 
 const drop = new Writable({ objectMode: true, write: (_row, _encoding, callback) => callback() })
+const info = { runs: 0, intermediateMerges: 0 }
+const stage = pass
+  ? new PassThrough({ objectMode: true })
+  : sortRows([{ index: 2, descending: false }], { memoryBytes: memoryMb * 1024 * 1024, info })
 const start = performance.now()
-await pipeline(Readable.from(rows(n)), sortRows([{ index: 2, descending: false }]), drop)
+await pipeline(Readable.from(rows(n)), stage, drop)
 const seconds = (performance.now() - start) / 1000
 const peakMb = process.resourceUsage().maxRSS / 1024
-console.log(`sortRows: ${n} rows, peak RSS ${peakMb.toFixed(1)} MB, ${seconds.toFixed(2)} s`)
+const what = pass ? 'pass-through (no sort)' : `memory ${memoryMb} MiB, ${info.runs} runs`
+console.log(`sortRows: ${n} rows, ${what}, peak RSS ${peakMb.toFixed(1)} MB, ${seconds.toFixed(2)} s`)

@@ -22,7 +22,54 @@ export {
   type Row,
   type ProjectOptions,
 } from './stages/project-keywords.js'
-export { sortRows, sortRowsInMemory, compareRows, compareCells, type SortColumn } from './stages/sort-rows.js'
+export {
+  sortRows,
+  sortRowsInMemory,
+  compareRows,
+  compareCells,
+  fanIn,
+  DEFAULT_SORT_MEMORY_BYTES,
+  type SortColumn,
+  type SortOptions,
+  type SortInfo,
+} from './stages/sort-rows.js'
+export {
+  locateSlices,
+  locateRow,
+  deriveMetrics,
+  findDoseColumns,
+  DOSE_KEYWORDS,
+  REQUIRED_DOSE_KEYWORDS,
+  type DoseColumns,
+  type DeriveMetricsOptions,
+} from './stages/derive-metrics.js'
+export { groupRows, type GroupRowsOptions, type GroupInfo } from './stages/group-rows.js'
+export {
+  locateSlice,
+  sliceNormal,
+  SliceWindow,
+  SeriesDose,
+  seriesDose,
+  sliceDlp,
+  sliceNotes,
+  seriesDoseCells,
+  SLICE_DOSE_COLUMNS,
+  SERIES_DOSE_COLUMNS,
+  TOLERANCE_MM,
+  GAP_FACTOR,
+  AXIAL_MIN_COS,
+  type Exclusion,
+  type Location,
+  type SliceCells,
+  type PlacedSlice,
+  type DoseSlice,
+  type PositionedSlice,
+  type RegionSetting,
+  type SeriesDoseResult,
+} from './metrics/dlp.js'
+export { K_FACTORS, REGIONS, regionOfBodyPart, bodyPartsOf, type Region } from './metrics/effective-dose.js'
+export { aggregator, AGGREGATE_OPS, type AggregateOp, type Aggregator } from './metrics/aggregate.js'
+export { cellNumber, cellNumbers, formatNumber } from './metrics/cells.js'
 export { formatCsv, AtomicFileWriter } from './stages/write-csv.js'
 export {
   readHeader,
@@ -40,7 +87,17 @@ export { parsePath, findElement, type PathStep } from './dicom/paths.js'
 export { lookupKeyword, lookupTag, parseTag, formatTag, suggestKeyword, type DictEntry } from './dicom/keywords.js'
 export { parseColumn } from './pipeline/columns.js'
 export { loadPipeline, parsePipeline, formatProblem, type Problem } from './pipeline/load.js'
-export { runPipeline, exitCodeOf, type RunOptions } from './pipeline/run.js'
-export type { PipelineSpec, ColumnSpec, SortKey, SourceSpec, OutputSpec } from './pipeline/spec.js'
+export { runPipeline, exitCodeOf, rowStages, type RunOptions } from './pipeline/run.js'
+export type {
+  PipelineSpec,
+  ColumnSpec,
+  SortKey,
+  SourceSpec,
+  OutputSpec,
+  GroupSpec,
+  AggregateSpec,
+  DoseSpec,
+} from './pipeline/spec.js'
+export { DEFAULT_SORT_MEMORY_MB } from './pipeline/spec.js'
 export { EtlError, ExitCode, type ErrorCode } from './errors.js'
 export type { Summary } from './log.js'

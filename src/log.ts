@@ -28,6 +28,8 @@ export interface Summary {
   elapsedMs: number
   /** Files left out because they are older than --since. */
   older?: number
+  /** Rows written by a pipeline with group_by, one per group (`rows` then counts the headers). */
+  groups?: number
 }
 
 export interface Logger {
@@ -73,8 +75,10 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
       const rate = s.elapsedMs > 0 ? Math.round((s.listed * 1000) / s.elapsedMs) : 0
       const warnings = s.warnings ? `, ${s.warnings} value warnings` : ''
       const older = s.older ? ` (${s.older} older than --since left out)` : ''
+      const written =
+        s.groups === undefined ? `${s.rows} rows written` : `${s.groups} rows written from ${s.rows} headers`
       line(
-        `${s.listed} files listed${older}, ${s.rows} rows written, ${s.ignored} ignored (not DICOM), ` +
+        `${s.listed} files listed${older}, ${written}, ${s.ignored} ignored (not DICOM), ` +
           `${s.failed} failed${warnings} in ${seconds} s (${rate} files/s)`,
       )
     },

@@ -155,7 +155,10 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
       logFormat: args.logFormat,
       maxFailures,
       signal: stop.signal,
-    }).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal))
+    }).finally(() => {
+      // After an interruption the handlers stay: a second Ctrl-C must still exit 130, not kill.
+      if (!stop.signal.aborted) process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
+    })
     process.exitCode = exitCodeOf(summary, maxFailures)
   } catch (err) {
     fail(err)

@@ -3,18 +3,22 @@
  *
  * Three passes, each reporting everything it finds: YAML syntax (the parser's own errors),
  * the schema (`schema.ts`: keys, types, ranges, defaults), then meaning (DICOM keywords via
- * `parseColumn`, duplicate and unknown column names, output paths). Syntax errors other than
- * repeated keys stop there: what follows them is the parser's guess.
+ * `parseColumn`; duplicate and unknown column names in extract, sort, group_by and aggregate;
+ * the attributes dose reads; output paths). Syntax errors other than repeated keys stop there:
+ * what follows them is the parser's guess.
  */
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
+import type { FormatOptions } from '../dicom/format-value.js'
 import { parseTag } from '../dicom/keywords.js'
 import { checkColumnNames, parseColumn, type ColumnResult } from './columns.js'
 import { closest } from '../suggest.js'
 import { checkPipeline, type CheckedPipeline, type ValueOf, type pipelineSchema } from './schema.js'
-import type { ColumnSpec, PipelineSpec, SortKey } from './spec.js'
+import type { ColumnSpec, DoseSpec, GroupSpec, PipelineSpec, SortKey } from './spec.js'
+import { SERIES_DOSE_COLUMNS, SLICE_DOSE_COLUMNS } from '../metrics/dlp.js'
+import { findDoseColumns } from '../stages/derive-metrics.js'
 
 /** A problem in a pipeline file, at a 1-based line and column. */
 export interface Problem {
@@ -41,7 +45,7 @@ export function parsePipeline(text: string, baseDir: string): PipelineResult {
   if (doc.errors.every((e) => e.code === 'DUPLICATE_KEY')) {
     const { value, nodes } = checkPipeline(doc, report)
     const reportAt = (path: string, message: string) => report(nodes.get(path)?.range?.[0] ?? 0, message)
-    const meaning = value && checkMeaning(value, baseDir, reportAt)
+    const meaning = value && checkMeaning(value, baseDir, reportAt, (path) => nodes.has(path))
     // The checks leave a hole (undefined) only where they reported a problem.
     if (meaning && problems.length === 0) return { spec: toSpec(value as Complete, meaning, baseDir), problems: [] }
   }
@@ -68,25 +72,50 @@ export function formatProblem(file: string, p: Problem): string {
 }
 
 type ReportAt = (path: string, message: string) => void
+/** Whether a key path is in the file (`sort.by`, `group_by[0]`). */
+type Given = (path: string) => boolean
 type Complete = ValueOf<typeof pipelineSchema>
 
+interface Meaning {
+  columns: ColumnSpec[]
+  sort: SortKey[]
+  group?: GroupSpec
+  dose?: DoseSpec
+}
+
 /** The checks that span keys; holes are skipped, their problems already reported. */
-function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportAt) {
+function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportAt, given: Given): Meaning {
   const { columns, unresolved } = resolveColumns(value.extract ?? [], reportAt)
-  const sort = value.extract ? resolveSort(value.sort?.by ?? [], columns, unresolved, reportAt) : []
+  const check = value.extract ? columnChecker(columns, unresolved, reportAt) : () => {}
+  const sort = resolveSort(value.sort?.by ?? [], check)
+  if (value.sort && given('sort') && !given('sort.by') && !given('group_by') && !given('dose')) {
+    reportAt('sort', 'missing required key "by" in sort')
+  }
+  if (given('aggregate') && !given('group_by'))
+    reportAt('aggregate', 'aggregate needs group_by: the columns of the groups')
+  const group = value.group_by && resolveGroup(value.group_by, value.aggregate ?? [], check, given)
+  // `dose` has defaults only, so the schema fills it in: whether the file has it is what counts.
+  const dose =
+    given('dose') && value.dose && value.extract && unresolved.size === 0
+      ? resolveDose(value.dose, columns, group, reportAt, given)
+      : undefined
+  if (group && value.extract) checkGroupNames(group, dose, reportAt, given)
+  else if (dose) {
+    for (const [i, column] of columns.entries()) {
+      if ((SLICE_DOSE_COLUMNS as readonly string[]).includes(column.name)) {
+        reportAt(`extract[${i}]`, `column "${column.name}" is also a dose column (rename it with "as")`)
+      }
+    }
+  }
   const { path, errors } = value.output ?? {}
   if (errors === '-') reportAt('output.errors', 'output.errors must be a file, not "-": stdout is for the CSV')
   else if (errors !== undefined && path !== undefined && outputPath(errors, baseDir) === outputPath(path, baseDir)) {
     reportAt('output.errors', 'output.errors must not be the same file as output.path')
   }
-  return { columns, sort }
+  return { columns, sort, ...(group && { group }), ...(dose && { dose }) }
 }
 
-function toSpec(
-  value: Complete,
-  { columns, sort }: { columns: ColumnSpec[]; sort: SortKey[] },
-  baseDir: string,
-): PipelineSpec {
+function toSpec(value: Complete, { columns, sort, group, dose }: Meaning, baseDir: string): PipelineSpec {
   const { source, output } = value
   return {
     source: {
@@ -99,11 +128,26 @@ function toSpec(
     },
     columns,
     sort,
+    sortMemoryMb: value.sort.memory_mb,
+    ...(group && { group }),
+    ...(dose && { dose }),
+    ...(value.format && Object.keys(formatOf(value.format)).length > 0 && { format: formatOf(value.format) }),
     output: {
       path: outputPath(output.path, baseDir),
       ...(output.errors !== undefined && { errors: outputPath(output.errors, baseDir) }),
     },
   }
+}
+
+/** The `format:` section as format options (defaults left out: they are the formatter's own). */
+function formatOf(format: NonNullable<Complete['format']>): FormatOptions {
+  const options: FormatOptions = {}
+  if (format.separator !== undefined) options.separator = format.separator
+  if (format.dates !== 'stored') options.dates = format.dates
+  if (format.names !== 'stored') options.names = format.names
+  if (format.binary !== 'base64') options.binary = format.binary
+  if (format.charset !== undefined) options.charset = format.charset
+  return options
 }
 
 function outputPath(path: string, baseDir: string): string {
@@ -149,45 +193,131 @@ interface Written {
  * The text of a mapping entry's `keyword` or `tag`, with a problem when it is of the other
  * kind. Undefined when it has neither (the schema reported that).
  */
-function selector(entry: { keyword?: string; tag?: string }, at: string): Written | undefined {
+function selector(entry: { keyword?: string; tag?: string; creator?: string }, at: string): Written | undefined {
   if (entry.keyword !== undefined) {
     const isTag = parseTag(entry.keyword) !== undefined
     const problem = isTag
       ? `${at}.keyword must be a keyword, got the tag "${entry.keyword}" (use tag: instead)`
-      : undefined
+      : entry.creator !== undefined
+        ? `${at}.creator goes with a private tag: write tag: '0019,xx23' instead of a keyword`
+        : undefined
     return { text: entry.keyword, at: `${at}.keyword`, problem }
   }
   if (entry.tag !== undefined) {
-    const isTag = parseTag(entry.tag) !== undefined
+    const isTag = parseTag(entry.tag) !== undefined || (entry.creator !== undefined && PRIVATE_TAG.test(entry.tag))
     const problem = isTag ? undefined : `${at}.tag must be a tag like '0018,9345', got "${entry.tag}"`
-    return { text: entry.tag, at: `${at}.tag`, problem }
+    const text = entry.creator === undefined ? entry.tag : `${entry.tag.replace(/[()\s]/g, '')}@${entry.creator}`
+    return { text, at: `${at}.tag`, problem }
   }
   return undefined
 }
 
-/** Sort keys, each naming an extracted column (as in the CSV header). */
-function resolveSort(
-  entries: NonNullable<NonNullable<CheckedPipeline['sort']>['by']>,
+/** A private tag with its block left open, as `creator:` expects: (0019,xx23). */
+const PRIVATE_TAG = /^\(?\s*[0-9A-Fa-f]{4}\s*,\s*[xX]{2}[0-9A-Fa-f]{2}\s*\)?$/
+
+/**
+ * Checks that a name (of `sort.by`, `group_by`, `aggregate`) is an extracted column, as in the
+ * CSV header; `what` names the use in the message. Names of entries that failed are let through:
+ * their problem is reported already.
+ */
+type ColumnCheck = (name: string, at: string, what: string) => void
+
+function columnChecker(
   columns: readonly ColumnSpec[],
   unresolved: ReadonlySet<string>,
   reportAt: ReportAt,
-): SortKey[] {
+): ColumnCheck {
   const names = columns.map((c) => c.name)
+  return (name, at, what) => {
+    if (names.includes(name) || unresolved.has(name)) return
+    const renamed = columns.find((c) => c.source.kind === 'element' && c.source.keyword === name)?.name
+    const suggestion = renamed ?? closest(name, names)
+    const hint = suggestion ? ` (did you mean "${suggestion}"?)` : ''
+    reportAt(at, `${what} "${name}" is not an extracted column${hint}`)
+  }
+}
+
+/** Sort keys, each naming an extracted column. */
+function resolveSort(entries: NonNullable<NonNullable<CheckedPipeline['sort']>['by']>, check: ColumnCheck): SortKey[] {
   const keys: SortKey[] = []
   for (const [i, entry] of entries.entries()) {
     if (entry === undefined) continue
     const key =
       typeof entry === 'string' ? { column: entry, at: `sort.by[${i}]` } : { ...entry, at: `sort.by[${i}].column` }
     if (key.column === undefined) continue
-    if (!names.includes(key.column) && !unresolved.has(key.column)) {
-      const renamed = columns.find((c) => c.source.kind === 'element' && c.source.keyword === key.column)?.name
-      const suggestion = renamed ?? closest(key.column, names)
-      const hint = suggestion ? ` (did you mean "${suggestion}"?)` : ''
-      reportAt(key.at, `sort column "${key.column}" is not an extracted column${hint}`)
-    }
+    check(key.column, key.at, 'sort column')
     keys.push({ column: key.column, descending: 'order' in key && key.order === 'desc' })
   }
   return keys
+}
+
+/** `group_by` and `aggregate`, each naming extracted columns. */
+function resolveGroup(
+  by: NonNullable<CheckedPipeline['group_by']>,
+  aggregates: NonNullable<CheckedPipeline['aggregate']>,
+  check: ColumnCheck,
+  given: Given,
+): GroupSpec {
+  const group: GroupSpec = { by: [], aggregates: [] }
+  for (const [i, column] of by.entries()) {
+    if (column === undefined) continue
+    check(column, given(`group_by[${i}]`) ? `group_by[${i}]` : 'group_by', 'group_by column')
+    group.by.push(column)
+  }
+  for (const [i, entry] of aggregates.entries()) {
+    if (entry?.column === undefined || entry.op === undefined) continue
+    check(entry.column, `aggregate[${i}].column`, 'aggregate column')
+    group.aggregates.push({ column: entry.column, op: entry.op, name: entry.as ?? `${entry.op}_${entry.column}` })
+  }
+  return group
+}
+
+/**
+ * `dose`: the attributes it reads must be extracted (checked only when every extract entry
+ * resolved, since a misspelt one may be the missing attribute), and with `group_by`, the groups
+ * must be series or parts of series.
+ */
+function resolveDose(
+  dose: NonNullable<CheckedPipeline['dose']>,
+  columns: readonly ColumnSpec[],
+  group: GroupSpec | undefined,
+  reportAt: ReportAt,
+  given: Given,
+): DoseSpec | undefined {
+  if (dose.region === undefined) return undefined
+  const found = findDoseColumns(columns)
+  if (found.missing.length > 0) {
+    reportAt(
+      'dose',
+      `dose reads ${found.missing.join(', ')}: extract ${found.missing.length === 1 ? 'it' : 'them'} (under any name)`,
+    )
+  }
+  if (dose.region === 'auto' && found.columns && found.columns.bodyPart === undefined) {
+    reportAt(
+      given('dose.region') ? 'dose.region' : 'dose',
+      'region auto reads BodyPartExamined: extract it, or name the region (e.g. region: CHEST)',
+    )
+  }
+  if (group && found.series >= 0 && !group.by.includes(columns[found.series].name)) {
+    reportAt('group_by', `dose is per series: group_by must include ${columns[found.series].name}`)
+  }
+  return { region: dose.region }
+}
+
+/** The output columns of a grouped pipeline must have different names. */
+function checkGroupNames(group: GroupSpec, dose: DoseSpec | undefined, reportAt: ReportAt, given: Given): void {
+  const seen = new Set<string>(dose ? SERIES_DOSE_COLUMNS : [])
+  const outputs = [
+    ...group.by.map((name, i) => ({ name, at: given(`group_by[${i}]`) ? `group_by[${i}]` : 'group_by' })),
+    ...group.aggregates.map(({ name }, i) => ({
+      name,
+      at: given(`aggregate[${i}].as`) ? `aggregate[${i}].as` : `aggregate[${i}]`,
+    })),
+  ]
+  for (const { name, at } of outputs) {
+    if (seen.has(name)) reportAt(at, `duplicate column "${name}" in the output (rename it with "as")`)
+    seen.add(name)
+  }
 }
 
 /** The parser's message, in the words of a pipeline file. */

@@ -1,11 +1,12 @@
 /**
- * Runs a pipeline: lister -> header reader -> projector -> [sorter] -> CSV, composed with
- * `stream.pipeline`, which destroys every stage on the first fatal error. Per-file problems
- * are not fatal: they are reported (stderr, and the errors CSV when asked) and counted.
+ * Runs a pipeline: lister -> header reader -> projector -> [slice positions] -> [sorter] ->
+ * [grouper or per-slice dose columns] -> CSV, composed with `stream.pipeline`, which destroys
+ * every stage on the first fatal error. Per-file problems are not fatal: they are reported
+ * (stderr, and the errors CSV when asked) and counted.
  */
 import { statSync } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
-import type { Readable, Transform, Writable } from 'node:stream'
+import type { Duplex, Readable, Transform, Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
 import { acquireLock } from '../lock.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
@@ -13,9 +14,12 @@ import { startProgress } from '../progress.js'
 import { listFiles, type ListInfo } from '../stages/list-files.js'
 import { columnPlan, needsStat, projectKeywords } from '../stages/project-keywords.js'
 import { newReadInfo, readHeaders, type Skip } from '../stages/read-headers.js'
-import { sortRows } from '../stages/sort-rows.js'
+import { SERIES_DOSE_COLUMNS, SLICE_DOSE_COLUMNS } from '../metrics/dlp.js'
+import { deriveMetrics, findDoseColumns, locateSlices } from '../stages/derive-metrics.js'
+import { groupRows, type GroupInfo } from '../stages/group-rows.js'
+import { sortRows, type SortColumn } from '../stages/sort-rows.js'
 import { AtomicFileWriter, coalesce, formatCsv } from '../stages/write-csv.js'
-import { defaultThreads, type PipelineSpec } from './spec.js'
+import { DEFAULT_SORT_MEMORY_MB, defaultThreads, type PipelineSpec } from './spec.js'
 
 /** Options of {@link runPipeline}. */
 export interface RunOptions extends LoggerOptions {
@@ -111,11 +115,9 @@ async function runLocked(
       },
     }),
   ]
-  if (spec.sort.length > 0) {
-    const names = columns.map((c) => c.name)
-    stages.push(sortRows(spec.sort.map((k) => ({ index: names.indexOf(k.column), descending: k.descending }))))
-  }
-  stages.push(formatCsv(columns.map((c) => c.name)), coalesce())
+  const groupInfo: GroupInfo = { groups: 0 }
+  const rows = rowStages(spec, groupInfo)
+  stages.push(...rows.stages, formatCsv(rows.header), coalesce())
   const toStdout = spec.output.path === '-'
   const sink = toStdout ? (options.stdout ?? process.stdout) : new AtomicFileWriter(spec.output.path)
   stages.push(sink)
@@ -161,9 +163,52 @@ async function runLocked(
     bytesRead: readInfo.bytesRead,
     elapsedMs: performance.now() - started,
     older: listInfo.older,
+    ...(spec.group && { groups: groupInfo.groups }),
   }
   log.summary(summary, exitCodeOf(summary, options.maxFailures))
   return summary
+}
+
+/**
+ * The stages between the projector and the CSV, and the CSV's header. With `dose`, slice
+ * positions are appended first. The sorter sorts by the `group_by` columns (or, with `dose`
+ * alone, the SeriesInstanceUID column), then the slice position (`dose`), then `sort.by`: what
+ * the grouper and the dose columns need comes first, so they can stream. Then come the grouper,
+ * or the per-slice dose columns.
+ */
+export function rowStages(spec: PipelineSpec, groupInfo?: GroupInfo): { stages: Duplex[]; header: string[] } {
+  const names = spec.columns.map((c) => c.name)
+  const index = (name: string) => names.indexOf(name)
+  const stages: Duplex[] = []
+  const found = spec.dose && findDoseColumns(spec.columns)
+  if (found && !found.columns) {
+    throw new EtlError('E_CONFIG', `dose reads ${found.missing.join(', ')}: extract them`, ExitCode.CONFIG)
+  }
+  const dose = found && found.columns && { columns: found.columns, position: names.length }
+  if (dose) stages.push(locateSlices(dose.columns))
+  const series = spec.group ? spec.group.by.map(index) : found ? [found.series] : []
+  const keys: SortColumn[] = []
+  const sortBy = (key: SortColumn) => {
+    if (!keys.some((k) => k.index === key.index)) keys.push(key)
+  }
+  for (const column of series) sortBy({ index: column, descending: false })
+  if (dose) sortBy({ index: dose.position, descending: false })
+  for (const key of spec.sort) sortBy({ index: index(key.column), descending: key.descending })
+  if (keys.length > 0) {
+    stages.push(sortRows(keys, { memoryBytes: (spec.sortMemoryMb ?? DEFAULT_SORT_MEMORY_MB) * 1024 * 1024 }))
+  }
+  if (spec.group) {
+    const aggregates = spec.group.aggregates.map(({ column, op }) => ({ index: index(column), op }))
+    const region = spec.dose?.region ?? 'auto'
+    stages.push(groupRows({ keys: series, aggregates, dose: dose && { ...dose, region }, info: groupInfo }))
+    const header = [...spec.group.by, ...spec.group.aggregates.map((a) => a.name), ...(dose ? SERIES_DOSE_COLUMNS : [])]
+    return { stages, header }
+  }
+  if (dose) {
+    stages.push(deriveMetrics({ series, ...dose }))
+    return { stages, header: [...names, ...SLICE_DOSE_COLUMNS] }
+  }
+  return { stages, header: names }
 }
 
 /** The errors CSV: every ignored and failed file with its reason, written atomically. */

@@ -7,7 +7,9 @@
  */
 import { closest } from '../suggest.js'
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type YAMLMap } from 'yaml'
-import { PSEUDO_COLUMNS } from './spec.js'
+import { AGGREGATE_DOCS, AGGREGATE_OPS } from '../metrics/aggregate.js'
+import { REGIONS } from '../metrics/effective-dose.js'
+import { DEFAULT_SORT_MEMORY_MB, PSEUDO_COLUMNS } from './spec.js'
 
 /** The type of a key's value. */
 export type FieldType =
@@ -132,13 +134,18 @@ export const pipelineSchema = {
             exactlyOne: ['keyword', 'tag'],
             fields: {
               keyword: {
-                doc: 'A DICOM keyword (as spelled in PS3.6) or a pseudo-column.',
-                example: 'keyword: CTDIvol',
+                doc: 'A DICOM keyword (as spelled in PS3.6), a path into sequences, or a pseudo-column.',
+                example: 'keyword: ExposureDoseSequence[0].CTDIvol',
                 type: string,
               },
               tag: {
                 doc: 'A tag as group,element in hexadecimal. Quote it.',
                 example: "tag: '0018,1150'",
+                type: string,
+              },
+              creator: {
+                doc: "The Private Creator of a private tag written with `xx` for its block, found in each file; with `tag: '0019,xx23'`.",
+                example: 'creator: GEMS_ACQU_01',
                 type: string,
               },
               as: {
@@ -152,13 +159,16 @@ export const pipelineSchema = {
       },
     },
     sort: {
-      doc: 'Sort the rows (this holds every row in memory until the last file is read).',
+      doc:
+        'Sort the rows. The sorter holds rows in memory up to `memory_mb`; beyond it, it writes them in sorted ' +
+        'runs to a folder in the temporary folder (`TMPDIR`), merged at the end and always removed.',
       type: {
         kind: 'mapping',
         fields: {
           by: {
-            required: true,
-            doc: 'Column names as in the CSV header (after `as`), most significant first.',
+            doc:
+              'Column names as in the CSV header (after `as`), most significant first. Required unless `group_by` or ' +
+              '`dose` sorts the rows; with them, it orders the rows that tie on what they sort by.',
             example: 'by: [SeriesInstanceUID, {column: SliceLocation, order: desc}]',
             type: {
               kind: 'list',
@@ -182,6 +192,110 @@ export const pipelineSchema = {
                 },
               },
             },
+          },
+          memory_mb: {
+            default: DEFAULT_SORT_MEMORY_MB,
+            doc:
+              'The memory the sorter holds rows in, in MiB, before it writes them to disk in sorted runs. The ' +
+              "process's peak memory is about this plus Node's own (some 100 MB).",
+            example: 'memory_mb: 256',
+            type: { kind: 'integer', min: 1, max: 65536 },
+          },
+        },
+      },
+    },
+    group_by: {
+      doc:
+        'One row per group of rows with equal cells in these columns (names as in the CSV header), which are its ' +
+        'first columns. The rows are sorted by these columns first, so groups come out in that order, one after ' +
+        'another, without being held. A single name is accepted too.',
+      example: 'group_by: [PatientID, SeriesInstanceUID]',
+      type: {
+        kind: 'list',
+        noun: 'a column name or a list of column names',
+        single: true,
+        nonEmpty: true,
+        items: string,
+      },
+    },
+    aggregate: {
+      doc: 'Columns computed over the rows of each group, after the `group_by` columns. Empty cells are skipped.',
+      example: 'aggregate: [{column: CTDIvol_mGy, op: max, as: CTDIvol_max_mGy}]',
+      type: {
+        kind: 'list',
+        noun: 'a list of mappings',
+        nonEmpty: true,
+        items: {
+          kind: 'mapping',
+          fields: {
+            column: { required: true, doc: 'An extracted column.', example: 'column: CTDIvol_mGy', type: string },
+            op: {
+              required: true,
+              doc: AGGREGATE_OPS.map((op) => `\`${op}\`: ${AGGREGATE_DOCS[op]}`).join('; ') + '.',
+              example: 'op: mean',
+              type: { kind: 'enum', values: AGGREGATE_OPS },
+            },
+            as: {
+              doc: 'The CSV header of the aggregate; by default the operation and the column (`max_CTDIvol_mGy`).',
+              example: 'as: CTDIvol_max_mGy',
+              type: string,
+            },
+          },
+        },
+      },
+    },
+    dose: {
+      doc:
+        'Dose columns computed from CT image headers (see "Dose metrics"): per slice, or per series with ' +
+        '`group_by`. It reads ImageType, ImageOrientationPatient, ImagePositionPatient, SliceLocation, CTDIvol ' +
+        'and SeriesInstanceUID, which must be extracted (under any name), and SliceThickness when it is.',
+      example: 'dose: {region: auto}',
+      type: {
+        kind: 'mapping',
+        fields: {
+          region: {
+            default: 'auto',
+            doc:
+              'The body region whose k-factor gives the effective dose estimate; `auto` maps BodyPartExamined ' +
+              '(then extracted too) to a region.',
+            example: 'region: CHEST',
+            type: { kind: 'enum', values: ['auto', ...REGIONS] },
+          },
+        },
+      },
+    },
+    format: {
+      doc: 'How cells are written. Every default keeps values as DICOM stores them.',
+      type: {
+        kind: 'mapping',
+        fields: {
+          separator: {
+            doc: 'Joins multiple values in a cell. Default a backslash.',
+            example: "separator: '|'",
+            type: string,
+          },
+          dates: {
+            default: 'stored',
+            doc: 'DA, TM and DT as stored (`20240312`) or as ISO 8601 (`2024-03-12`, `09:28:15.672`).',
+            example: 'dates: iso',
+            type: { kind: 'enum', values: ['stored', 'iso'] },
+          },
+          names: {
+            default: 'stored',
+            doc: 'PN whole (`Yamada^Tarou=山田^太郎`), or one component group of it.',
+            example: 'names: alphabetic',
+            type: { kind: 'enum', values: ['stored', 'alphabetic', 'ideographic', 'phonetic'] },
+          },
+          binary: {
+            default: 'base64',
+            doc: 'OB, OW, UN and other binary values as base64, or as their length in bytes.',
+            example: 'binary: length',
+            type: { kind: 'enum', values: ['base64', 'length'] },
+          },
+          charset: {
+            doc: 'The character set of text that no Specific Character Set declares (a warning says so). Default ISO_IR 100.',
+            example: "charset: 'ISO_IR 192'",
+            type: string,
           },
         },
       },

@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os'
+import type { AggregateOp } from '../metrics/aggregate.js'
+import type { RegionSetting } from '../metrics/dlp.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import type { PathStep } from '../dicom/paths.js'
 
@@ -53,14 +55,45 @@ export interface OutputSpec {
   errors?: string
 }
 
+/** An aggregate column of a grouped pipeline. */
+export interface AggregateSpec {
+  /** The extracted column it folds. */
+  column: string
+  op: AggregateOp
+  /** Its CSV header. */
+  name: string
+}
+
+/** One row per group of rows with equal cells in `by`. */
+export interface GroupSpec {
+  /** Extracted column names; the rows are sorted by them first. */
+  by: string[]
+  aggregates: AggregateSpec[]
+}
+
+/** Dose columns: per slice, or per group when the pipeline is grouped. */
+export interface DoseSpec {
+  /** Where the k-factor of the effective dose estimate comes from. */
+  region: RegionSetting
+}
+
 export interface PipelineSpec {
   /** How cells are written; absent: as DICOM stores values. */
   format?: FormatOptions
   source: SourceSpec
   columns: ColumnSpec[]
+  /** Sort keys as asked for; grouping and dose first sort by what they need. */
   sort: SortKey[]
+  /** The sorter's memory budget in MiB; default {@link DEFAULT_SORT_MEMORY_MB}. */
+  sortMemoryMb?: number
+  /** One row per group instead of one per file. */
+  group?: GroupSpec
+  dose?: DoseSpec
   output: OutputSpec
 }
+
+/** The sorter's memory budget when none is given, in MiB. */
+export const DEFAULT_SORT_MEMORY_MB = 64
 
 /** Reader threads when none are asked for: every CPU but the one the main thread needs. */
 export function defaultThreads(): number {

@@ -47,6 +47,7 @@ t.test('a full pipeline gives the resolved spec', async (t) => {
       { column: 'SeriesInstanceUID', descending: false },
       { column: 'SliceLocation', descending: true },
     ],
+    sortMemoryMb: 64,
     output: { path: join(fixtures, 'out/dose.csv'), errors: join(fixtures, 'out/dose-errors.csv') },
   }
   const file = join(fixtures, 'dose.yaml')
@@ -72,6 +73,7 @@ t.test('short forms and defaults', async (t) => {
       },
       columns: [element('CTDIvol', 0x00189345, 'CTDIvol')],
       sort: [{ column: 'CTDIvol', descending: false }],
+      sortMemoryMb: 64,
       output: { path: '-' },
     },
     problems: [],
@@ -117,7 +119,7 @@ t.test('each problem at its line:col', async (t) => {
     [yaml('souce: {paths: x}', 'extract: [Rows]'), ['1:1 unknown key "souce" (did you mean "source"?)']],
     [
       yaml(source, 'columns: [Rows]', 'extract: [Rows]'),
-      ['2:1 unknown key "columns" (expected one of: source, extract, sort, output)'],
+      ['2:1 unknown key "columns" (expected one of: source, extract, sort, group_by, aggregate, dose, format, output)'],
     ],
     [
       yaml('source:', '  paths: x', '  followSymlinks: true', 'extract: [Rows]'),
@@ -198,7 +200,7 @@ t.test('each problem at its line:col', async (t) => {
     [yaml(source, 'extract: [Rows]', 'output: out.csv'), ['3:9 output must be a mapping, got "out.csv"']],
     [yaml(source, 'extract: [Rows]', 'output:'), ['3:8 output must be a mapping, got an empty value']],
     [yaml('source: ../samples', 'extract: [Rows]'), ['1:9 source must be a mapping with key paths, got "../samples"']],
-    [yaml(source, 'extract: [Rows]', 'sort: [Rows]'), ['3:7 sort must be a mapping with key by, got a list']],
+    [yaml(source, 'extract: [Rows]', 'sort: [Rows]'), ['3:7 sort must be a mapping, got a list']],
     // empty values
     [yaml('source: {paths: []}', 'extract: [Rows]'), ['1:17 source.paths must not be empty']],
     [yaml("source: {paths: ''}", 'extract: [Rows]'), ['1:17 source.paths must not be empty']],
@@ -351,4 +353,161 @@ t.test('the pipelines shipped in pipelines/ are valid', async (t) => {
       f,
     )
   }
+})
+
+// Issue 5: sorting in bounded memory, grouping with aggregates, and dose columns.
+const doseInputs = 'SeriesInstanceUID, ImageType, ImageOrientationPatient, ImagePositionPatient, SliceLocation, CTDIvol'
+
+t.test('group_by, aggregate, dose and sort.memory_mb give the resolved spec', async (t) => {
+  const text = yaml(
+    source,
+    `extract: [PatientID, SeriesDescription, BodyPartExamined, ${doseInputs}]`,
+    'group_by: [PatientID, SeriesInstanceUID]',
+    'aggregate:',
+    '  - {column: SeriesDescription, op: first, as: description}',
+    '  - {column: CTDIvol, op: max}',
+    'dose: {region: CHEST}',
+    'sort: {memory_mb: 8}',
+  )
+  const { spec, problems: found } = parsePipeline(text, base)
+  t.strictSame(found, [])
+  t.strictSame(spec?.group, {
+    by: ['PatientID', 'SeriesInstanceUID'],
+    aggregates: [
+      { column: 'SeriesDescription', op: 'first', name: 'description' },
+      { column: 'CTDIvol', op: 'max', name: 'max_CTDIvol' },
+    ],
+  })
+  t.strictSame(spec?.dose, { region: 'CHEST' })
+  t.equal(spec?.sortMemoryMb, 8)
+  t.strictSame(spec?.sort, [], 'group_by and dose sort by what they need: sort.by may be left out')
+
+  const short = parsePipeline(yaml(source, 'extract: [Modality, Rows]', 'group_by: Modality'), base).spec
+  t.strictSame(short?.group, { by: ['Modality'], aggregates: [] }, 'a single group_by column as a string')
+  t.equal(short?.dose, undefined, 'no dose unless asked for')
+  const dose = parsePipeline(yaml(source, `extract: [BodyPartExamined, ${doseInputs}]`, 'dose: {}'), base).spec
+  t.strictSame(dose?.dose, { region: 'auto' }, 'region defaults to auto')
+})
+
+t.test('issue 5 problems, each at its line:col', async (t) => {
+  const doseExtract = `extract: [BodyPartExamined, ${doseInputs}]`
+  const cases: [string, string[]][] = [
+    [
+      yaml(source, 'extract: [Rows]', 'sort: {by: [Rows], memory_mb: 0}'),
+      ['3:31 sort.memory_mb must be an integer from 1 to 65536, got 0'],
+    ],
+    [yaml(source, 'extract: [Rows]', 'sort: {memory_mb: 8}'), ['3:7 missing required key "by" in sort']],
+    [
+      yaml(source, 'extract: [Rows]', 'aggregate: [{column: Rows, op: sum}]'),
+      ['3:12 aggregate needs group_by: the columns of the groups'],
+    ],
+    [
+      yaml(source, 'extract: [SeriesInstanceUID]', 'group_by: [SeriesInstanceUUID]'),
+      ['3:12 group_by column "SeriesInstanceUUID" is not an extracted column (did you mean "SeriesInstanceUID"?)'],
+    ],
+    [
+      yaml(source, 'extract: [{keyword: Modality, as: mod}]', 'group_by: Modality'),
+      ['3:11 group_by column "Modality" is not an extracted column (did you mean "mod"?)'],
+    ],
+    [
+      yaml(source, 'extract: [Modality, Rows]', 'group_by: Modality', 'aggregate: [{column: Columns, op: max}]'),
+      ['4:22 aggregate column "Columns" is not an extracted column'],
+    ],
+    [
+      yaml(source, 'extract: [Modality, Rows]', 'group_by: Modality', 'aggregate: [{column: Rows, op: avg}]'),
+      ['4:32 aggregate[0].op must be "count" or "sum" or "min" or "max" or "mean" or "first" or "last", got "avg"'],
+    ],
+    [
+      yaml(source, 'extract: [Modality, Rows]', 'group_by: Modality', 'aggregate: [{op: max}]'),
+      ['4:13 missing required key "column" in aggregate[0]'],
+    ],
+    [
+      yaml(
+        source,
+        'extract: [Modality, Rows]',
+        'group_by: Modality',
+        'aggregate:',
+        '  - {column: Rows, op: max, as: Modality}',
+      ),
+      ['5:33 duplicate column "Modality" in the output (rename it with "as")'],
+    ],
+    [
+      yaml(source, 'extract: [SeriesInstanceUID, CTDIvol, SliceLocation]', 'dose: {region: HEAD}'),
+      ['3:7 dose reads ImageType, ImageOrientationPatient, ImagePositionPatient: extract them (under any name)'],
+    ],
+    [
+      yaml(source, `extract: [${doseInputs}]`, 'dose: {region: auto}'),
+      ['3:16 region auto reads BodyPartExamined: extract it, or name the region (e.g. region: CHEST)'],
+    ],
+    [
+      yaml(source, `extract: [${doseInputs}]`, 'dose: {}'),
+      ['3:7 region auto reads BodyPartExamined: extract it, or name the region (e.g. region: CHEST)'],
+    ],
+    [
+      yaml(source, doseExtract, 'dose: {region: LEG}'),
+      [
+        '3:16 dose.region must be "auto" or "HEAD" or "HEAD_NECK" or "NECK" or "CHEST" or "ABDOMEN_PELVIS" or "TRUNK", got "LEG"',
+      ],
+    ],
+    [
+      yaml(source, doseExtract, 'group_by: [BodyPartExamined]', 'dose: {}'),
+      ['3:11 dose is per series: group_by must include SeriesInstanceUID'],
+    ],
+    [
+      yaml(source, `${doseExtract.slice(0, -1)}, {keyword: Rows, as: interval_mm}]`, 'dose: {}'),
+      ['2:130 column "interval_mm" is also a dose column (rename it with "as")'],
+    ],
+    [
+      yaml(
+        source,
+        doseExtract,
+        'group_by: SeriesInstanceUID',
+        'aggregate: [{column: CTDIvol, op: count, as: slices}]',
+        'dose: {}',
+      ),
+      ['4:46 duplicate column "slices" in the output (rename it with "as")'],
+    ],
+    [
+      yaml(source, 'extract: [SeriesInstanceUID, CTDIVol]', 'dose: {}'),
+      ['2:30 unknown keyword "CTDIVol" (did you mean "CTDIvol"?)'],
+    ],
+  ]
+  for (const [text, expected] of cases) {
+    t.strictSame(problems(text), expected, text)
+    t.equal(parsePipeline(text, base).spec, undefined, `no spec: ${text}`)
+  }
+})
+
+t.test('format: and creator: (issue 4)', async (t) => {
+  const text = [
+    'source: {paths: x}',
+    'extract:',
+    "  - {tag: '0019,xx23', creator: GEMS_ACQU_01, as: acq}",
+    '  - ExposureDoseSequence[*].CTDIvol',
+    'format: {dates: iso, names: ideographic, binary: length, separator: "|", charset: ISO_IR 192}',
+  ].join('\n')
+  const result = parsePipeline(text, '/srv')
+  t.same(result.problems, [])
+  t.same(result.spec?.format, {
+    separator: '|',
+    dates: 'iso',
+    names: 'ideographic',
+    binary: 'length',
+    charset: 'ISO_IR 192',
+  })
+  t.match(result.spec?.columns, [
+    { name: 'acq', source: { kind: 'element', path: [{ tag: 0x00190023, creator: 'GEMS_ACQU_01' }] } },
+    { name: 'ExposureDoseSequence[*].CTDIvol', source: { kind: 'element', path: [{ item: '*' }, {}] } },
+  ])
+  const bad = parsePipeline(
+    ['source: {paths: x}', 'extract:', '  - {keyword: CTDIvol, creator: ACME}', 'format: {dates: us}'].join('\n'),
+    '/srv',
+  )
+  t.same(
+    bad.problems.map((p) => `${p.line}:${p.col} ${p.message}`),
+    [
+      "3:15 extract[0].creator goes with a private tag: write tag: '0019,xx23' instead of a keyword",
+      '4:17 format.dates must be "stored" or "iso", got "us"',
+    ],
+  )
 })
