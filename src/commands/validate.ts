@@ -1,10 +1,21 @@
 /** `etl validate <pipeline.yaml>`: checks a pipeline and reports every problem at once. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
+import type { PipelineSpec } from '../pipeline/spec.js'
 import { fail } from './common.js'
 import { loadOrExplain } from './run.js'
 
 interface ValidateArgs {
   pipeline: string
+}
+
+/** What a valid pipeline will do, in one line: `13 columns, one row per SeriesInstanceUID with dose, to stdout`. */
+export function describePipeline(spec: PipelineSpec): string {
+  const parts = [`${spec.columns.length} columns`]
+  if (spec.group) parts.push(`one row per ${spec.group.by.join(', ')}${spec.dose ? ' with dose' : ''}`)
+  else if (spec.dose) parts.push('dose per slice')
+  if (spec.sort.length) parts.push(`sorted by ${spec.sort.map((k) => k.column).join(', ')}`)
+  parts.push(`to ${spec.output.path === '-' ? 'stdout' : spec.output.path}`)
+  return parts.join(', ')
 }
 
 export const validateCommand: CommandModule<object, ValidateArgs> = {
@@ -21,9 +32,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   handler: async (argv: ArgumentsCamelCase<ValidateArgs>) => {
     try {
       const spec = await loadOrExplain(argv.pipeline)
-      const sorted = spec.sort.length ? `, sorted by ${spec.sort.map((k) => k.column).join(', ')}` : ''
-      const output = spec.output.path === '-' ? 'stdout' : spec.output.path
-      process.stderr.write(`${argv.pipeline}: ok: ${spec.columns.length} columns${sorted}, to ${output}\n`)
+      process.stderr.write(`${argv.pipeline}: ok: ${describePipeline(spec)}\n`)
     } catch (err) {
       fail(err)
     }
