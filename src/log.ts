@@ -28,6 +28,10 @@ export interface Summary {
   elapsedMs: number
   /** Files left out because they are older than --since. */
   older?: number
+  /** Incremental runs: files not read because the state knows them unchanged. */
+  unchanged?: number
+  /** Incremental runs: rows dropped as the same SOP instance under another path. */
+  duplicates?: number
   /** Rows written by a pipeline with group_by, one per group (`rows` then counts the headers). */
   groups?: number
 }
@@ -74,7 +78,12 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
       const seconds = (s.elapsedMs / 1000).toFixed(2)
       const rate = s.elapsedMs > 0 ? Math.round((s.listed * 1000) / s.elapsedMs) : 0
       const warnings = s.warnings ? `, ${s.warnings} value warnings` : ''
-      const older = s.older ? ` (${s.older} older than --since left out)` : ''
+      const notes = [
+        ...(s.older ? [`${s.older} older than --since left out`] : []),
+        ...(s.unchanged ? [`${s.unchanged} unchanged, not read`] : []),
+        ...(s.duplicates ? [`${s.duplicates} duplicate SOP instances`] : []),
+      ]
+      const older = notes.length ? ` (${notes.join(', ')})` : ''
       const written =
         s.groups === undefined ? `${s.rows} rows written` : `${s.groups} rows written from ${s.rows} headers`
       line(

@@ -2,6 +2,7 @@
  * What the commands share: the options every command takes, and one way to run a pipeline
  * and turn its outcome or error into a message and an exit code.
  */
+import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import { EtlError, ExitCode } from '../errors.js'
 import { createLogger } from '../log.js'
@@ -16,6 +17,8 @@ export interface CommonArgs {
   logFormat?: 'text' | 'json'
   maxFailures?: string
   since?: string
+  state?: string
+  full?: boolean
 }
 
 /** How fatal errors are written: set from --log-format before any command runs. */
@@ -56,6 +59,12 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       describe: 'Only files modified since a date (2026-11-01, 2026-11-01T06:00) or for a duration (24h, 7d, 30m)',
       requiresArg: true,
     })
+    .option('state', {
+      type: 'string',
+      describe: 'State file of incremental runs: read only new or changed files (overrides the pipeline)',
+      requiresArg: true,
+    })
+    .option('full', { type: 'boolean', describe: 'Ignore the state file: read every file and write the state anew' })
     .middleware((argv) => {
       if (argv.logFormat === 'json') logFormat = 'json'
     }) as Argv<T & CommonArgs>
@@ -147,13 +156,15 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
     const maxFailures = parseFailureLimit(args.maxFailures)
     const since = parseSince(args.since)
-    const run = since ? { ...spec, source: { ...spec.source, since } } : spec
+    const withSince = since ? { ...spec, source: { ...spec.source, since } } : spec
+    const run = args.state ? { ...withSince, state: resolve(args.state) } : withSince
     const summary = await runPipeline(run, {
       quiet: args.quiet,
       verbose: args.verbose,
       progress: args.progress,
       logFormat: args.logFormat,
       maxFailures,
+      full: args.full,
       signal: stop.signal,
     }).finally(() => {
       // After an interruption the handlers stay: a second Ctrl-C must still exit 130, not kill.

@@ -132,6 +132,7 @@ function toSpec(value: Complete, { columns, sort, group, dose }: Meaning, baseDi
     ...(group && { group }),
     ...(dose && { dose }),
     ...(value.format && Object.keys(formatOf(value.format)).length > 0 && { format: formatOf(value.format) }),
+    ...(value.state !== undefined && { state: outputPath(value.state, baseDir) }),
     output: {
       path: outputPath(output.path, baseDir),
       ...(output.errors !== undefined && { errors: outputPath(output.errors, baseDir) }),

@@ -12,7 +12,18 @@ import { acquireLock } from '../lock.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
 import { startProgress } from '../progress.js'
 import { listFiles, type ListInfo } from '../stages/list-files.js'
-import { columnPlan, needsStat, projectKeywords } from '../stages/project-keywords.js'
+import { columnGroups, columnPlan, columnTags, needsStat, projectKeywords } from '../stages/project-keywords.js'
+import { planRead } from '../dicom/read-header.js'
+import {
+  entryOf,
+  loadState,
+  replayUnchanged,
+  saveState,
+  skipUnchanged,
+  SOP_INSTANCE_UID,
+  stateSignature,
+  type NewRows,
+} from '../state.js'
 import { newReadInfo, readHeaders, type Skip } from '../stages/read-headers.js'
 import { SERIES_DOSE_COLUMNS, SLICE_DOSE_COLUMNS } from '../metrics/dlp.js'
 import { deriveMetrics, findDoseColumns, locateSlices } from '../stages/derive-metrics.js'
@@ -29,6 +40,8 @@ export interface RunOptions extends LoggerOptions {
   signal?: AbortSignal
   /** Failures tolerated before the exit code is 65. Default none. */
   maxFailures?: FailureLimit
+  /** Ignore the state file: read every file, and write the state anew. */
+  full?: boolean
   /** Where CSV goes when the output is '-'. Default process.stdout. */
   stdout?: Writable
   /** Where messages go. Default process.stderr. */
@@ -60,12 +73,20 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
 
   // One run at a time per output file; the lock goes when the run ends, however it ends.
   const lock = isRegularTarget(spec.output.path) ? acquireLock(spec.output.path) : undefined
-  for (const note of lock?.notes ?? []) log.note(note)
+  let stateLock: ReturnType<typeof acquireLock> | undefined
+  try {
+    stateLock = spec.state ? acquireLock(spec.state) : undefined
+  } catch (err) {
+    lock?.release()
+    throw err
+  }
+  for (const note of [...(lock?.notes ?? []), ...(stateLock?.notes ?? [])]) log.note(note)
   log.start(spec.source.paths, spec.output.path)
   try {
     return await runLocked(spec, options, { started, stderr, log })
   } finally {
     lock?.release()
+    stateLock?.release()
   }
 }
 
@@ -96,25 +117,34 @@ async function runLocked(
   }
 
   const columns = spec.columns
+  const signature = spec.state ? stateSignature(columns, spec.format) : ''
+  const state = spec.state ? loadState(spec.state, signature, options.full ?? false) : undefined
+  const newRows: NewRows = new WeakMap()
+  const plan = state
+    ? planRead([...columnTags(columns), SOP_INSTANCE_UID], { groups: columnGroups(columns) })
+    : columnPlan(columns)
   const threads = spec.source.threads ?? defaultThreads()
   const stages: (Readable | Transform | Writable)[] = [
     listFiles({ ...spec.source, info: listInfo, onSkip }),
+    ...(state ? [skipUnchanged(state)] : []),
     readHeaders({
-      plan: columnPlan(columns),
+      plan,
       concurrency: spec.source.concurrency ?? Math.max(1, threads),
       threads,
-      stat: needsStat(columns),
+      stat: needsStat(columns) || state !== undefined,
       onSkip,
       info: readInfo,
     }),
     projectKeywords(columns, {
       format: spec.format,
+      onRow: state && ((record, row) => newRows.set(row, { path: record.path, entry: entryOf(record, row) })),
       onWarning: (path, message) => {
         warnings++
         log.warning(path, message)
       },
     }),
   ]
+  if (state) stages.push(replayUnchanged(state, newRows))
   const groupInfo: GroupInfo = { groups: 0 }
   const rows = rowStages(spec, groupInfo)
   stages.push(...rows.stages, formatCsv(rows.header), coalesce())
@@ -127,6 +157,7 @@ async function runLocked(
   try {
     await pipeline(stages as unknown as [Readable, ...Transform[], Writable], { signal: options.signal })
     if (errorsCsv) await errorsCsv.finish()
+    if (state && spec.state) await saveState(spec.state, signature, state)
   } catch (err) {
     stopProgress?.()
     const sinkFailed = sink.errored !== null && sink.errored !== undefined
@@ -156,13 +187,14 @@ async function runLocked(
   const summary: Summary = {
     listed: listInfo.listed,
     // Every header read gives exactly one row.
-    rows: readInfo.read,
+    rows: readInfo.read + (state ? state.unchanged - state.duplicates : 0),
     ignored: readInfo.ignored,
     failed: readInfo.failed + (listInfo.failed ?? 0),
     warnings,
     bytesRead: readInfo.bytesRead,
     elapsedMs: performance.now() - started,
     older: listInfo.older,
+    ...(state && { unchanged: state.unchanged, duplicates: state.duplicates }),
     ...(spec.group && { groups: groupInfo.groups }),
   }
   log.summary(summary, exitCodeOf(summary, options.maxFailures))

@@ -264,6 +264,13 @@ export const pipelineSchema = {
         },
       },
     },
+    state: {
+      doc:
+        'A state file for incremental runs, relative to the pipeline file: files read before and unchanged ' +
+        '(size, mtime) are not read again; their rows come from the state. `--full` ignores it.',
+      example: 'state: out/dose.state',
+      type: string,
+    },
     format: {
       doc: 'How cells are written. Every default keeps values as DICOM stores them.',
       type: {

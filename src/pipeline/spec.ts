@@ -78,6 +78,8 @@ export interface DoseSpec {
 }
 
 export interface PipelineSpec {
+  /** State file of incremental runs: only new or changed files are read. */
+  state?: string
   /** How cells are written; absent: as DICOM stores values. */
   format?: FormatOptions
   source: SourceSpec

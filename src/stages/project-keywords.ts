@@ -18,6 +18,8 @@ export type Row = string[]
 export interface ProjectOptions {
   /** How cells are written (separator, dates, names, binary values, fallback character set). */
   format?: FormatOptions
+  /** Told of every row made, with the header it came from (incremental runs record it). */
+  onRow?: (record: HeaderRecord, row: Row) => void
   /** Warnings about values (an invalid number left empty), with the file they come from. */
   onWarning?: (path: string, message: string) => void
 }
@@ -134,7 +136,9 @@ export function projectKeywords(columns: readonly ColumnSpec[], options: Project
     objectMode: true,
     highWaterMark: 16,
     transform(record: HeaderRecord, _encoding, callback) {
-      callback(null, projectRow(record, columns, options))
+      const row = projectRow(record, columns, options)
+      options.onRow?.(record, row)
+      callback(null, row)
     },
   })
 }

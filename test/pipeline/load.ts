@@ -119,7 +119,9 @@ t.test('each problem at its line:col', async (t) => {
     [yaml('souce: {paths: x}', 'extract: [Rows]'), ['1:1 unknown key "souce" (did you mean "source"?)']],
     [
       yaml(source, 'columns: [Rows]', 'extract: [Rows]'),
-      ['2:1 unknown key "columns" (expected one of: source, extract, sort, group_by, aggregate, dose, format, output)'],
+      [
+        '2:1 unknown key "columns" (expected one of: source, extract, sort, group_by, aggregate, dose, state, format, output)',
+      ],
     ],
     [
       yaml('source:', '  paths: x', '  followSymlinks: true', 'extract: [Rows]'),

@@ -28,6 +28,7 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'aggregate[].as',
     'dose',
     'dose.region',
+    'state',
     'format',
     'format.separator',
     'format.dates',
