@@ -108,3 +108,15 @@ t.test(
     t.same(readdirSync(join(dir, 'out-ro')), ['old.csv'], 'the old output is there, nothing else')
   },
 )
+
+t.test(
+  'a full disk: a clear error naming the output, exit 74',
+  { skip: existsSync('/dev/full') ? false : 'no /dev/full' },
+  async (t) => {
+    const { runCli } = await import('./fixtures/cli.js')
+    const r = await runCli(['extract', 'samples', '-k', 'SOPInstanceUID', '-o', '/dev/full'])
+    t.equal(r.code, 74)
+    t.match(r.stderr, 'cannot write /dev/full: no space left on device')
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
+  },
+)
