@@ -12,22 +12,11 @@ import type { ColumnSpec } from '../src/pipeline/spec.js'
 import { projectRow } from '../src/stages/project-keywords.js'
 import { toSkip } from '../src/stages/read-headers.js'
 import { ROOT } from './fixtures/cli.js'
-import { sameValue } from './fixtures/same-value.js'
+import { sameValue, type Disagreement, type OracleLine } from './fixtures/same-value.js'
 
 const CORPUS = join(ROOT, '..', 'shared', 'corpus')
 const present = existsSync(join(CORPUS, 'oracle.jsonl'))
 
-interface OracleLine {
-  path: string
-  values: Record<string, string | null>
-}
-interface Disagreement {
-  path: string
-  keyword: string
-  ours: string
-  oracle: string
-  reason: string
-}
 const expectations = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/corpus-expectations.json'), 'utf8')) as {
   outcomes: Record<string, [string, string]>
   disagreements: Disagreement[]

@@ -15,7 +15,7 @@ import type { ColumnSpec } from '../src/pipeline/spec.js'
 import { columnPlan, projectRow } from '../src/stages/project-keywords.js'
 import { toSkip } from '../src/stages/read-headers.js'
 import { ROOT } from './fixtures/cli.js'
-import { sameValue } from './fixtures/same-value.js'
+import { sameValue, type Disagreement, type OracleLine } from './fixtures/same-value.js'
 
 const PYTHON = '/usr/bin/python3'
 const ORACLE = join(ROOT, '..', 'shared', 'tools', 'oracle.py')
@@ -43,18 +43,6 @@ function keywords(): string[] {
   return [...new Set([...DEFAULT_KEYWORDS, ...found.stdout.trim().split(',')])]
 }
 
-interface OracleLine {
-  path: string
-  ok: boolean
-  values: Record<string, string | null>
-}
-interface Disagreement {
-  path: string
-  keyword: string
-  ours: string
-  oracle: string
-  reason: string
-}
 const expectations = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/differential-expectations.json'), 'utf8')) as {
   outcomes: Record<string, [string, string]>
   outcomeReasons: Record<string, string>
