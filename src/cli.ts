@@ -11,11 +11,13 @@ v8.setFlagsFromString('--max-semi-space-size=2')
 const EPILOGUE = `Exit codes:
   0   every file read (non-DICOM files are ignored and counted)
   64  bad command line
-  65  some DICOM files could not be read (rows for the others were written)
+  65  some DICOM files could not be read (rows for the others were written; see --max-failures)
   66  an input path does not exist
   70  internal error (a bug)
   74  the output could not be written (an existing output file is left intact)
+  75  another run holds the lock of the same output or state file
   78  the pipeline file is invalid
+  130 interrupted (SIGINT), 143 terminated (SIGTERM): the previous output is left as it was
 
 CSV goes to stdout (or the output file); failures, warnings and the summary go to stderr.
 Docs: README.md`
