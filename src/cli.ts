@@ -22,6 +22,11 @@ const EPILOGUE = `Exit codes:
 CSV goes to stdout (or the output file); failures, warnings and the summary go to stderr.
 Docs: README.md`
 
+/** The part of yargs's internals that {@link main} touches (not in its public types). */
+interface YargsInternals {
+  getInternalMethods?: () => { getUsageInstance: () => { cacheHelpMessage?: () => void } }
+}
+
 async function main(): Promise<void> {
   const [
     { default: yargs },
@@ -45,8 +50,15 @@ async function main(): Promise<void> {
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string
   }
+  const cli = yargs(args)
+  // yargs renders the whole help text after every command it runs, in case the command fails
+  // later (~40 ms, most of it measuring string widths). Our commands report their own errors and
+  // never ask yargs for that text, so the rendering is skipped; `--help` renders it as usual.
+  const internals = (cli as unknown as YargsInternals).getInternalMethods?.()
+  const usageInstance = internals?.getUsageInstance()
+  if (usageInstance && typeof usageInstance.cacheHelpMessage === 'function') usageInstance.cacheHelpMessage = () => {}
   try {
-    await yargs(args)
+    await cli
       .scriptName('etl')
       .usage('$0 <command> [options]\n\nDICOM header attributes to CSV, streaming.')
       .command([runCommand, extractCommand, validateCommand, inspectCommand, keywordsCommand] as never)

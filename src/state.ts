@@ -17,22 +17,6 @@ import type { ColumnSpec } from './pipeline/spec.js'
 import type { FormatOptions } from './dicom/format-value.js'
 import { AtomicFileWriter } from './stages/write-csv.js'
 import type { Row } from './stages/project-keywords.js'
-import type { HeaderRecord } from './stages/read-headers.js'
-import { latin1 } from './dicom/read-header.js'
-
-/** SOP Instance UID (0008,0018): read in every incremental run, to find duplicates. */
-export const SOP_INSTANCE_UID = 0x00080018
-
-/** What the state records of a file just read. */
-export function entryOf(record: HeaderRecord, row: Row): StateEntry {
-  const sop = record.header.elements.get(SOP_INSTANCE_UID)
-  return {
-    size: record.header.size ?? 0,
-    mtimeMs: record.header.mtime?.getTime() ?? 0,
-    sop: sop ? latin1(sop.value).replace(/[\0 ]+$/, '') : '',
-    row,
-  }
-}
 
 /** What the state knows of one file. */
 export interface StateEntry {

@@ -123,6 +123,7 @@ export function formatTag(tag: number): string {
 /** Tag numbers the reader needs by name. */
 export const Tags = {
   SpecificCharacterSet: 0x00080005,
+  SOPInstanceUID: 0x00080018,
   TransferSyntaxUID: 0x00020010,
   PixelData: 0x7fe00010,
   Item: 0xfffee000,

@@ -1,5 +1,5 @@
 /**
- * Runs a pipeline: lister -> header reader -> projector -> [slice positions] -> [sorter] ->
+ * Runs a pipeline: lister -> header reader and projector -> [slice positions] -> [sorter] ->
  * [grouper or per-slice dose columns] -> CSV, composed with `stream.pipeline`, which destroys
  * every stage on the first fatal error. Per-file problems are not fatal: they are reported
  * (stderr, and the errors CSV when asked) and counted.
@@ -12,19 +12,8 @@ import { acquireLock } from '../lock.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
 import { startProgress } from '../progress.js'
 import { listFiles, type ListInfo } from '../stages/list-files.js'
-import { columnGroups, columnPlan, columnTags, needsStat, projectKeywords } from '../stages/project-keywords.js'
-import { planRead } from '../dicom/read-header.js'
-import {
-  entryOf,
-  loadState,
-  replayUnchanged,
-  saveState,
-  skipUnchanged,
-  SOP_INSTANCE_UID,
-  stateSignature,
-  type NewRows,
-} from '../state.js'
-import { newReadInfo, readHeaders, type Skip } from '../stages/read-headers.js'
+import { loadState, replayUnchanged, saveState, skipUnchanged, stateSignature, type NewRows } from '../state.js'
+import { newReadInfo, readRows, type Skip } from '../stages/read-headers.js'
 import { SERIES_DOSE_COLUMNS, SLICE_DOSE_COLUMNS } from '../metrics/dlp.js'
 import { deriveMetrics, findDoseColumns, locateSlices } from '../stages/derive-metrics.js'
 import { groupRows, type GroupInfo } from '../stages/group-rows.js'
@@ -120,24 +109,18 @@ async function runLocked(
   const signature = spec.state ? stateSignature(columns, spec.format) : ''
   const state = spec.state ? loadState(spec.state, signature, options.full ?? false) : undefined
   const newRows: NewRows = new WeakMap()
-  const plan = state
-    ? planRead([...columnTags(columns), SOP_INSTANCE_UID], { groups: columnGroups(columns) })
-    : columnPlan(columns)
   const threads = spec.source.threads ?? defaultThreads()
   const stages: (Readable | Transform | Writable)[] = [
     listFiles({ ...spec.source, info: listInfo, onSkip }),
     ...(state ? [skipUnchanged(state)] : []),
-    readHeaders({
-      plan,
+    readRows({
+      columns,
+      format: spec.format,
       concurrency: spec.source.concurrency ?? Math.max(1, threads),
       threads,
-      stat: needsStat(columns) || state !== undefined,
       onSkip,
       info: readInfo,
-    }),
-    projectKeywords(columns, {
-      format: spec.format,
-      onRow: state && ((record, row) => newRows.set(row, { path: record.path, entry: entryOf(record, row) })),
+      onRow: state && ((path, row, facts) => newRows.set(row, { path, entry: { ...facts, row } })),
       onWarning: (path, message) => {
         warnings++
         log.warning(path, message)

@@ -6,12 +6,15 @@
  * Folders are walked here, with `opendir`, so that what a PACS export throws at a walk is
  * reported and passed over instead of ending the run: a folder that cannot be read (permission
  * denied), a broken symbolic link, a link that leads back into a folder already walked (a
- * loop), a folder that vanishes while listed. Glob patterns go to fast-glob's stream (globby's
+ * loop), a folder that vanishes while listed. A folder is read synchronously, a few hundred
+ * entries at a time, and its paths go downstream as one chunk: a directory read costs
+ * microseconds, while an awaited one per entry cost more than the rest of the listing (98 ms
+ * against 19 ms for 20,000 files here). Glob patterns go to fast-glob's stream (globby's
  * engine; globby's own `globbyStream` keeps a Set of every path it yields whatever `unique`
  * says, and costs four times as much per file: 152 ms against 35 ms for 20,000 files here).
  */
-import type { Stats } from 'node:fs'
-import { opendir, realpath, stat } from 'node:fs/promises'
+import { opendirSync, realpathSync, statSync, type Stats } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import picomatch from 'picomatch'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
@@ -53,10 +56,46 @@ export interface ListInfo {
  */
 export function listFiles(options: ListFilesOptions): Readable {
   const info = options.info ?? { listed: 0, done: false }
-  return Readable.from(walk(options, info), { objectMode: true, highWaterMark: 64 })
+  const chunks = walk(options, info)
+  let pumping = false
+  // Paths come from the walk in chunks and go downstream one by one; a chunk is pushed whole
+  // (a few hundred paths at most), then the walk waits until the stream asks for more.
+  const pump = async () => {
+    if (pumping) return
+    pumping = true
+    try {
+      for (;;) {
+        const next = await chunks.next()
+        if (next.done) {
+          stream.push(null)
+          return
+        }
+        let more = true
+        for (const path of next.value) more = stream.push(path)
+        if (!more || stream.destroyed) return
+      }
+    } catch (err) {
+      stream.destroy(err as Error)
+    } finally {
+      pumping = false
+    }
+  }
+  const stream = new Readable({
+    objectMode: true,
+    highWaterMark: 64,
+    read: () => void pump(),
+    destroy(error, callback) {
+      void chunks.return(undefined)
+      callback(error)
+    },
+  })
+  return stream
 }
 
-async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<string> {
+/** Paths of a folder chunk at most (one opendir buffer's worth). */
+const CHUNK = 256
+
+async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<string[]> {
   const since = options.since?.getTime()
   const recent = (mtimeMs: number | undefined) => {
     if (since === undefined || mtimeMs === undefined || mtimeMs >= since) return true
@@ -68,21 +107,25 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
     options.onSkip?.({ path, outcome: 'failed', code: 'E_READ', reason })
   }
   const ignored =
-    options.ignore && options.ignore.length > 0 ? picomatch([...options.ignore], { dot: true }) : () => false
+    options.ignore && options.ignore.length > 0 ? picomatch([...options.ignore], { dot: true }) : undefined
   for (const input of options.paths) {
     const { kind, mtimeMs } = await inputKind(input)
-    const files =
+    const chunks: AsyncIterable<Found[]> | Iterable<Found[]> =
       kind === 'file'
-        ? single(input, mtimeMs)
+        ? [[{ path: input, mtimeMs }]]
         : kind === 'folder'
           ? walkFolder(input, options, report)
           : globPattern(input, options, report)
-    for await (const file of files) {
-      if (ignored(file.path)) continue
-      const mtime = file.mtimeMs ?? (since === undefined ? undefined : await mtimeOf(file.path))
-      if (!recent(mtime)) continue
-      info.listed++
-      yield file.path
+    for await (const found of chunks) {
+      const paths: string[] = []
+      for (const file of found) {
+        if (ignored?.(file.path)) continue
+        const mtime = file.mtimeMs ?? (since === undefined ? undefined : mtimeOf(file.path))
+        if (!recent(mtime)) continue
+        paths.push(file.path)
+      }
+      info.listed += paths.length
+      if (paths.length > 0) yield paths
     }
   }
   info.done = true
@@ -93,65 +136,68 @@ interface Found {
   mtimeMs?: number
 }
 
-async function* single(path: string, mtimeMs?: number): AsyncGenerator<Found> {
-  yield { path, mtimeMs }
+function mtimeOf(path: string): number | undefined {
+  return statSync(path, { throwIfNoEntry: false })?.mtimeMs
 }
 
-async function mtimeOf(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).mtimeMs
-  } catch {
-    return undefined
-  }
-}
-
-/** The files under a folder, depth first; problems are reported and passed over. */
-async function* walkFolder(
+/** The files under a folder, depth first, in chunks; problems are reported and passed over. */
+function* walkFolder(
   root: string,
   options: ListFilesOptions,
   report: (path: string, reason: string) => void,
-): AsyncGenerator<Found> {
+): Generator<Found[]> {
   const hidden = options.hidden ?? false
   const follow = options.followSymlinks ?? false
   // Real paths of the folders walked: a link into one of them is a loop (only links can make one).
   const walked = new Set<string>()
   const folders = [root.length > 1 ? root.replace(/\/+$/, '') : root]
-  if (follow) walked.add(await realpath(folders[0]))
+  if (follow) walked.add(realpathSync(folders[0]))
   while (folders.length > 0) {
     const folder = folders.pop() as string
     const prefix = folder.endsWith('/') ? folder : `${folder}/`
     const inside: string[] = []
+    let chunk: Found[] = []
     try {
-      for await (const entry of await opendir(folder, { bufferSize: 256 })) {
-        if (!hidden && entry.name.startsWith('.')) continue
-        const path = prefix + entry.name
-        if (entry.isFile()) yield { path }
-        else if (entry.isDirectory()) inside.push(path)
-        else if (entry.isSymbolicLink() && follow) {
-          const target = await linkTarget(path, walked, report)
-          if (target === 'file') yield { path }
-          else if (target === 'folder') inside.push(path)
+      const dir = opendirSync(folder, { bufferSize: CHUNK })
+      try {
+        for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
+          if (!hidden && entry.name.startsWith('.')) continue
+          const path = prefix + entry.name
+          if (entry.isFile()) chunk.push({ path })
+          else if (entry.isDirectory()) inside.push(path)
+          else if (entry.isSymbolicLink() && follow) {
+            const target = linkTarget(path, walked, report)
+            if (target === 'file') chunk.push({ path })
+            else if (target === 'folder') inside.push(path)
+          }
+          // FIFOs, sockets and devices are not files to read; unfollowed links are left out.
+          if (chunk.length >= CHUNK) {
+            yield chunk
+            chunk = []
+          }
         }
-        // FIFOs, sockets and devices are not files to read; unfollowed links are left out.
+      } finally {
+        dir.closeSync()
       }
     } catch (e) {
       report(folder, `cannot list folder: ${describeSystemError(e)}`)
     }
+    if (chunk.length > 0) yield chunk
     for (let i = inside.length - 1; i >= 0; i--) folders.push(inside[i])
   }
 }
 
 /** What a symbolic link leads to, reporting broken links and loops. */
-async function linkTarget(
+function linkTarget(
   path: string,
   walked: Set<string>,
   report: (path: string, reason: string) => void,
-): Promise<'file' | 'folder' | undefined> {
+): 'file' | 'folder' | undefined {
   try {
-    const s = await stat(path)
+    const s = statSync(path)
     if (s.isFile()) return 'file'
     if (!s.isDirectory()) return undefined
-    const real = await realpath(path)
+    const real = realpathSync(path)
     if (walked.has(real)) {
       report(path, `symbolic link loop: leads back to ${real}`)
       return undefined
@@ -168,12 +214,12 @@ async function linkTarget(
   }
 }
 
-/** The files a glob pattern matches (fast-glob); an error ends the pattern, reported. */
+/** The files a glob pattern matches (fast-glob), in chunks; an error ends the pattern, reported. */
 async function* globPattern(
   pattern: string,
   options: ListFilesOptions,
   report: (path: string, reason: string) => void,
-): AsyncGenerator<Found> {
+): AsyncGenerator<Found[]> {
   const glob = (await import('fast-glob')).default
   const stream = glob.stream(pattern, {
     followSymbolicLinks: options.followSymlinks ?? false,
@@ -182,7 +228,7 @@ async function* globPattern(
     unique: false,
   })
   try {
-    for await (const entry of stream) yield { path: String(entry) }
+    for await (const entry of stream) yield [{ path: String(entry) }]
   } catch (e) {
     const err = e as NodeJS.ErrnoException
     report(err.path ?? pattern, `listing ${pattern} stopped: ${describeSystemError(err)}`)

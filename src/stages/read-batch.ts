@@ -1,56 +1,134 @@
 /**
- * One batch of header reads, as a worker thread (or the main thread) does it, and the compact
- * form in which its results cross between threads: the values of every kept element copied into
- * one buffer that is transferred, not cloned, and plain numbers and strings for the rest.
+ * What a reader thread does with each file, and the compact form in which a batch of results
+ * crosses between threads.
+ *
+ * A reader makes either headers (the planned elements, for callers that want them) or rows
+ * (the header projected to cells right where it was read, so that the thread that reads also
+ * decodes and formats: the main thread only lists, sorts and writes). Headers travel as their
+ * element values copied into one transferred buffer; rows as one string of all their cells
+ * with the cells' end offsets. Paths never travel back: results come in the order of the batch.
  */
-import { readHeader, readHeaderSync, type FileHeader, type ReadPlan, type DataElement } from '../dicom/read-header.js'
+import {
+  latin1,
+  readHeader,
+  readHeaderSync,
+  type FileHeader,
+  type ReadPlan,
+  type DataElement,
+} from '../dicom/read-header.js'
+import type { FormatOptions } from '../dicom/format-value.js'
+import { Tags } from '../dicom/keywords.js'
+import type { ColumnSpec } from '../pipeline/spec.js'
+import { projectRow, type Row } from './project-keywords.js'
 import type { Skip } from './read-headers.js'
 import { toSkip } from './read-headers.js'
 
-/** What reading one path gave: a header, or a skip. */
-export type ReadResult = { path: string; header: FileHeader } | { path: string; skip: Skip }
-
-/** How a batch is read. */
-export interface BatchSetup {
+/** What a reader does with each file: read its header, and project it to a row if `project` says how. */
+export interface ReadJob {
   plan: ReadPlan
+  /** fstat each file (size and mtime). */
   stat: boolean
-  /** Reads in flight in this thread: 1 reads synchronously (fastest on local disks). */
+  /** Reads in flight in one thread: 1 reads synchronously (fastest on local disks). */
   concurrency: number
+  project?: ProjectJob
+}
+
+/** How a reader makes rows. */
+export interface ProjectJob {
+  columns: readonly ColumnSpec[]
+  format?: FormatOptions
+  /** Also give each file's facts (size, mtime, SOP Instance UID), for the state of incremental runs. */
+  facts?: boolean
+}
+
+/** What the state of an incremental run keeps of a file, besides its row. */
+export interface FileFacts {
+  size: number
+  mtimeMs: number
+  /** SOP Instance UID, '' when absent. */
+  sop: string
+}
+
+/** What reading one path gave: a header, a row, or a skip. */
+export type ReadResult =
+  | { path: string; header: FileHeader }
+  | { path: string; row: Row; bytesRead: number; facts?: FileFacts; warnings?: string[] }
+  | { path: string; skip: Skip }
+
+/**
+ * Reads one file synchronously as the job says. `buffer` is reused from file to file: a header
+ * result's values are views into it, valid until the next read.
+ */
+export function readOne(path: string, job: ReadJob, buffer?: Buffer): ReadResult {
+  let header: FileHeader
+  try {
+    header = readHeaderSync(path, job.plan, { stat: job.stat, buffer })
+  } catch (err) {
+    return { path, skip: toSkip(path, err) }
+  }
+  return job.project ? rowResult(path, header, job.project) : { path, header }
+}
+
+/** Reads one file asynchronously (several in flight hide the latency of slow storage). */
+export async function readOneAsync(
+  path: string,
+  job: ReadJob,
+  read: (path: string, plan: ReadPlan, options: { stat: boolean }) => Promise<FileHeader> = readHeader,
+): Promise<ReadResult> {
+  let header: FileHeader
+  try {
+    header = await read(path, job.plan, { stat: job.stat })
+  } catch (err) {
+    return { path, skip: toSkip(path, err) }
+  }
+  return job.project ? rowResult(path, header, job.project) : { path, header }
+}
+
+/** A header projected to its row; a projection that throws (a bug) is the file's failure, not the run's. */
+function rowResult(path: string, header: FileHeader, project: ProjectJob): ReadResult {
+  let warnings: string[] | undefined
+  let row: Row
+  try {
+    row = projectRow({ path, header }, project.columns, {
+      format: project.format,
+      onWarning: (_path, message) => (warnings ??= []).push(message),
+    })
+  } catch (err) {
+    return { path, skip: toSkip(path, err) }
+  }
+  const result: ReadResult = { path, row, bytesRead: header.bytesRead }
+  if (warnings) result.warnings = warnings
+  if (project.facts) {
+    const sop = header.elements.get(Tags.SOPInstanceUID)
+    result.facts = {
+      size: header.size ?? 0,
+      mtimeMs: header.mtime?.getTime() ?? 0,
+      sop: sop ? latin1(sop.value).replace(/[\0 ]+$/, '') : '',
+    }
+  }
+  return result
 }
 
 /**
  * Reads every path of a batch, in order, and packs the results for the trip to the main thread.
- * One read at a time reuses one buffer for every file, copying what each header kept before the
- * next read; several at a time read asynchronously.
+ * One read at a time reuses one buffer for every file, packing each result before the next
+ * read; several at a time read asynchronously.
  */
-export async function readBatch(paths: readonly string[], setup: BatchSetup): Promise<PackedBatch> {
+export async function readBatch(paths: readonly string[], job: ReadJob): Promise<PackedBatch> {
   const packer = new BatchPacker()
-  if (setup.concurrency <= 1) {
-    const options = { stat: setup.stat, buffer: sharedBuffer }
-    for (const path of paths) {
-      try {
-        packer.add({ path, header: readHeaderSync(path, setup.plan, options) })
-      } catch (err) {
-        packer.add({ path, skip: toSkip(path, err) })
-      }
-    }
+  if (job.concurrency <= 1) {
+    for (const path of paths) packer.add(readOne(path, job, sharedBuffer))
     return packer.finish()
   }
-  const options = { stat: setup.stat }
   const results = new Array<ReadResult>(paths.length)
   let next = 0
   const lane = async () => {
     while (next < paths.length) {
       const i = next++
-      const path = paths[i]
-      try {
-        results[i] = { path, header: await readHeader(path, setup.plan, options) }
-      } catch (err) {
-        results[i] = { path, skip: toSkip(path, err) }
-      }
+      results[i] = await readOneAsync(paths[i], job)
     }
   }
-  await Promise.all(Array.from({ length: Math.min(setup.concurrency, paths.length) }, lane))
+  await Promise.all(Array.from({ length: Math.min(job.concurrency, paths.length) }, lane))
   for (const result of results) packer.add(result)
   return packer.finish()
 }
@@ -58,33 +136,42 @@ export async function readBatch(paths: readonly string[], setup: BatchSetup): Pr
 /** The first-chunk buffer of this thread's synchronous reads. */
 const sharedBuffer = Buffer.allocUnsafe(8192)
 
-/**
- * A batch's results as they cross threads: typed arrays (transferred, not cloned) and a few
- * strings. Paths do not travel back: results come in the order of the batch's paths.
- */
+/** A batch's results as they cross threads: typed arrays (transferred, not cloned) and a few strings. */
 export interface PackedBatch {
-  /** Per file: kind (0 header, 1 skip), bytesRead, size, mtime (NaN when absent), flags, transfer syntax index, first span, span count. */
+  /** Per file: kind, bytesRead, size, mtime (NaN when absent), flags, transfer syntax index, first part, part count. */
   files: Float64Array
-  /** Per kept element: tag, VR (two bytes), start, end in `values`, sequence encoding (0 none, 1 explicit, 2 implicit). */
+  /** Per kept element of a header: tag, VR (two bytes), start, end in `values`, sequence encoding (0 none, 1 explicit, 2 implicit). */
   spans: Uint32Array
   values: Uint8Array
+  /** Every cell of the batch's rows, one after the other (a row of the state's facts ends with the SOP Instance UID). */
+  text: string
+  /** Where each cell ends in `text`. */
+  cellEnds: Uint32Array
   /** Distinct transfer syntax UIDs of the batch. */
   syntaxes: string[]
   /** The skipped files, by index in the batch. */
   skips: { index: number; skip: Skip }[]
+  /** Warnings about values, by index in the batch. */
+  warnings: { index: number; message: string }[]
 }
 
 const FILE_FIELDS = 8
 const SPAN_FIELDS = 5
 const LITTLE = 1
 const EXPLICIT = 2
+const KIND_HEADER = 0
+const KIND_SKIP = 1
+const KIND_ROW = 2
+const KIND_ROW_FACTS = 3
 
-/** Packs results one by one, copying the kept values at once (their buffer is about to be reused). */
+/** Packs results one by one, copying what each keeps at once (its buffer is about to be reused). */
 class BatchPacker {
   private readonly files: number[] = []
   private readonly spans: number[] = []
+  private readonly cells: string[] = []
   private readonly syntaxes: string[] = []
   private readonly skips: { index: number; skip: Skip }[] = []
+  private readonly warnings: { index: number; message: string }[] = []
   private values = Buffer.allocUnsafe(64 * 1024)
   private used = 0
   private count = 0
@@ -93,10 +180,29 @@ class BatchPacker {
     const index = this.count++
     if ('skip' in r) {
       this.skips.push({ index, skip: r.skip })
-      this.files.push(1, 0, NaN, NaN, 0, -1, 0, 0)
-      return
+      this.files.push(KIND_SKIP, 0, NaN, NaN, 0, -1, 0, 0)
+    } else if ('row' in r) {
+      const first = this.cells.length
+      for (const cell of r.row) this.cells.push(cell)
+      if (r.warnings) for (const message of r.warnings) this.warnings.push({ index, message })
+      const f = r.facts
+      if (f) this.cells.push(f.sop)
+      this.files.push(
+        f ? KIND_ROW_FACTS : KIND_ROW,
+        r.bytesRead,
+        f ? f.size : NaN,
+        f ? f.mtimeMs : NaN,
+        0,
+        -1,
+        first,
+        this.cells.length - first,
+      )
+    } else {
+      this.addHeader(r.header)
     }
-    const h = r.header
+  }
+
+  private addHeader(h: FileHeader): void {
     const firstSpan = this.spans.length / SPAN_FIELDS
     for (const e of h.elements.values()) {
       this.reserve(e.value.length)
@@ -113,7 +219,7 @@ class BatchPacker {
     }
     const flags = (h.littleEndian ? LITTLE : 0) | (h.explicitVR ? EXPLICIT : 0)
     const mtime = h.mtime ? h.mtime.getTime() : NaN
-    this.files.push(0, h.bytesRead, h.size ?? NaN, mtime, flags, syntax, firstSpan, h.elements.size)
+    this.files.push(KIND_HEADER, h.bytesRead, h.size ?? NaN, mtime, flags, syntax, firstSpan, h.elements.size)
   }
 
   private reserve(length: number): void {
@@ -124,19 +230,25 @@ class BatchPacker {
   }
 
   finish(): PackedBatch {
+    const cellEnds = new Uint32Array(this.cells.length)
+    let end = 0
+    for (let i = 0; i < this.cells.length; i++) cellEnds[i] = end += this.cells[i].length
     return {
       files: Float64Array.from(this.files),
       spans: Uint32Array.from(this.spans),
       values: Uint8Array.from(this.values.subarray(0, this.used)),
+      text: this.cells.join(''),
+      cellEnds,
       syntaxes: this.syntaxes,
       skips: this.skips,
+      warnings: this.warnings,
     }
   }
 }
 
 /** The buffers to transfer with a batch. */
 export function transferList(batch: PackedBatch): ArrayBuffer[] {
-  return [batch.files.buffer, batch.spans.buffer, batch.values.buffer] as ArrayBuffer[]
+  return [batch.files.buffer, batch.spans.buffer, batch.values.buffer, batch.cellEnds.buffer] as ArrayBuffer[]
 }
 
 /** Packs results that are already read (tests, and callers outside a worker). */
@@ -148,16 +260,34 @@ export function packBatch(results: readonly ReadResult[]): PackedBatch {
 
 /** The results of a batch, given the paths it was sent with. */
 export function unpackBatch(paths: readonly string[], batch: PackedBatch): ReadResult[] {
-  const { files, spans, values } = batch
+  const { files, spans, values, text, cellEnds } = batch
   const results = new Array<ReadResult>(paths.length)
   for (const { index, skip } of batch.skips) results[index] = { path: paths[index], skip }
   const view = Buffer.from(values.buffer, values.byteOffset, values.byteLength)
   for (let i = 0; i < paths.length; i++) {
     const f = i * FILE_FIELDS
-    if (files[f] !== 0) continue
-    const elements = new Map<number, DataElement>()
+    const kind = files[f]
+    if (kind === KIND_SKIP) continue
     const first = files[f + 6]
     const end = first + files[f + 7]
+    if (kind === KIND_HEADER) {
+      results[i] = { path: paths[i], header: unpackHeader(batch, view, f, first, end) }
+      continue
+    }
+    const row: Row = []
+    for (let k = first; k < end; k++) row.push(text.slice(k === 0 ? 0 : cellEnds[k - 1], cellEnds[k]))
+    const result: ReadResult = { path: paths[i], row, bytesRead: files[f + 1] }
+    if (kind === KIND_ROW_FACTS) result.facts = { size: files[f + 2], mtimeMs: files[f + 3], sop: row.pop() as string }
+    results[i] = result
+  }
+  for (const { index, message } of batch.warnings) {
+    const result = results[index]
+    if ('row' in result) (result.warnings ??= []).push(message)
+  }
+  return results
+
+  function unpackHeader(batch: PackedBatch, view: Buffer, f: number, first: number, end: number): FileHeader {
+    const elements = new Map<number, DataElement>()
     for (let k = first; k < end; k++) {
       const at = SPAN_FIELDS * k
       const tag = spans[at]
@@ -171,18 +301,14 @@ export function unpackBatch(paths: readonly string[], batch: PackedBatch): ReadR
       elements.set(tag, element)
     }
     const flags = files[f + 4]
-    results[i] = {
-      path: paths[i],
-      header: {
-        elements,
-        bytesRead: files[f + 1],
-        size: Number.isNaN(files[f + 2]) ? undefined : files[f + 2],
-        mtime: Number.isNaN(files[f + 3]) ? undefined : new Date(files[f + 3]),
-        littleEndian: (flags & LITTLE) !== 0,
-        explicitVR: (flags & EXPLICIT) !== 0,
-        transferSyntaxUID: files[f + 5] < 0 ? undefined : batch.syntaxes[files[f + 5]],
-      },
+    return {
+      elements,
+      bytesRead: files[f + 1],
+      size: Number.isNaN(files[f + 2]) ? undefined : files[f + 2],
+      mtime: Number.isNaN(files[f + 3]) ? undefined : new Date(files[f + 3]),
+      littleEndian: (flags & LITTLE) !== 0,
+      explicitVR: (flags & EXPLICIT) !== 0,
+      transferSyntaxUID: files[f + 5] < 0 ? undefined : batch.syntaxes[files[f + 5]],
     }
   }
-  return results
 }

@@ -1,5 +1,6 @@
 /**
- * Header reader stage: paths in, headers out, with a bound on the files being read at once.
+ * Reader stages: paths in, headers (`readHeaders`) or rows (`readRows`) out, with a bound on the
+ * files being read at once.
  *
  * Two ways to read, one contract:
  * - in this thread: while the job is small (the first `inlineFiles` paths) or `threads` is 0.
@@ -7,24 +8,32 @@
  *   or cached storage; more uses asynchronous reads, `concurrency` of them in flight at most
  *   (p-limit counts them), which hides the latency of network or cold storage.
  * - in worker threads, once the job proves big: paths go in batches to `threads` workers, each
- *   reading `concurrency / threads` files at a time the same way, so both cores parse.
+ *   reading `concurrency / threads` files at a time the same way.
+ * `readRows` projects each header to its row in the thread that read it: decoding and
+ * formatting values is most of the work per file, and it is spread with the reads.
  * Either way a path is taken only while there is room (a slot, or a batch not yet full), so a
  * slow consumer stops the lister upstream: memory does not grow with the number of files.
- * Headers come out in completion order. Files that are not DICOM, or that fail, are reported
+ * Results come out in completion order. Files that are not DICOM, or that fail, are reported
  * through `onSkip` and counted; they never stop the stream.
  */
 import { Transform } from 'node:stream'
 import { Worker } from 'node:worker_threads'
 import pLimit from 'p-limit'
 import { EtlError, type ErrorCode } from '../errors.js'
+import type { FormatOptions } from '../dicom/format-value.js'
+import { Tags } from '../dicom/keywords.js'
+import { planRead, type FileHeader, type ReadHeaderOptions, type ReadPlan } from '../dicom/read-header.js'
+import type { ColumnSpec } from '../pipeline/spec.js'
+import { columnGroups, columnTags, needsStat, type Row } from './project-keywords.js'
 import {
-  readHeader,
-  readHeaderSync,
-  type FileHeader,
-  type ReadHeaderOptions,
-  type ReadPlan,
-} from '../dicom/read-header.js'
-import { unpackBatch, type PackedBatch, type ReadResult } from './read-batch.js'
+  readOne,
+  readOneAsync,
+  unpackBatch,
+  type FileFacts,
+  type PackedBatch,
+  type ReadJob,
+  type ReadResult,
+} from './read-batch.js'
 
 /** A file whose header was read. */
 export interface HeaderRecord {
@@ -54,9 +63,8 @@ export interface ReadInfo {
   threads: number
 }
 
-/** Options of {@link readHeaders}. */
-export interface ReadHeadersOptions {
-  plan: ReadPlan
+/** Options of both reader stages. */
+export interface ReaderOptions {
   /** Files read at once at most, over all threads. */
   concurrency: number
   /** Worker threads to read with once the job is big; 0 reads in this thread only. Default 0. */
@@ -65,12 +73,31 @@ export interface ReadHeadersOptions {
   inlineFiles?: number
   /** Paths per batch sent to a worker. Default 128. */
   batchSize?: number
-  /** fstat each file (for the size_bytes and mtime columns). */
-  stat?: boolean
   onSkip?: (skip: Skip) => void
   info?: ReadInfo
   /** The per-file reader of this thread when asynchronous; replaceable in tests. */
   read?: (path: string, plan: ReadPlan, options: ReadHeaderOptions) => Promise<FileHeader>
+}
+
+/** Options of {@link readHeaders}. */
+export interface ReadHeadersOptions extends ReaderOptions {
+  plan: ReadPlan
+  /** fstat each file (for the size_bytes and mtime columns). */
+  stat?: boolean
+}
+
+/** Options of {@link readRows}. */
+export interface ReadRowsOptions extends ReaderOptions {
+  columns: readonly ColumnSpec[]
+  /** How cells are written (separator, dates, names, binary values, fallback character set). */
+  format?: FormatOptions
+  /**
+   * Told of every row with its file's facts (size, mtime, SOP Instance UID), for the state of
+   * incremental runs; giving it makes the readers gather them.
+   */
+  onRow?: (path: string, row: Row, facts: FileFacts) => void
+  /** Warnings about values (an invalid number left empty), with the file they come from. */
+  onWarning?: (path: string, message: string) => void
 }
 
 export function newReadInfo(): ReadInfo {
@@ -86,6 +113,39 @@ export function toSkip(path: string, err: unknown): Skip {
   return { path, outcome: 'failed', code: 'E_CORRUPT', reason: (err as Error)?.message ?? String(err) }
 }
 
+/** The header reader as a Transform stream (object mode: path strings in, HeaderRecords out). */
+export function readHeaders(options: ReadHeadersOptions): Transform {
+  const job = { plan: options.plan, stat: options.stat ?? false }
+  return readerStage(options, job, (result, push) => {
+    if ('header' in result) push({ path: result.path, header: result.header } satisfies HeaderRecord)
+  })
+}
+
+/**
+ * The header reader and keyword projector in one, each header made a row in the thread that
+ * read it (object mode: path strings in, Rows out).
+ */
+export function readRows(options: ReadRowsOptions): Transform {
+  const { columns, onRow, onWarning } = options
+  const facts = onRow !== undefined
+  const tags = columnTags(columns)
+  if (facts) tags.push(Tags.SOPInstanceUID)
+  const job = {
+    plan: planRead(tags, { groups: columnGroups(columns) }),
+    stat: needsStat(columns) || facts,
+    project: { columns, format: options.format, facts },
+  }
+  return readerStage(options, job, (result, push) => {
+    if (!('row' in result)) return
+    if (result.warnings && onWarning) for (const message of result.warnings) onWarning(result.path, message)
+    if (onRow && result.facts) onRow(result.path, result.row, result.facts)
+    push(result.row)
+  })
+}
+
+/** The first-chunk buffer of this thread's synchronous row reads. */
+const rowBuffer = Buffer.allocUnsafe(8192)
+
 /** Batches a worker holds at once: one being read, the next ones waiting, so it never idles. */
 const MAX_OUTSTANDING = 3
 
@@ -96,19 +156,22 @@ interface PoolWorker {
   outstanding: number
 }
 
-/** The header reader as a Transform stream (object mode: path strings in, HeaderRecords out). */
-export function readHeaders(options: ReadHeadersOptions): Transform {
-  const { concurrency, plan } = options
+/** The reading machinery of both stages: `emit` turns each result that is not a skip into output. */
+function readerStage(
+  options: ReaderOptions,
+  work: Omit<ReadJob, 'concurrency'>,
+  emit: (result: ReadResult, push: (output: unknown) => void) => void,
+): Transform {
+  const { concurrency } = options
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new TypeError(`Expected \`concurrency\` to be an integer >= 1, got ${concurrency}`)
   }
   const threads = options.threads ?? 0
   const perThread = Math.max(1, Math.floor(concurrency / Math.max(1, threads)))
+  const job: ReadJob = { ...work, concurrency: perThread }
   const inlineFiles = options.inlineFiles ?? 256
   const batchSize = options.batchSize ?? 128
   const info = options.info ?? newReadInfo()
-  const readAsync = options.read ?? readHeader
-  const readOptions: ReadHeaderOptions = { stat: options.stat ?? false }
   const limit = pLimit(perThread)
   const pool: PoolWorker[] = []
   let seen = 0
@@ -120,18 +183,24 @@ export function readHeaders(options: ReadHeadersOptions): Transform {
   let waiting: (() => void) | undefined
   let flushed: ((error?: Error) => void) | undefined
   let failure: Error | undefined
+  const push = (output: unknown) => void stream.push(output)
+  /**
+   * This thread reads too when it reads synchronously: a path that finds the workers' batches
+   * full is read here at once, so both cores read while the workers are busy.
+   */
+  const sharing = perThread === 1 && !options.read
 
   function done(result: ReadResult): void {
     info.inFlight--
-    if ('header' in result) {
-      info.read++
-      info.bytesRead += result.header.bytesRead
-      stream.push({ path: result.path, header: result.header } satisfies HeaderRecord)
-    } else {
+    if ('skip' in result) {
       if (result.skip.outcome === 'ignored') info.ignored++
       else info.failed++
       options.onSkip?.(result.skip)
+      return
     }
+    info.read++
+    info.bytesRead += 'header' in result ? result.header.bytesRead : result.bytesRead
+    emit(result, push)
   }
 
   /** Lets the next path in when there is room, and ends the stream when all is done. */
@@ -151,7 +220,7 @@ export function readHeaders(options: ReadHeadersOptions): Transform {
   }
 
   function hasRoom(): boolean {
-    if (readyWorkers() === 0) return info.inFlight < perThread
+    if (readyWorkers() === 0 || sharing) return info.inFlight < perThread || sharing
     return batch.length < batchSize
   }
 
@@ -191,17 +260,8 @@ export function readHeaders(options: ReadHeadersOptions): Transform {
   }
 
   function startWorkers(): void {
-    const workerData = {
-      tags: [...plan.tags],
-      groups: [...plan.groups],
-      all: plan.all,
-      metaTags: [...plan.metaTags],
-      maxTag: plan.maxTag,
-      stat: readOptions.stat,
-      concurrency: perThread,
-    }
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData })
+      const worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: job })
       const entry: PoolWorker = { worker, ready: false, outstanding: 0 }
       worker.on('message', (message: { ready?: true; id?: number; batch?: PackedBatch }) => {
         if (message.ready) entry.ready = true
@@ -226,25 +286,14 @@ export function readHeaders(options: ReadHeadersOptions): Transform {
   function readHere(path: string): void {
     info.maxInFlight = Math.max(info.maxInFlight, info.inFlight)
     if (perThread === 1 && !options.read) {
-      let result: ReadResult
-      try {
-        result = { path, header: readHeaderSync(path, plan, readOptions) }
-      } catch (err) {
-        result = { path, skip: toSkip(path, err) }
-      }
-      done(result)
+      // A row keeps nothing of the read buffer, so rows reuse one; a header's values are views into its own.
+      done(readOne(path, job, job.project ? rowBuffer : undefined))
       return
     }
-    void limit(() => readAsync(path, plan, readOptions)).then(
-      (header) => {
-        done({ path, header })
-        progress()
-      },
-      (err: unknown) => {
-        done({ path, skip: toSkip(path, err) })
-        progress()
-      },
-    )
+    void limit(() => readOneAsync(path, job, options.read)).then((result) => {
+      done(result)
+      progress()
+    })
   }
 
   const stream: Transform = new Transform({
@@ -254,7 +303,7 @@ export function readHeaders(options: ReadHeadersOptions): Transform {
       seen++
       info.inFlight++
       if (threads > 0 && seen > inlineFiles && pool.length === 0) startWorkers()
-      if (readyWorkers() > 0) {
+      if (readyWorkers() > 0 && !(sharing && batch.length >= batchSize)) {
         batch.push(path)
         dispatch()
       } else {
