@@ -28,6 +28,15 @@ interface YargsInternals {
 }
 
 async function main(): Promise<void> {
+  // `run` and `extract` read with worker threads: start them now, so that they load while this
+  // thread loads yargs and the pipeline (a stage adopts them; unadopted ones let the process exit).
+  if ((args[0] === 'run' || args[0] === 'extract') && !args.some((a) => a === '--help' || a === '-h')) {
+    const [{ prestartReaders }, { defaultThreads }] = await Promise.all([
+      import('./stages/read-headers.js'),
+      import('./pipeline/spec.js'),
+    ])
+    prestartReaders(defaultThreads())
+  }
   const [
     { default: yargs },
     { EtlError, ExitCode },

@@ -58,13 +58,17 @@ export function listFiles(options: ListFilesOptions): Readable {
   const info = options.info ?? { listed: 0, done: false }
   const chunks = walk(options, info)
   let pumping = false
+  let wanted = false
   // Paths come from the walk in chunks and go downstream one by one; a chunk is pushed whole
-  // (a few hundred paths at most), then the walk waits until the stream asks for more.
+  // (a few hundred paths at most), then the walk waits until the stream asks for more. A folder
+  // walk resolves without waiting for anything, so each chunk is followed by a turn of the
+  // event loop: reader threads' results, signals and timers are not starved.
   const pump = async () => {
     if (pumping) return
     pumping = true
     try {
       for (;;) {
+        wanted = false
         const next = await chunks.next()
         if (next.done) {
           stream.push(null)
@@ -72,7 +76,8 @@ export function listFiles(options: ListFilesOptions): Readable {
         }
         let more = true
         for (const path of next.value) more = stream.push(path)
-        if (!more || stream.destroyed) return
+        await new Promise((resolve) => setImmediate(resolve))
+        if (stream.destroyed || (!more && !wanted)) return
       }
     } catch (err) {
       stream.destroy(err as Error)
@@ -83,7 +88,10 @@ export function listFiles(options: ListFilesOptions): Readable {
   const stream = new Readable({
     objectMode: true,
     highWaterMark: 64,
-    read: () => void pump(),
+    read: () => {
+      wanted = true
+      void pump()
+    },
     destroy(error, callback) {
       void chunks.return(undefined)
       callback(error)

@@ -149,11 +149,49 @@ const rowBuffer = Buffer.allocUnsafe(8192)
 /** Batches a worker holds at once: one being read, the next ones waiting, so it never idles. */
 const MAX_OUTSTANDING = 3
 
-interface PoolWorker {
-  worker: Worker
-  ready: boolean
+/** What a reader thread posts: that it has loaded, or the results of a batch. */
+type ReaderMessage = { ready: true } | { id: number; batch: PackedBatch }
+
+/**
+ * A reader thread. It loads its modules as soon as it is spawned and then waits for its job,
+ * so it can be spawned before the job is known ({@link prestartReaders}) and adopted by a
+ * stage later; `listener` is the adopting stage's.
+ */
+class ReaderThread {
+  readonly worker = new Worker(new URL('./read-worker.js', import.meta.url))
+  ready = false
   /** Batches sent and not yet answered. */
-  outstanding: number
+  outstanding = 0
+  listener?: (message: ReaderMessage | Error) => void
+
+  constructor() {
+    this.worker.on('message', (message: ReaderMessage) => {
+      if ('ready' in message) this.ready = true
+      this.listener?.(message)
+    })
+    this.worker.on('error', (err) => this.listener?.(err))
+  }
+}
+
+/** Reader threads spawned ahead of any stage, kept from holding the process open until adopted. */
+const spares: ReaderThread[] = []
+
+/** Prestarted reader threads not yet adopted. */
+export function spareReaders(): number {
+  return spares.length
+}
+
+/**
+ * Spawns `count` reader threads now, for a reader stage to adopt later: a thread takes tens of
+ * milliseconds to start, which the CLI spends loading its own modules meanwhile. Threads no
+ * stage adopts do not keep the process alive.
+ */
+export function prestartReaders(count: number): void {
+  for (let i = 0; i < count; i++) {
+    const thread = new ReaderThread()
+    thread.worker.unref()
+    spares.push(thread)
+  }
 }
 
 /** The reading machinery of both stages: `emit` turns each result that is not a skip into output. */
@@ -173,7 +211,7 @@ function readerStage(
   const batchSize = options.batchSize ?? 128
   const info = options.info ?? newReadInfo()
   const limit = pLimit(perThread)
-  const pool: PoolWorker[] = []
+  const pool: ReaderThread[] = []
   let seen = 0
   let batch: string[] = []
   let nextBatchId = 0
@@ -251,7 +289,7 @@ function readerStage(
     }
   }
 
-  function send(target: PoolWorker): void {
+  function send(target: ReaderThread): void {
     target.outstanding++
     const id = nextBatchId++
     sent.set(id, batch)
@@ -261,23 +299,20 @@ function readerStage(
 
   function startWorkers(): void {
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: job })
-      const entry: PoolWorker = { worker, ready: false, outstanding: 0 }
-      worker.on('message', (message: { ready?: true; id?: number; batch?: PackedBatch }) => {
-        if (message.ready) entry.ready = true
-        else if (message.batch && message.id !== undefined) {
-          entry.outstanding--
+      const thread = spares.pop() ?? new ReaderThread()
+      thread.worker.ref()
+      thread.worker.postMessage({ job })
+      thread.listener = (message) => {
+        if (message instanceof Error) failure = message
+        else if ('batch' in message) {
+          thread.outstanding--
           const paths = sent.get(message.id) as string[]
           sent.delete(message.id)
           for (const result of unpackBatch(paths, message.batch)) done(result)
         }
         progress()
-      })
-      worker.on('error', (err) => {
-        failure = err
-        progress()
-      })
-      pool.push(entry)
+      }
+      pool.push(thread)
     }
     info.threads = threads
   }

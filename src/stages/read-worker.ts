@@ -1,12 +1,19 @@
-/** A reader thread: reads the batches of paths it is sent, as its job says, and posts the packed results back. */
-import { parentPort, workerData } from 'node:worker_threads'
+/**
+ * A reader thread: loads, says so, takes its job from the first message, then reads the batches
+ * of paths it is sent and posts the packed results back.
+ */
+import { parentPort } from 'node:worker_threads'
 import { readBatch, transferList, type ReadJob } from './read-batch.js'
 
-// The job arrives by structured clone: its Sets and plain column objects survive the trip.
-const job = workerData as ReadJob
+let job: ReadJob | undefined
 
-parentPort?.on('message', (message: { id: number; paths: string[] }) => {
-  void readBatch(message.paths, job).then((packed) => {
+// The job arrives by structured clone: its Sets and plain column objects survive the trip.
+parentPort?.on('message', (message: { job: ReadJob } | { id: number; paths: string[] }) => {
+  if ('job' in message) {
+    job = message.job
+    return
+  }
+  void readBatch(message.paths, job as ReadJob).then((packed) => {
     parentPort?.postMessage({ id: message.id, batch: packed }, transferList(packed))
   })
 })

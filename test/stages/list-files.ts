@@ -82,3 +82,21 @@ t.test('the lister streams: it is paused by backpressure, not drained into memor
   t.equal(n, 2000)
   t.equal(info.done, true)
 })
+
+t.test('a big folder is listed in chunks, with turns of the event loop between them', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'etl-chunks-'))
+  for (let i = 0; i < 3000; i++) writeFileSync(join(root, `IM${i}`), '')
+  // Counts the turns of the event loop (as reader threads' results and signals need) while listing.
+  let turns = 0
+  let listing = true
+  const tick = () => {
+    turns++
+    if (listing) setImmediate(tick)
+  }
+  setImmediate(tick)
+  const seen = new Set<string>()
+  for await (const p of listFiles({ paths: [root] })) seen.add(p as string)
+  listing = false
+  t.equal(seen.size, 3000, 'every file once')
+  t.ok(turns >= 3000 / 256, `the event loop turned between chunks (${turns} turns)`)
+})

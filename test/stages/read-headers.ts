@@ -163,3 +163,118 @@ t.test('worker threads read the same headers as this thread, every path once', a
     t.equal(there.info.inFlight, 0, 'nothing left in flight')
   }
 })
+
+t.test('readRows: rows, warnings and file facts made in worker threads equal those made here', async (t) => {
+  const { mkdtempSync, writeFileSync, copyFileSync, readdirSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { listFiles } = await import('../../src/stages/list-files.js')
+  const { parseColumn } = await import('../../src/pipeline/columns.js')
+  const { readRows } = await import('../../src/stages/read-headers.js')
+  const { dataSet, part10, EXPLICIT_LE, TS } = await import('../fixtures/dicom-builder.js')
+  const dir = mkdtempSync(join(tmpdir(), 'etl-rows-'))
+  t.teardown(async () => (await import('node:fs')).rmSync(dir, { recursive: true, force: true }))
+  // Real sample slices, plus files whose Rows (IS) is not a number: each gives a warning.
+  const sampleDir = 'samples/PAT001/STUDY_20240312/SER002_HEAD'
+  for (const f of readdirSync(sampleDir)) copyFileSync(join(sampleDir, f), join(dir, f))
+  for (let i = 0; i < 20; i++) {
+    const body = dataSet(
+      [
+        { tag: 0x00080018, vr: 'UI', value: `1.2.3.${i}` },
+        { tag: 0x00280010, vr: 'IS', value: `${i}A` },
+      ],
+      EXPLICIT_LE,
+    )
+    writeFileSync(join(dir, `bad${i}.dcm`), part10(body, TS.explicitLE))
+  }
+  writeFileSync(join(dir, 'notes.txt'), 'not DICOM\n')
+  const columns = ['path', 'SOPInstanceUID', 'SliceLocation', 'CTDIvol', 'Rows', 'ImageType', 'size_bytes'].map((k) => {
+    const parsed = parseColumn(k)
+    if (!parsed.ok) throw new Error(parsed.message)
+    return parsed.column
+  })
+  const run = async (threads: number, concurrency: number) => {
+    const info = newReadInfo()
+    const rows: string[] = []
+    const warnings: string[] = []
+    const facts: string[] = []
+    const skips: string[] = []
+    await pipeline(
+      listFiles({ paths: [dir] }),
+      readRows({
+        columns,
+        concurrency,
+        threads,
+        inlineFiles: 4,
+        batchSize: 8,
+        info,
+        onSkip: (s) => skips.push(`${s.path} ${s.outcome}`),
+        onWarning: (path, message) => warnings.push(`${path}: ${message}`),
+        onRow: (path, row, f) => facts.push(`${path} ${f.size} ${f.sop} ${row.length}`),
+      }),
+      new Writable({
+        objectMode: true,
+        write(row: string[], _e, cb) {
+          rows.push(row.join(','))
+          cb()
+        },
+      }),
+    )
+    return { rows: rows.sort(), warnings: warnings.sort(), facts: facts.sort(), skips: skips.sort(), info }
+  }
+  const here = await run(0, 1)
+  const files = readdirSync(dir).length - 1
+  t.equal(here.rows.length, files, 'a row per DICOM file')
+  t.equal(here.warnings.length, 20, 'a warning per invalid Rows value')
+  t.match(here.warnings[0], /bad\d+\.dcm: \(0028,0010\) IS value "\d+A" is not a valid number; left empty/)
+  t.match(
+    here.facts.find((f) => f.includes('bad3.dcm')),
+    /bad3\.dcm \d+ 1\.2\.3\.3 7$/,
+    'facts: size and SOP UID',
+  )
+  t.same(here.skips, [`${join(dir, 'notes.txt')} ignored`])
+  for (const [threads, concurrency] of [
+    [1, 1],
+    [2, 2],
+    [1, 4],
+  ]) {
+    const there = await run(threads, concurrency)
+    const what = `threads ${threads}, concurrency ${concurrency}`
+    t.equal(there.info.threads, threads, `${what}: workers started`)
+    t.same(there.rows, here.rows, `${what}: same rows`)
+    t.same(there.warnings, here.warnings, `${what}: same warnings`)
+    t.same(there.facts, here.facts, `${what}: same facts`)
+    t.same(there.skips, here.skips, `${what}: same skips`)
+    t.equal(there.info.read, here.info.read)
+    t.equal(there.info.inFlight, 0, `${what}: nothing left in flight`)
+  }
+})
+
+t.test('a prestarted reader thread is adopted by the next stage that needs one', async (t) => {
+  const { prestartReaders, readRows, spareReaders } = await import('../../src/stages/read-headers.js')
+  const { listFiles } = await import('../../src/stages/list-files.js')
+  const { parseColumn } = await import('../../src/pipeline/columns.js')
+  const parsed = parseColumn('SliceLocation')
+  if (!parsed.ok) throw new Error(parsed.message)
+  prestartReaders(1)
+  t.equal(spareReaders(), 1)
+  // Give the thread time to load, as the CLI's start-up does.
+  await new Promise((r) => setTimeout(r, 300))
+  const info = newReadInfo()
+  let rows = 0
+  await pipeline(
+    listFiles({ paths: ['samples'] }),
+    readRows({ columns: [parsed.column], concurrency: 1, threads: 1, inlineFiles: 0, batchSize: 4, info }),
+    new Writable({
+      objectMode: true,
+      write(_row, _e, cb) {
+        rows++
+        cb()
+      },
+    }),
+  )
+  t.equal(rows, 89, 'every sample slice gives a row')
+  t.equal(info.threads, 1)
+  t.equal(spareReaders(), 0, 'the stage took the prestarted thread')
+  t.equal(info.ignored, 2, 'the two non-DICOM samples are ignored')
+})
