@@ -46,6 +46,8 @@ export interface Header {
 export interface ReadPlan {
   /** Data set tags to keep. */
   tags: ReadonlySet<number>
+  /** The same, ascending: the top-level scan walks it beside the file's (ascending) tags. */
+  sorted: readonly number[]
   /** Whole groups to keep (private groups, whose block numbers vary from file to file). */
   groups: ReadonlySet<number>
   /** Keep every element (items of sequences, `etl inspect`). */
@@ -75,7 +77,8 @@ export function planRead(tags: Iterable<number>, options: PlanOptions = {}): Rea
   for (const t of set) maxTag = Math.max(maxTag, t)
   for (const g of groups) maxTag = Math.max(maxTag, g * 0x10000 + 0xffff)
   if (options.all) maxTag = Tags.PixelData - 1
-  return { tags: set, groups, all: options.all ?? false, metaTags, maxTag }
+  const sorted = [...set].sort((a, b) => a - b)
+  return { tags: set, sorted, groups, all: options.all ?? false, metaTags, maxTag }
 }
 
 /** Keep everything: for the items of a sequence. */
@@ -114,6 +117,9 @@ const VR_KIND = new Uint8Array(65536)
 for (const vr of SHORT_VRS) VR_KIND[vrCode(vr)] = SHORT
 for (const vr of LONG_VRS) VR_KIND[vrCode(vr)] = LONG
 const UN_CODE = vrCode('UN')
+/** VR names by their two bytes, made once: a kept element's VR is a shared string, not a new one. */
+const VR_NAME: string[] = []
+for (const vr of [...SHORT_VRS, ...LONG_VRS]) VR_NAME[vrCode(vr)] = vr
 
 function vrCode(vr: string): number {
   return (vr.charCodeAt(0) << 8) | vr.charCodeAt(1)
@@ -332,7 +338,7 @@ class Scanner {
       if (this.plan.all || this.plan.metaTags.has(tag)) {
         this.out.set(tag, {
           tag,
-          vr: buf.toString('latin1', pos + 4, pos + 6),
+          vr: VR_NAME[(buf[pos + 4] << 8) | buf[pos + 5]],
           value: buf.subarray(start, start + length),
         })
       }
@@ -346,8 +352,12 @@ class Scanner {
   /** The top-level data set from `pos` until Pixel Data, the last planned tag, or the end. */
   readDataSet(pos: number): void {
     const buf = this.buf
-    const { maxTag, tags: wanted, groups, all } = this.plan
+    const { maxTag, tags: wanted, sorted, groups, all } = this.plan
     const byGroup = groups.size > 0
+    // Top-level tags ascend, so the planned tags are met in order: a cursor finds them without
+    // hashing. A tag out of order (a broken file) is looked up in the set instead.
+    let next = 0
+    let previous = -1
     for (;;) {
       if (pos + 8 > buf.length) {
         if (this.eof && (pos >= buf.length || isZeroPadding(buf, pos))) return
@@ -362,7 +372,15 @@ class Scanner {
       }
       this.lastTag = tag
       if (tag === PIXEL_REPRESENTATION && pos + 10 <= buf.length) this.pixelRepresentation = this.u16(pos + 8)
-      const keep = all || wanted.has(tag) || (byGroup && groups.has(Math.floor(tag / 0x10000)))
+      let planned: boolean
+      if (tag > previous) {
+        while (next < sorted.length && sorted[next] < tag) next++
+        planned = next < sorted.length && sorted[next] === tag
+      } else {
+        planned = wanted.has(tag)
+      }
+      previous = tag
+      const keep = all || planned || (byGroup && groups.has(Math.floor(tag / 0x10000)))
       pos = this.readElement(pos, tag, keep, 0)
     }
   }
@@ -441,7 +459,7 @@ class Scanner {
 
   /** The VR of a kept element: its two bytes when explicit, the dictionary's when implicit. */
   private vrOf(code: number, tag: number): string {
-    return this.explicit ? String.fromCharCode(code >> 8, code & 0xff) : implicitVR(tag, this.pixelRepresentation)
+    return this.explicit ? VR_NAME[code] : implicitVR(tag, this.pixelRepresentation)
   }
 
   /**
@@ -521,7 +539,6 @@ function isZeroPadding(buf: Buffer, pos: number): boolean {
   return true
 }
 
-/** VR of an element in an implicit VR data set: from the dictionary; group lengths are UL; else UN. */
 /**
  * VR of an element in an implicit VR data set: from the dictionary, with its ambiguous entries
  * resolved as PS3.5 annex A and pydicom do: "US or SS" by Pixel Representation (1: signed),
