@@ -18,7 +18,7 @@ import { SERIES_DOSE_COLUMNS, SLICE_DOSE_COLUMNS } from '../metrics/dlp.js'
 import { deriveMetrics, findDoseColumns, locateSlices } from '../stages/derive-metrics.js'
 import { groupRows, type GroupInfo } from '../stages/group-rows.js'
 import { sortRows, type SortColumn } from '../stages/sort-rows.js'
-import { AtomicFileWriter, coalesce, formatCsv } from '../stages/write-csv.js'
+import { AtomicFileWriter, formatCsv } from '../stages/write-csv.js'
 import { DEFAULT_SORT_MEMORY_MB, defaultThreads, type PipelineSpec } from './spec.js'
 
 /** Options of {@link runPipeline}. */
@@ -130,7 +130,7 @@ async function runLocked(
   if (state) stages.push(replayUnchanged(state, newRows))
   const groupInfo: GroupInfo = { groups: 0 }
   const rows = rowStages(spec, groupInfo)
-  stages.push(...rows.stages, formatCsv(rows.header), coalesce())
+  stages.push(...rows.stages, formatCsv(rows.header))
   const toStdout = spec.output.path === '-'
   const sink = toStdout ? (options.stdout ?? process.stdout) : new AtomicFileWriter(spec.output.path)
   stages.push(sink)

@@ -28,6 +28,51 @@ t.test('CSV text: header always, final newline, quoting', async (t) => {
   )
 })
 
+t.test('CSV text is byte for byte what fast-csv writes, for awkward and random cells', async (t) => {
+  const { writeToString } = await import('fast-csv')
+  const awkward = [
+    '',
+    ' ',
+    'a,b',
+    '"',
+    '""',
+    'say "hi"',
+    'line\nbreak',
+    'cr\rlf\r\n',
+    'nul\0here',
+    '\0',
+    '山田^太郎',
+    '=1+2',
+    ' lead',
+    'trail ',
+    '\\',
+  ]
+  const alphabet = ['a', ',', '"', '\n', '\r', '\0', ' ', '\\', 'é', '山', '\t', ';']
+  let seed = 7
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+  const rows: string[][] = awkward.map((cell, i) => [cell, awkward[(i + 3) % awkward.length], String(i)])
+  for (let i = 0; i < 500; i++) {
+    const cell = () =>
+      Array.from({ length: Math.floor(random() * 6) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('')
+    rows.push([cell(), cell(), cell()])
+  }
+  const headers = ['one', 'two, with comma', 'three']
+  const theirs = await writeToString(rows, { headers, alwaysWriteHeaders: true, includeEndRowDelimiter: true })
+  const ours = await csvText(headers, rows)
+  t.equal(ours, theirs)
+  // Small chunks: the text does not depend on where chunks end.
+  const small = formatCsv(headers, 100)
+  const chunks: string[] = []
+  small.on('data', (chunk) => chunks.push(String(chunk)))
+  const ended = new Promise((resolve) => small.on('end', resolve))
+  for (const row of rows) small.write(row)
+  small.end()
+  await ended
+  const chunked = chunks.join('')
+  t.equal(chunked, theirs)
+  t.ok(chunks.length > 10, `written in ${chunks.length} chunks`)
+})
+
 t.test('a file appears whole, replacing the old one only on success', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'etl-csv-'))
   const target = join(dir, 'out.csv')
