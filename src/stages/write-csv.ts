@@ -34,20 +34,35 @@ export function csvLine(cells: readonly string[]): string {
  * pipe gets one write per chunk, not one per row.
  */
 export function formatCsv(headers: readonly string[], chunkSize = 64 * 1024): Transform {
-  let text = csvLine(headers)
+  // Lines are encoded into a buffer as they come: a line string dies young, where text gathered
+  // in a string would live until the chunk is full and be promoted to the old generation.
+  let chunk = Buffer.allocUnsafe(chunkSize)
+  let used = 0
+  const add = (line: string, stream: Transform) => {
+    if (used + line.length * 3 > chunk.length && used > 0) {
+      stream.push(chunk.subarray(0, used))
+      chunk = Buffer.allocUnsafe(Math.max(chunkSize, line.length * 3))
+      used = 0
+    } else if (line.length * 3 > chunk.length) {
+      chunk = Buffer.allocUnsafe(line.length * 3)
+    }
+    used += chunk.write(line, used)
+  }
+  let started = false
   return new Transform({
     writableObjectMode: true,
     readableObjectMode: false,
     transform(row: readonly string[], _encoding, callback) {
-      text += csvLine(row)
-      if (text.length >= chunkSize) {
-        this.push(text)
-        text = ''
+      if (!started) {
+        started = true
+        add(csvLine(headers), this)
       }
+      add(csvLine(row), this)
       callback()
     },
     flush(callback) {
-      if (text.length > 0) this.push(text)
+      if (!started) add(csvLine(headers), this)
+      if (used > 0) this.push(chunk.subarray(0, used))
       callback()
     },
   })

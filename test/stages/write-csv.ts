@@ -56,6 +56,7 @@ t.test('CSV text is byte for byte what fast-csv writes, for awkward and random c
       Array.from({ length: Math.floor(random() * 6) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('')
     rows.push([cell(), cell(), cell()])
   }
+  rows.push(['山'.repeat(700), 'x'.repeat(1000), 'a "long" one, longer than a chunk'])
   const headers = ['one', 'two, with comma', 'three']
   const theirs = await writeToString(rows, { headers, alwaysWriteHeaders: true, includeEndRowDelimiter: true })
   const ours = await csvText(headers, rows)
