@@ -21,8 +21,8 @@ export interface ProgressOptions {
 export function progressText(list: ListInfo, read: ReadInfo, elapsedMs: number): string {
   const done = read.read + read.ignored + read.failed
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
-  const of = list.done ? `${list.listed.toLocaleString('en')}` : `${list.listed.toLocaleString('en')} listed so far`
-  let text = `etl: ${done.toLocaleString('en')} of ${of} files, ${Math.round(rate).toLocaleString('en')} files/s`
+  const listing = list.done ? '' : ' (still listing)'
+  let text = `etl: ${done.toLocaleString('en')} of ${list.listed.toLocaleString('en')} files${listing}, ${Math.round(rate).toLocaleString('en')} files/s`
   if (read.failed > 0) text += `, ${read.failed} failed`
   if (list.done && rate > 0) text += `, ETA ${clock((list.listed - done) / rate)}`
   return text

@@ -7,13 +7,13 @@ t.test('the line: done of listed, rate, failures, ETA once listing is done', asy
   const read = { ...newReadInfo(), read: 900, ignored: 50, failed: 50 }
   t.equal(
     progressText({ listed: 3000, done: false }, read, 500),
-    'etl: 1,000 of 3,000 listed so far files, 2,000 files/s, 50 failed',
+    'etl: 1,000 of 3,000 files (still listing), 2,000 files/s, 50 failed',
   )
   t.equal(
     progressText({ listed: 3000, done: true }, read, 500),
     'etl: 1,000 of 3,000 files, 2,000 files/s, 50 failed, ETA 0:01',
   )
-  t.equal(progressText({ listed: 0, done: false }, newReadInfo(), 0), 'etl: 0 of 0 listed so far files, 0 files/s')
+  t.equal(progressText({ listed: 0, done: false }, newReadInfo(), 0), 'etl: 0 of 0 files (still listing), 0 files/s')
 })
 
 t.test('redrawn in place, erased when stopped', async (t) => {
