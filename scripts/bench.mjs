@@ -3,7 +3,7 @@
 // to $BENCH_DATA/results.md:
 //   1. the machine and the command;
 //   2. throughput: ../shared/bench/run.sh's table and check on ct2k and ct20k, with our CLI as `etl`,
-//      then the bytes each peer reads per file (one extra run under strace) and a summary table;
+//      then the bytes each peer reads per file (one extra run under strace, on ct2k) and a summary table;
 //   3. memory scaling: peak RSS of `etl extract` at 2k, 20k, 100k and 200k files, and of the sorter
 //      (scripts/bench-sort.mjs) at 10k, 100k and 1M rows;
 //   4. start-up: median of 10 runs of `etl --version` and of an extract over 10 files.
@@ -315,17 +315,39 @@ function throughput(name) {
   const checkOk = table.status === 0
   if (!checkOk) say(`\n**check FAILED** (run.sh exit ${table.status}): see ${results}/verify.txt`)
 
-  const reads = {}
+  const traced = readsPerFile()
+  const rows = PEERS.map((peer) => ({
+    peer,
+    files,
+    ...peerTimes(results, peer),
+    kbPerFile: traced.reads[peer].bytes / traced.files / 1024,
+  }))
+  return { rows, checkOk }
+}
+
+// Bytes read per file depend on the headers, not on the number of files, so they are counted
+// once, on ct2k (the generator's headers are the same in every corpus), whatever sizes are run:
+// under strace, the readers of whole files (the seed) run an order of magnitude slower, which on
+// ct20k took more than ten minutes for the one figure.
+let traced
+function readsPerFile() {
+  if (traced) return traced
+  const dir = ensureCorpus('ct2k')
+  const results = join(DATA, 'results', 'ct2k')
+  mkdirSync(results, { recursive: true })
+  traced = { files: countFiles(dir), reads: {} }
   for (const peer of PEERS) {
-    progress(`${name}: bytes read by ${peer} (strace)`)
-    reads[peer] = bytesRead(PEER_CMDS[peer], dir, join(results, `${peer}.strace`))
+    progress(`ct2k: bytes read by ${peer} (strace)`)
+    traced.reads[peer] = bytesRead(PEER_CMDS[peer], dir, join(results, `${peer}.strace`))
   }
+  const { reads, files } = traced
   say()
-  say('Bytes read from the corpus files: one extra, untimed run of each peer under')
-  say('`strace -f -y -e trace=read,pread64,readv,preadv,preadv2`, summing the return values of the calls')
-  say('whose fd is a file under the corpus (all processes and threads: Python workers, pipelines);')
-  say('reads of libraries, scripts and pipes are left out. Bytes the kernel handed over, cached or not; a byte')
-  say('read twice counts twice (gdcmscanner opens each file twice and seeks back before refilling its 8 KB buffer).')
+  say(`Bytes read from the corpus files, on ct2k (${files} files; the same headers as every corpus here): one`)
+  say('extra, untimed run of each peer under `strace -f -y -e trace=read,pread64,readv,preadv,preadv2`, summing the')
+  say('return values of the calls whose fd is a file under the corpus (all processes and threads: Python workers,')
+  say('pipelines); reads of libraries, scripts and pipes are left out. Bytes the kernel handed over, cached or not;')
+  say('a byte read twice counts twice (gdcmscanner opens each file twice and seeks back before refilling its 8 KB')
+  say('buffer).')
   say()
   say(
     mdTable(
@@ -339,13 +361,7 @@ function throughput(name) {
       ]),
     ),
   )
-  const rows = PEERS.map((peer) => ({
-    peer,
-    files,
-    ...peerTimes(results, peer),
-    kbPerFile: reads[peer].bytes / files / 1024,
-  }))
-  return { rows, checkOk }
+  return traced
 }
 
 function summaryTable(rows) {
