@@ -40,7 +40,11 @@ async function main(): Promise<void> {
       import('./stages/read-headers.js'),
       import('./pipeline/spec.js'),
     ])
-    prestartReaders(defaultThreads())
+    try {
+      prestartReaders(defaultThreads())
+    } catch {
+      // No thread now (a process limit, say): the reader stage starts its own, or says why not.
+    }
   }
   const [
     { default: yargs },

@@ -163,13 +163,18 @@ class ReaderThread {
   /** Batches sent and not yet answered. */
   outstanding = 0
   listener?: (message: ReaderMessage | Error) => void
+  /** What stopped the thread, if it failed before a stage adopted it. */
+  error?: Error
 
   constructor() {
     this.worker.on('message', (message: ReaderMessage) => {
       if ('ready' in message) this.ready = true
       this.listener?.(message)
     })
-    this.worker.on('error', (err) => this.listener?.(err))
+    this.worker.on('error', (err) => {
+      this.error = err
+      this.listener?.(err)
+    })
   }
 }
 
@@ -312,6 +317,7 @@ function readerStage(
         }
         progress()
       }
+      if (thread.error) failure = thread.error
       pool.push(thread)
     }
     info.threads = threads
