@@ -9,7 +9,10 @@
 import { PassThrough, Readable, Writable } from 'node:stream'
 import { performance } from 'node:perf_hooks'
 import { pipeline } from 'node:stream/promises'
-import { sortRows } from '../dist/index.js'
+import { sortRows, tuneHeapForStreaming } from '../dist/index.js'
+
+// The heap settings of the CLI, which runs the sorter in `etl extract --sort` and `etl run`.
+tuneHeapForStreaming()
 
 const SLICES = 500
 const SERIES_PER_STUDY = 4

@@ -1,17 +1,9 @@
 #!/usr/bin/env node
 /** The `etl` command line: a thin yargs shell over the library; one module per command. */
 import { readFileSync } from 'node:fs'
-import v8 from 'node:v8'
+import { tuneHeapForStreaming } from './heap.js'
 
-// Memory that stays flat with the number of files, at the same speed (this thread and the
-// reader threads):
-// - a small young generation (2 MB semi-spaces instead of V8's default of up to 16 MB): the
-//   objects of a batch die young anyway (peak RSS at 100,000 files: 133 MB against 180 MB);
-// - an old generation collected when it has grown 30% past what the last collection kept,
-//   instead of up to 4 times: what a long run promotes is garbage, and V8 kept the pages it
-//   grew into (peak RSS at 200,000 files: 158 MB against 133 MB).
-v8.setFlagsFromString('--max-semi-space-size=2')
-v8.setFlagsFromString('--heap-growing-percent=30')
+tuneHeapForStreaming()
 
 const EPILOGUE = `Exit codes:
   0   every file read (non-DICOM files are ignored and counted)

@@ -100,4 +100,5 @@ export type {
 } from './pipeline/spec.js'
 export { DEFAULT_SORT_MEMORY_MB } from './pipeline/spec.js'
 export { EtlError, ExitCode, type ErrorCode } from './errors.js'
+export { tuneHeapForStreaming } from './heap.js'
 export type { Summary } from './log.js'
