@@ -13,8 +13,9 @@
  * formatting values is most of the work per file, and it is spread with the reads.
  * Either way a path is taken only while there is room (a slot, or a batch not yet full), so a
  * slow consumer stops the lister upstream: memory does not grow with the number of files.
- * Results come out in completion order. Files that are not DICOM, or that fail, are reported
- * through `onSkip` and counted; they never stop the stream.
+ * Results come out in the order of the paths that came in, whichever thread read what first
+ * (the same files give the same CSV, run after run). Files that are not DICOM, or that fail,
+ * are reported through `onSkip` as they come, and counted; they never stop the stream.
  */
 import { Transform } from 'node:stream'
 import { Worker } from 'node:worker_threads'
@@ -219,9 +220,18 @@ function readerStage(
   const pool: ReaderThread[] = []
   let seen = 0
   let batch: string[] = []
+  /** The place in the input of each path of `batch`. */
+  let batchPlaces: number[] = []
   let nextBatchId = 0
-  /** The paths of each batch sent, by id: results come back without them. */
-  const sent = new Map<number, string[]>()
+  /** The paths of each batch sent, and their places, by id: results come back without them. */
+  const sent = new Map<number, { paths: string[]; places: number[] }>()
+  /**
+   * Results read before their turn, by place in the input (undefined for a skip): output keeps
+   * the input's order, so that the same files give the same CSV, run after run, whichever
+   * thread read what first. Bounded: while it holds `maxEarly`, no new path is taken.
+   */
+  const early = new Map<number, ReadResult | undefined>()
+  let nextOut = 0
   let partialScheduled = false
   let waiting: (() => void) | undefined
   let flushed: ((error?: Error) => void) | undefined
@@ -235,18 +245,31 @@ function readerStage(
   // A thread that this one helps needs a batch being read and the next one waiting, no more:
   // what waits in its queue at the end is waited for (a cold thread reads 128 files in ~25 ms).
   const maxOutstanding = sharing ? 2 : MAX_OUTSTANDING
+  const maxEarly = 4 * batchSize * Math.max(1, threads)
 
-  function done(result: ReadResult): void {
+  /** Counts a result at once (skips are reported as they come) and emits it in its turn. */
+  function done(place: number, result: ReadResult): void {
     info.inFlight--
+    let output: ReadResult | undefined = result
     if ('skip' in result) {
       if (result.skip.outcome === 'ignored') info.ignored++
       else info.failed++
       options.onSkip?.(result.skip)
+      output = undefined
+    } else {
+      info.read++
+      info.bytesRead += 'header' in result ? result.header.bytesRead : result.bytesRead
+    }
+    if (place !== nextOut) {
+      early.set(place, output)
       return
     }
-    info.read++
-    info.bytesRead += 'header' in result ? result.header.bytesRead : result.bytesRead
-    emit(result, push)
+    if (output) emit(output, push)
+    for (nextOut++; early.has(nextOut); nextOut++) {
+      const next = early.get(nextOut)
+      early.delete(nextOut)
+      if (next) emit(next, push)
+    }
   }
 
   /** Lets the next path in when there is room, and ends the stream when all is done. */
@@ -266,6 +289,7 @@ function readerStage(
   }
 
   function hasRoom(): boolean {
+    if (early.size >= maxEarly) return false
     if (readyWorkers() === 0 || sharing) return info.inFlight < perThread || sharing
     return batch.length < batchSize
   }
@@ -284,9 +308,10 @@ function readerStage(
       const idle = pool.find((w) => w.ready && w.outstanding === 0)
       if (!idle && flushed && sharing) {
         // The last paths: read here at once rather than queued behind the threads' batches.
-        const rest = batch
+        const [rest, places] = [batch, batchPlaces]
         batch = []
-        for (const path of rest) readHere(path)
+        batchPlaces = []
+        rest.forEach((path, i) => readHere(path, places[i]))
         return
       }
       const target = idle ?? pool.find((w) => w.ready && w.outstanding < maxOutstanding)
@@ -307,9 +332,10 @@ function readerStage(
   function send(target: ReaderThread): void {
     target.outstanding++
     const id = nextBatchId++
-    sent.set(id, batch)
+    sent.set(id, { paths: batch, places: batchPlaces })
     target.worker.postMessage({ id, paths: batch })
     batch = []
+    batchPlaces = []
   }
 
   function startWorkers(): void {
@@ -321,9 +347,9 @@ function readerStage(
         if (message instanceof Error) failure = message
         else if ('batch' in message) {
           thread.outstanding--
-          const paths = sent.get(message.id) as string[]
+          const { paths, places } = sent.get(message.id) as { paths: string[]; places: number[] }
           sent.delete(message.id)
-          for (const result of unpackBatch(paths, message.batch)) done(result)
+          unpackBatch(paths, message.batch).forEach((result, i) => done(places[i], result))
         }
         progress()
       }
@@ -334,15 +360,15 @@ function readerStage(
   }
 
   /** Reads one path in this thread. */
-  function readHere(path: string): void {
+  function readHere(path: string, place: number): void {
     info.maxInFlight = Math.max(info.maxInFlight, info.inFlight)
     if (perThread === 1 && !options.read) {
       // A row keeps nothing of the read buffer, so rows reuse one; a header's values are views into its own.
-      done(readOne(path, job, job.project ? rowBuffer : undefined))
+      done(place, readOne(path, job, job.project ? rowBuffer : undefined))
       return
     }
     void limit(() => readOneAsync(path, job, options.read)).then((result) => {
-      done(result)
+      done(place, result)
       progress()
     })
   }
@@ -351,14 +377,15 @@ function readerStage(
     objectMode: true,
     highWaterMark: Math.max(16, batchSize),
     transform(path: string, _encoding, callback) {
-      seen++
+      const place = seen++
       info.inFlight++
       if (threads > 0 && seen > inlineFiles && pool.length === 0) startWorkers()
       if (readyWorkers() > 0 && !(sharing && batch.length >= batchSize)) {
         batch.push(path)
+        batchPlaces.push(place)
         dispatch()
       } else {
-        readHere(path)
+        readHere(path, place)
       }
       if (hasRoom()) callback()
       else waiting = callback

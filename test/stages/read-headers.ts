@@ -71,6 +71,20 @@ t.test('never more than N reads in flight, however many files are listed', async
   }
 })
 
+t.test('results come out in the order paths came in, whatever order the reads complete in', async (t) => {
+  for (const concurrency of [1, 7, 32]) {
+    const state = { running: 0, peak: 0 }
+    const paths = Array.from({ length: 300 }, (_, i) => `/data/${'x'.repeat(i % 7)}IM${i}${i % 40 === 0 ? '.txt' : ''}`)
+    const out: HeaderRecord[] = []
+    await pipeline(Readable.from(paths), readHeaders({ plan, concurrency, read: slowReader(state) }), collect(out))
+    t.same(
+      out.map((r) => r.path),
+      paths.filter((p) => !p.endsWith('.txt')),
+      `concurrency ${concurrency}: input order, skips left out`,
+    )
+  }
+})
+
 t.test('backpressure: a stalled consumer stops the reads', async (t) => {
   const state = { running: 0, peak: 0 }
   let pulled = 0
@@ -220,7 +234,14 @@ t.test('readRows: rows, warnings and file facts made in worker threads equal tho
         },
       }),
     )
-    return { rows: rows.sort(), warnings: warnings.sort(), facts: facts.sort(), skips: skips.sort(), info }
+    return {
+      inOrder: [...rows],
+      rows: rows.sort(),
+      warnings: warnings.sort(),
+      facts: facts.sort(),
+      skips: skips.sort(),
+      info,
+    }
   }
   const here = await run(0, 1)
   const files = readdirSync(dir).length - 1
@@ -242,6 +263,7 @@ t.test('readRows: rows, warnings and file facts made in worker threads equal tho
     const what = `threads ${threads}, concurrency ${concurrency}`
     t.equal(there.info.threads, threads, `${what}: workers started`)
     t.same(there.rows, here.rows, `${what}: same rows`)
+    t.same(there.inOrder, here.inOrder, `${what}: in the same order`)
     t.same(there.warnings, here.warnings, `${what}: same warnings`)
     t.same(there.facts, here.facts, `${what}: same facts`)
     t.same(there.skips, here.skips, `${what}: same skips`)
