@@ -83,7 +83,7 @@ export const CONCURRENCY_OPTION = {
 /** --threads, shared by run and extract. */
 export const THREADS_OPTION = {
   type: 'number',
-  describe: 'Reader threads for jobs over 256 files (default: CPUs - 1, at least 1; 0: main thread only)',
+  describe: 'Reader threads beside the main one, for jobs over 256 files (default: CPUs - 1, at least 1; 0: none)',
   requiresArg: true,
 } as const
 

@@ -95,8 +95,9 @@ export const pipelineSchema = {
           },
           threads: {
             doc:
-              'Worker threads that read and parse headers once a job has more than 256 files. By default the ' +
-              'number of CPUs less one (at least 1); 0 reads in the main thread only.',
+              'Worker threads that read headers and make rows, beside the main thread (which reads too), once ' +
+              'a job has more than 256 files. By default the number of CPUs less one (at least 1); 0 reads in ' +
+              'the main thread only.',
             example: 'threads: 3',
             type: { kind: 'integer', min: 0, max: 64 },
           },
