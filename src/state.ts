@@ -1,8 +1,8 @@
 /**
  * Incremental runs: a state file remembers, for every file read, its size, mtime,
  * SOPInstanceUID and the row it gave. A run with a state reads only files that are new or
- * changed (by size or mtime); the rows of the others come from the state, so the output is the
- * one a full run would write (then sorted and grouped as usual). A file seen again under another
+ * changed (by size or mtime); the rows of the others come from the state, each in its file's
+ * place, so the output is the one a full run would write. A file seen again under another
  * path with the same SOPInstanceUID is a duplicate and counts once. Files no longer listed drop
  * out. The state is written beside the output, atomically, only when the run succeeds.
  *
@@ -85,9 +85,11 @@ export async function saveState(path: string, signature: string, state: RunState
 
 /**
  * Between the lister and the reader: a path whose size and mtime are those the state knows is
- * not read; its entry is kept for {@link replayUnchanged}. Other paths go on to be read.
+ * not read; its row from the state goes on in the path's place instead (the reader passes rows
+ * through in order), so that the output is in the order a full run's is. Other paths go on to
+ * be read.
  */
-export function skipUnchanged(state: RunState): Transform {
+export function skipUnchanged(state: RunState, knownRows: KnownRows): Transform {
   return new Transform({
     objectMode: true,
     highWaterMark: 64,
@@ -100,21 +102,25 @@ export function skipUnchanged(state: RunState): Transform {
       if (s && s.size === known.size && Math.abs(s.mtimeMs - known.mtimeMs) < 1) {
         state.unchanged++
         state.next.set(path, known)
-        return callback()
+        knownRows.set(known.row, known)
+        return callback(null, known.row)
       }
       callback(null, path)
     },
   })
 }
 
-/** A new row and what the state records of its file, handed from the projector to {@link replayUnchanged}. */
+/** A new row and what the state records of its file, handed from the reader to {@link recordRows}. */
 export type NewRows = WeakMap<Row, { path: string; entry: StateEntry }>
 
+/** The rows of unchanged files, as {@link skipUnchanged} passed them on, with their entries. */
+export type KnownRows = WeakMap<Row, StateEntry>
+
 /**
- * After the projector: records each new row in the state, drops rows of SOP instances already
- * met (duplicates), and at the end adds the rows of the unchanged files.
+ * After the reader: records each new row in the state, and drops the rows of SOP instances
+ * already met (duplicates: the first one listed stays), whether read or known from the state.
  */
-export function replayUnchanged(state: RunState, newRows: NewRows): Transform {
+export function recordRows(state: RunState, newRows: NewRows, knownRows: KnownRows): Transform {
   const seen = new Set<string>()
   const keep = (sop: string) => {
     if (sop === '') return true
@@ -130,13 +136,8 @@ export function replayUnchanged(state: RunState, newRows: NewRows): Transform {
     transform(row: Row, _encoding, callback) {
       const found = newRows.get(row)
       if (found) state.next.set(found.path, found.entry)
-      callback(null, keep(found?.entry.sop ?? '') ? row : undefined)
-    },
-    flush(callback) {
-      for (const [path, entry] of state.next) {
-        if (state.previous.get(path) === entry && keep(entry.sop)) this.push(entry.row)
-      }
-      callback()
+      const sop = found?.entry.sop ?? knownRows.get(row)?.sop ?? ''
+      callback(null, keep(sop) ? row : undefined)
     },
   })
 }

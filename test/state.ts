@@ -75,3 +75,22 @@ t.test('state: in a pipeline file, relative to it', async (t) => {
     'a header line and 40 files',
   )
 })
+
+t.test('without a sort, an incremental run writes the CSV of a full run byte for byte', async (t) => {
+  const dir = t.testdir({})
+  cpSync(join(ROOT, 'samples'), join(dir, 'in'), { recursive: true })
+  const unsorted = ['-k', 'SOPInstanceUID', '-k', 'path', '--state', join(dir, 'state.jsonl')]
+  const run = (...flags: string[]) => runCli(['extract', join(dir, 'in'), ...unsorted, ...flags], { cwd: dir })
+  const first = await run()
+  t.equal(first.code, 0, first.stderr)
+  const thorax = join(dir, 'in/PAT001/STUDY_20240312/SER003_CHEST')
+  copyFileSync(join(thorax, 'IM00010'), join(dir, 'in/PAT001/copy-of-IM00010'))
+  rmSync(join(thorax, 'IM00020'))
+  const later = new Date(Date.now() + 5000)
+  utimesSync(join(thorax, 'IM00030'), later, later)
+  const incremental = await run()
+  t.match(incremental.stderr, /unchanged, not read, 1 duplicate SOP instances/)
+  const full = await run('--full')
+  t.equal(incremental.stdout, full.stdout, 'the same bytes, rows in the same order')
+  t.equal(incremental.stdout.split('\n').length - 2, 88, 'one file gone, a duplicate counted once')
+})

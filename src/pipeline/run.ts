@@ -12,7 +12,15 @@ import { acquireLock } from '../lock.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
 import { startProgress } from '../progress.js'
 import { listFiles, type ListInfo } from '../stages/list-files.js'
-import { loadState, replayUnchanged, saveState, skipUnchanged, stateSignature, type NewRows } from '../state.js'
+import {
+  loadState,
+  recordRows,
+  saveState,
+  skipUnchanged,
+  stateSignature,
+  type KnownRows,
+  type NewRows,
+} from '../state.js'
 import { newReadInfo, readRows, type Skip } from '../stages/read-headers.js'
 import { SERIES_DOSE_COLUMNS, SLICE_DOSE_COLUMNS } from '../metrics/dlp.js'
 import { deriveMetrics, findDoseColumns, locateSlices } from '../stages/derive-metrics.js'
@@ -109,10 +117,11 @@ async function runLocked(
   const signature = spec.state ? stateSignature(columns, spec.format) : ''
   const state = spec.state ? loadState(spec.state, signature, options.full ?? false) : undefined
   const newRows: NewRows = new WeakMap()
+  const knownRows: KnownRows = new WeakMap()
   const threads = spec.source.threads ?? defaultThreads()
   const stages: (Readable | Transform | Writable)[] = [
     listFiles({ ...spec.source, info: listInfo, onSkip }),
-    ...(state ? [skipUnchanged(state)] : []),
+    ...(state ? [skipUnchanged(state, knownRows)] : []),
     readRows({
       columns,
       format: spec.format,
@@ -127,7 +136,7 @@ async function runLocked(
       },
     }),
   ]
-  if (state) stages.push(replayUnchanged(state, newRows))
+  if (state) stages.push(recordRows(state, newRows, knownRows))
   const groupInfo: GroupInfo = { groups: 0 }
   const rows = rowStages(spec, groupInfo)
   stages.push(...rows.stages, formatCsv(rows.header))

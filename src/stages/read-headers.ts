@@ -15,7 +15,9 @@
  * slow consumer stops the lister upstream: memory does not grow with the number of files.
  * Results come out in the order of the paths that came in, whichever thread read what first
  * (the same files give the same CSV, run after run). Files that are not DICOM, or that fail,
- * are reported through `onSkip` as they come, and counted; they never stop the stream.
+ * are reported through `onSkip` as they come, and counted; they never stop the stream. A chunk
+ * that is not a path (an unchanged file's row, from the state of an incremental run) is passed
+ * on as it is, in its place.
  */
 import { Transform } from 'node:stream'
 import { Worker } from 'node:worker_threads'
@@ -147,6 +149,11 @@ export function readRows(options: ReadRowsOptions): Transform {
 /** The first-chunk buffer of this thread's synchronous row reads. */
 const rowBuffer = Buffer.allocUnsafe(8192)
 
+/** A chunk that came in instead of a path, waiting for its turn to go out unchanged. */
+class PassedThrough {
+  constructor(readonly chunk: object) {}
+}
+
 /** Batches a worker holds at once: one being read, the next ones waiting, so it never idles. */
 const MAX_OUTSTANDING = 3
 
@@ -230,7 +237,9 @@ function readerStage(
    * the input's order, so that the same files give the same CSV, run after run, whichever
    * thread read what first. Bounded: while it holds `maxEarly`, no new path is taken.
    */
-  const early = new Map<number, ReadResult | undefined>()
+  const early = new Map<number, ReadResult | PassedThrough | undefined>()
+  /** The place in the input of the next chunk that comes in, and of the next to go out. */
+  let nextPlace = 0
   let nextOut = 0
   let partialScheduled = false
   let waiting: (() => void) | undefined
@@ -250,26 +259,35 @@ function readerStage(
   /** Counts a result at once (skips are reported as they come) and emits it in its turn. */
   function done(place: number, result: ReadResult): void {
     info.inFlight--
-    let output: ReadResult | undefined = result
     if ('skip' in result) {
       if (result.skip.outcome === 'ignored') info.ignored++
       else info.failed++
       options.onSkip?.(result.skip)
-      output = undefined
-    } else {
-      info.read++
-      info.bytesRead += 'header' in result ? result.header.bytesRead : result.bytesRead
+      settle(place, undefined)
+      return
     }
+    info.read++
+    info.bytesRead += 'header' in result ? result.header.bytesRead : result.bytesRead
+    settle(place, result)
+  }
+
+  /** Emits what has its turn: a result, something passed through (not a path), or nothing (a skip). */
+  function settle(place: number, output: ReadResult | PassedThrough | undefined): void {
     if (place !== nextOut) {
       early.set(place, output)
       return
     }
-    if (output) emit(output, push)
+    out(output)
     for (nextOut++; early.has(nextOut); nextOut++) {
       const next = early.get(nextOut)
       early.delete(nextOut)
-      if (next) emit(next, push)
+      out(next)
     }
+  }
+
+  function out(output: ReadResult | PassedThrough | undefined): void {
+    if (output instanceof PassedThrough) push(output.chunk)
+    else if (output) emit(output, push)
   }
 
   /** Lets the next path in when there is room, and ends the stream when all is done. */
@@ -376,8 +394,14 @@ function readerStage(
   const stream: Transform = new Transform({
     objectMode: true,
     highWaterMark: Math.max(16, batchSize),
-    transform(path: string, _encoding, callback) {
-      const place = seen++
+    transform(path: string | object, _encoding, callback) {
+      if (typeof path !== 'string') {
+        // Not a path: passed on as it is, in its place (an unchanged file's row from the state).
+        settle(nextPlace++, new PassedThrough(path))
+        return callback()
+      }
+      const place = nextPlace++
+      seen++
       info.inFlight++
       if (threads > 0 && seen > inlineFiles && pool.length === 0) startWorkers()
       if (readyWorkers() > 0 && !(sharing && batch.length >= batchSize)) {

@@ -85,6 +85,26 @@ t.test('results come out in the order paths came in, whatever order the reads co
   }
 })
 
+t.test('a chunk that is not a path is passed on as it is, in its place', async (t) => {
+  const state = { running: 0, peak: 0 }
+  const input: (string | { made: number })[] = []
+  for (let i = 0; i < 60; i++) input.push(i % 3 === 1 ? { made: i } : `/data/${'x'.repeat(i % 5)}IM${i}`)
+  const out: unknown[] = []
+  const sink = new Writable({
+    objectMode: true,
+    write(chunk: unknown, _e, cb) {
+      out.push(chunk)
+      cb()
+    },
+  })
+  await pipeline(Readable.from(input), readHeaders({ plan, concurrency: 8, read: slowReader(state) }), sink)
+  t.same(
+    out.map((o) => ((o as HeaderRecord).path !== undefined ? (o as HeaderRecord).path : o)),
+    input,
+    'paths read and chunks passed on, in input order',
+  )
+})
+
 t.test('backpressure: a stalled consumer stops the reads', async (t) => {
   const state = { running: 0, peak: 0 }
   let pulled = 0
