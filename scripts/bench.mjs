@@ -270,13 +270,13 @@ function bytesRead(cmd, dir, trace) {
   let bytes = 0
   let calls = 0
   for (const line of readFileSync(trace, 'utf8').split('\n')) {
-    const start = line.match(/^(\d+) \w+\(\d+<([^>]*)>.*<unfinished \.\.\.>$/)
+    const start = line.match(/^(\d+)\s+\w+\(\d+<([^>]*)>.*<unfinished \.\.\.>$/)
     if (start) {
       pending.set(start[1], start[2])
       continue
     }
-    const whole = line.match(/^(\d+) \w+\(\d+<([^>]*)>.* = (\d+)$/)
-    const resumed = line.match(/^(\d+) <\.\.\. \w+ resumed>.* = (\d+)$/)
+    const whole = line.match(/^(\d+)\s+\w+\(\d+<([^>]*)>.* = (\d+)$/)
+    const resumed = line.match(/^(\d+)\s+<\.\.\. \w+ resumed>.* = (\d+)$/)
     const file = whole ? whole[2] : resumed ? pending.get(resumed[1]) : undefined
     if (!file?.startsWith(root)) continue
     bytes += Number(whole ? whole[3] : resumed[2])
@@ -339,6 +339,8 @@ function readsPerFile() {
   for (const peer of PEERS) {
     progress(`ct2k: bytes read by ${peer} (strace)`)
     traced.reads[peer] = bytesRead(PEER_CMDS[peer], dir, join(results, `${peer}.strace`))
+    // Every peer reads every file: none seen means the trace was not understood, not a fast peer.
+    if (traced.reads[peer].files === 0) throw new BenchError(`strace: no read of a file under ${dir} by ${peer}`)
   }
   const { reads, files } = traced
   say()

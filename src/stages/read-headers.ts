@@ -254,7 +254,7 @@ function readerStage(
   // A thread that this one helps needs a batch being read and the next one waiting, no more:
   // what waits in its queue at the end is waited for (a cold thread reads 128 files in ~25 ms).
   const maxOutstanding = sharing ? 2 : MAX_OUTSTANDING
-  const maxEarly = 4 * batchSize * Math.max(1, threads)
+  const maxEarly = 16 * batchSize * Math.max(1, threads)
 
   /** Counts a result at once (skips are reported as they come) and emits it in its turn. */
   function done(place: number, result: ReadResult): void {
