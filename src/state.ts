@@ -17,12 +17,10 @@ import type { ColumnSpec } from './pipeline/spec.js'
 import type { FormatOptions } from './dicom/format-value.js'
 import { AtomicFileWriter } from './stages/write-csv.js'
 import type { Row } from './stages/project-keywords.js'
+import type { FileFacts } from './stages/read-batch.js'
 
-/** What the state knows of one file. */
-export interface StateEntry {
-  size: number
-  mtimeMs: number
-  sop: string
+/** What the state knows of one file: the reader's facts about it, and its row. */
+export interface StateEntry extends FileFacts {
   row: Row
 }
 

@@ -308,12 +308,13 @@ function readerStage(
 
   function hasRoom(): boolean {
     if (early.size >= maxEarly) return false
-    if (readyWorkers() === 0 || sharing) return info.inFlight < perThread || sharing
+    if (!anyReady() || sharing) return info.inFlight < perThread || sharing
     return batch.length < batchSize
   }
 
-  function readyWorkers(): number {
-    return pool.filter((w) => w.ready).length
+  /** Whether a thread has loaded (asked for each path: no array made). */
+  function anyReady(): boolean {
+    return pool.some((w) => w.ready)
   }
 
   /**
@@ -404,7 +405,7 @@ function readerStage(
       seen++
       info.inFlight++
       if (threads > 0 && seen > inlineFiles && pool.length === 0) startWorkers()
-      if (readyWorkers() > 0 && !(sharing && batch.length >= batchSize)) {
+      if (anyReady() && !(sharing && batch.length >= batchSize)) {
         batch.push(path)
         batchPlaces.push(place)
         dispatch()
