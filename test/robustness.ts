@@ -2,7 +2,7 @@
 // link loops, files that vanish, read-only output folders. Each is a reported outcome, never a
 // crash. Permission cases run the CLI as user nobody (root ignores permissions), where setpriv exists.
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import {
   chmodSync,
   copyFileSync,
@@ -22,7 +22,13 @@ import { readHeaders, type Skip } from '../src/stages/read-headers.js'
 import { CLI, ROOT, parseCsv } from './fixtures/cli.js'
 
 const SAMPLE = join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm')
-const asNobody = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv')
+const canBecomeNobody = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv')
+// nobody must also reach the clone: a parent folder may be private (`mktemp -d` makes it 0700).
+const nobodyReachesClone =
+  canBecomeNobody &&
+  spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '--version'])
+    .status === 0
+const asNobody = canBecomeNobody && nobodyReachesClone
 
 /** Runs the CLI as user nobody. */
 function runAsNobody(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -82,7 +88,13 @@ t.test('a file that vanishes between listing and reading is a failure with its r
 
 t.test(
   'permissions, as user nobody',
-  { skip: asNobody ? false : 'needs root and setpriv to become nobody' },
+  {
+    skip: asNobody
+      ? false
+      : canBecomeNobody
+        ? 'user nobody cannot reach this clone (a parent folder is private)'
+        : 'needs root and setpriv to become nobody',
+  },
   async (t) => {
     const dir = t.testdir({})
     chmodSync(dir, 0o755)
