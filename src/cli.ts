@@ -4,14 +4,18 @@ import { readFileSync } from 'node:fs'
 import { tuneHeapForStreaming } from './heap.js'
 
 tuneHeapForStreaming()
+// A file size limit (`ulimit -f`, set by some cron and batch environments) kills a process that
+// writes past it with SIGXFSZ, leaving temporary files and locks behind. Handled, the write fails
+// with EFBIG instead, and the run ends as on a full disk: one line, exit 74, old outputs intact.
+process.on('SIGXFSZ', () => {})
 
 const EPILOGUE = `Exit codes:
   0   every file read (non-DICOM files are ignored and counted)
-  64  bad command line
+  64  bad command line (also: two outputs naming one file, an output over an input or a DICOM file)
   65  some DICOM files could not be read (rows for the others were written; see --max-failures)
   66  an input path does not exist
   70  internal error (a bug)
-  74  the output could not be written (an existing output file is left intact)
+  74  an output, errors or state file could not be written (all of them are left as they were)
   75  another run holds the lock of the same output or state file
   78  the pipeline file is invalid
   130 interrupted (SIGINT), 143 terminated (SIGTERM): the previous output is left as it was

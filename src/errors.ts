@@ -80,6 +80,12 @@ export function describeSystemError(err: unknown): string {
       return 'is a directory'
     case 'ENOSPC':
       return 'no space left on device'
+    case 'EDQUOT':
+      return 'disk quota exceeded'
+    case 'EFBIG':
+      return 'file too large (over the file size limit)'
+    case 'EIO':
+      return 'input/output error'
     case 'EROFS':
       return 'read-only file system'
     case 'EMFILE':

@@ -30,8 +30,6 @@ export interface Summary {
   older?: number
   /** Incremental runs: files not read because the state knows them unchanged. */
   unchanged?: number
-  /** Incremental runs: rows dropped as the same SOP instance under another path. */
-  duplicates?: number
   /** Rows written by a pipeline with group_by, one per group (`rows` then counts the headers). */
   groups?: number
 }
@@ -81,7 +79,6 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
       const notes = [
         ...(s.older ? [`${s.older} older than --since left out`] : []),
         ...(s.unchanged ? [`${s.unchanged} unchanged, not read`] : []),
-        ...(s.duplicates ? [`${s.duplicates} duplicate SOP instances`] : []),
       ]
       const older = notes.length ? ` (${notes.join(', ')})` : ''
       const written =

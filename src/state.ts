@@ -2,20 +2,25 @@
  * Incremental runs: a state file remembers, for every file read, its size, mtime,
  * SOPInstanceUID and the row it gave. A run with a state reads only files that are new or
  * changed (by size or mtime); the rows of the others come from the state, each in its file's
- * place, so the output is the one a full run would write. A file seen again under another
- * path with the same SOPInstanceUID is a duplicate and counts once. Files no longer listed drop
- * out. The state is written beside the output, atomically, only when the run succeeds.
+ * place, so the output is the one a full run would write, byte for byte. Files no longer listed
+ * drop out. The new state is written as rows go by, into a temporary file committed with the
+ * run's other outputs only when the run succeeds.
  *
  * Format: JSON lines. The first line names the columns and cell format the rows were made with
- * (a state made for other columns is not used); each next line is
+ * (a state made for other columns is not used, with a warning); each next line is
  * `[path, size, mtimeMs, sopInstanceUID, row]`.
+ *
+ * Memory does not grow with the rows: the previous state stays on disk. Opening it reads the
+ * file once and keeps, per record, a hash of its path and where its line starts (16 bytes a
+ * file: 80 MB for 5 million files); a lookup reads the one line it needs back (the page cache
+ * makes it a copy) and checks it. A record that is not the right shape is not used: its file is
+ * read again, and the run says how many were.
  */
-import { readFileSync, statSync } from 'node:fs'
-import { Readable, Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
+import { Transform, type Writable } from 'node:stream'
+import { EtlError, ExitCode } from './errors.js'
 import type { ColumnSpec } from './pipeline/spec.js'
 import type { FormatOptions } from './dicom/format-value.js'
-import { AtomicFileWriter } from './stages/write-csv.js'
 import type { Row } from './stages/project-keywords.js'
 import type { FileFacts } from './stages/read-batch.js'
 
@@ -24,62 +29,246 @@ export interface StateEntry extends FileFacts {
   row: Row
 }
 
-/** The state of a run: what the last run left, and what this one records. */
-export interface RunState {
-  /** Entries of the last run, by path (emptied as files are met again). */
-  previous: Map<string, StateEntry>
-  /** Entries of this run, in the order met. */
-  next: Map<string, StateEntry>
-  /** Counts for the summary. */
-  unchanged: number
-  duplicates: number
-}
-
 /** The signature of the rows a state holds: a state for other columns or formats is ignored. */
 export function stateSignature(columns: readonly ColumnSpec[], format: FormatOptions | undefined): string {
   return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: format ?? {} })
 }
 
-/** Reads a state file; an absent, unreadable or foreign one (other columns) gives an empty state. */
-export function loadState(path: string, signature: string, full: boolean): RunState {
-  const state: RunState = { previous: new Map(), next: new Map(), unchanged: 0, duplicates: 0 }
-  if (full) return state
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch {
-    return state
+/** The state of a run: the previous one (on disk) and the counts for the summary. */
+export interface RunState {
+  previous: PreviousState | undefined
+  /** Files met unchanged: their rows came from the state. */
+  unchanged: number
+  /** Records of the previous state that could not be used (their files were read again). */
+  unusable: number
+  /** Why the previous state was not used at all, when it was not (and it existed). */
+  ignored?: string
+  /** The width of a row: a record with another is unusable. */
+  width: number
+}
+
+/** The start of the reason given for a file that is not a state file at all. */
+const NOT_STATE = 'is not a state file of etl'
+
+/** Bytes read at a time while indexing, and for a record's line. */
+const CHUNK = 1 << 20
+const LINE = 4096
+
+/**
+ * The previous state, indexed: `keys` holds, sorted, `hash(path) * 2^indexBits + record`, so
+ * the records of a hash are one binary search away, and `starts` where each record's line starts.
+ */
+export class PreviousState {
+  private readonly fd: number
+  private readonly keys: Float64Array
+  private readonly starts: Float64Array
+  private readonly indexBits: number
+  private readonly hashBits: number
+  private buffer = Buffer.allocUnsafe(LINE)
+  readonly records: number
+
+  private constructor(fd: number, hashes: Uint32Array, starts: Float64Array, count: number) {
+    this.fd = fd
+    this.records = count
+    this.indexBits = Math.max(1, Math.ceil(Math.log2(count + 1)))
+    this.hashBits = Math.min(32, 53 - this.indexBits)
+    const scale = 2 ** this.indexBits
+    const shift = 32 - this.hashBits
+    this.keys = new Float64Array(count)
+    for (let i = 0; i < count; i++) this.keys[i] = (hashes[i] >>> shift) * scale + i
+    this.keys.sort()
+    this.starts = starts.subarray(0, count)
   }
-  const lines = text.split('\n')
-  try {
-    if ((JSON.parse(lines[0]) as { signature?: string }).signature !== signature) return state
-    for (const line of lines.slice(1)) {
-      if (!line) continue
-      const [file, size, mtimeMs, sop, row] = JSON.parse(line) as [string, number, number, string, Row]
-      state.previous.set(file, { size, mtimeMs, sop, row })
+
+  /**
+   * Opens and indexes a state file. Returns undefined when there is none; throws a message
+   * (a string) saying why a state that exists cannot be used.
+   */
+  static open(path: string, signature: string | undefined): PreviousState | undefined {
+    let fd: number
+    try {
+      fd = openSync(path, 'r')
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw `cannot be read: ${(e as Error).message}`
     }
+    try {
+      if (!fstatSync(fd).isFile()) throw 'is not a regular file'
+      return PreviousState.index(fd, signature)
+    } catch (e) {
+      closeSync(fd)
+      throw e
+    }
+  }
+
+  private static index(fd: number, signature: string | undefined): PreviousState {
+    const chunk = Buffer.allocUnsafe(CHUNK)
+    let hashes = new Uint32Array(1024)
+    let starts = new Float64Array(1024)
+    let count = 0
+    let position = 0
+    let header: string | undefined
+    // A line longer than a chunk (the header of many columns, a long row) is gathered here.
+    let carry: Buffer | undefined
+    let carryStart = 0
+    for (;;) {
+      const n = readSync(fd, chunk, 0, CHUNK, position)
+      if (n === 0) break
+      let from = 0
+      for (;;) {
+        const end = chunk.indexOf(10, from)
+        if (end < 0 || end >= n) break
+        const lineStart = carry ? carryStart : position + from
+        if (header === undefined) {
+          header = (carry ? Buffer.concat([carry, chunk.subarray(0, end)]) : chunk.subarray(from, end)).toString()
+        } else {
+          const line = carry ? Buffer.concat([carry, chunk.subarray(0, end)]) : chunk.subarray(from, end)
+          if (count === hashes.length) {
+            hashes = grow(hashes)
+            starts = grow(starts)
+          }
+          hashes[count] = hashPathOfLine(line)
+          starts[count++] = lineStart
+        }
+        carry = undefined
+        from = end + 1
+      }
+      if (from < n) {
+        const rest = chunk.subarray(from, n)
+        if (!carry) carryStart = position + from
+        carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest)
+      }
+      position += n
+      // --full: only the header is checked (that the file is a state), the records are not needed.
+      if (header !== undefined && signature === undefined) break
+      if (header === undefined && position > 16 * CHUNK) throw `${NOT_STATE} (no header line)`
+    }
+    if (header === undefined && position === 0) return new PreviousState(fd, hashes, starts, 0)
+    let parsed: { etl_state?: number; signature?: string } | undefined
+    try {
+      parsed = JSON.parse(header ?? '') as typeof parsed
+    } catch {
+      // Not JSON: said below.
+    }
+    if (typeof parsed !== 'object' || parsed === null || parsed.etl_state === undefined) {
+      throw `${NOT_STATE} (its first line is not the header of one)`
+    }
+    if (signature !== undefined && parsed.signature !== signature) throw 'was made for other columns or cell formats'
+    return new PreviousState(fd, hashes, starts, count)
+  }
+
+  /** The record of `path` and its line as stored, or undefined (none, or not usable: `bad` is told). */
+  lookup(path: string, width: number, bad: () => void): { entry: StateEntry; line: Buffer } | undefined {
+    const key = Buffer.from(JSON.stringify(path))
+    const hash = hashBytes(key, 0, key.length) >>> (32 - this.hashBits)
+    const scale = 2 ** this.indexBits
+    const low = hash * scale
+    const keys = this.keys
+    let lo = 0
+    let hi = keys.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (keys[mid] < low) lo = mid + 1
+      else hi = mid
+    }
+    for (let k = lo; k < keys.length && keys[k] < low + scale; k++) {
+      const line = this.lineAt(this.starts[keys[k] - low])
+      if (line.length <= key.length + 1 || line.compare(key, 0, key.length, 1, key.length + 1) !== 0) continue
+      const entry = parseRecord(line, path, width)
+      if (!entry) {
+        bad()
+        return undefined
+      }
+      return { entry, line }
+    }
+    return undefined
+  }
+
+  /** The line (without its newline) that starts at `start`. */
+  private lineAt(start: number): Buffer {
+    let length = 0
+    for (;;) {
+      if (this.buffer.length - length < LINE) {
+        const grown = Buffer.allocUnsafe(this.buffer.length * 2)
+        this.buffer.copy(grown, 0, 0, length)
+        this.buffer = grown
+      }
+      const n = readSync(this.fd, this.buffer, length, this.buffer.length - length, start + length)
+      const end = this.buffer.indexOf(10, length)
+      if (end >= 0 && end < length + n) return Buffer.from(this.buffer.subarray(0, end))
+      length += n
+      if (n === 0) return Buffer.from(this.buffer.subarray(0, length))
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd)
+  }
+}
+
+function grow<T extends Uint32Array | Float64Array>(array: T): T {
+  const grown = new (array.constructor as new (n: number) => T)(array.length * 2)
+  grown.set(array)
+  return grown
+}
+
+/** FNV-1a over bytes. */
+function hashBytes(bytes: Buffer, from: number, to: number): number {
+  let h = 0x811c9dc5
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], 0x01000193)
+  return h >>> 0
+}
+
+/** The hash of a record line's path: the bytes of its JSON string, the first item of the array. */
+function hashPathOfLine(line: Buffer): number {
+  if (line[0] !== 0x5b || line[1] !== 0x22) return 0
+  let i = 2
+  while (i < line.length && line[i] !== 0x22) i += line[i] === 0x5c ? 2 : 1
+  return hashBytes(line, 1, Math.min(i + 1, line.length))
+}
+
+/** A record line checked for its shape: `[path, size, mtimeMs, sop, row]` with `width` text cells. */
+function parseRecord(line: Buffer, path: string, width: number): StateEntry | undefined {
+  let record: unknown
+  try {
+    record = JSON.parse(line.toString())
   } catch {
-    state.previous.clear()
+    return undefined
+  }
+  if (!Array.isArray(record) || record.length !== 5) return undefined
+  const [file, size, mtimeMs, sop, row] = record as unknown[]
+  if (file !== path || typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof sop !== 'string') {
+    return undefined
+  }
+  if (!Array.isArray(row) || row.length !== width || !row.every((cell) => typeof cell === 'string')) return undefined
+  return { size, mtimeMs, sop, row: row as Row }
+}
+
+/** Opens the previous state for a run; a state that cannot be used is said in `ignored`. */
+export function loadState(path: string, signature: string, width: number, full: boolean): RunState {
+  const state: RunState = { previous: undefined, unchanged: 0, unusable: 0, width }
+  try {
+    state.previous = PreviousState.open(path, full ? undefined : signature)
+  } catch (reason) {
+    if (typeof reason !== 'string') throw reason
+    if (reason.startsWith(NOT_STATE)) {
+      // A CSV given as --state by mistake, say: never replaced by a state.
+      throw new EtlError('E_USAGE', `state file ${path} ${reason}: refusing to replace it`, ExitCode.USAGE)
+    }
+    state.ignored = reason
+  }
+  if (full) {
+    state.previous?.close()
+    state.previous = undefined
   }
   return state
 }
 
-/** Writes the new state atomically (temp, fsync, rename). */
-export async function saveState(path: string, signature: string, state: RunState): Promise<void> {
-  // In chunks of about 64 KiB: one write per line would cost a system call per file.
-  function* chunks() {
-    let chunk = `${JSON.stringify({ etl_state: 1, signature })}\n`
-    for (const [file, e] of state.next) {
-      chunk += `${JSON.stringify([file, e.size, e.mtimeMs, e.sop, e.row])}\n`
-      if (chunk.length >= 65536) {
-        yield chunk
-        chunk = ''
-      }
-    }
-    if (chunk) yield chunk
-  }
-  await pipeline(Readable.from(chunks(), { objectMode: false }), new AtomicFileWriter(path))
-}
+/** The rows of unchanged files, as {@link skipUnchanged} passed them on, with their lines in the state. */
+export type KnownRows = WeakMap<Row, Buffer>
+
+/** A new row and what the state records of its file, handed from the reader to {@link recordRows}. */
+export type NewRows = WeakMap<Row, { path: string; entry: StateEntry }>
 
 /**
  * Between the lister and the reader: a path whose size and mtime are those the state knows is
@@ -88,54 +277,87 @@ export async function saveState(path: string, signature: string, state: RunState
  * be read.
  */
 export function skipUnchanged(state: RunState, knownRows: KnownRows): Transform {
+  const previous = state.previous
+  const bad = () => state.unusable++
   return new Transform({
     objectMode: true,
     highWaterMark: 64,
     transform(path: string, _encoding, callback) {
-      const known = state.previous.get(path)
+      const known = previous?.lookup(path, state.width, bad)
       if (!known) return callback(null, path)
       // Synchronous: a stat of a listed file takes microseconds, an awaited one a turn of the loop.
       const s = statSync(path, { throwIfNoEntry: false })
       // Within a millisecond: the state keeps the reader's fstat Date, rounded to whole ms.
-      if (s && s.size === known.size && Math.abs(s.mtimeMs - known.mtimeMs) < 1) {
+      if (s && s.size === known.entry.size && Math.abs(s.mtimeMs - known.entry.mtimeMs) < 1) {
         state.unchanged++
-        state.next.set(path, known)
-        knownRows.set(known.row, known)
-        return callback(null, known.row)
+        knownRows.set(known.entry.row, known.line)
+        return callback(null, known.entry.row)
       }
       callback(null, path)
     },
-  })
-}
-
-/** A new row and what the state records of its file, handed from the reader to {@link recordRows}. */
-export type NewRows = WeakMap<Row, { path: string; entry: StateEntry }>
-
-/** The rows of unchanged files, as {@link skipUnchanged} passed them on, with their entries. */
-export type KnownRows = WeakMap<Row, StateEntry>
-
-/**
- * After the reader: records each new row in the state, and drops the rows of SOP instances
- * already met (duplicates: the first one listed stays), whether read or known from the state.
- */
-export function recordRows(state: RunState, newRows: NewRows, knownRows: KnownRows): Transform {
-  const seen = new Set<string>()
-  const keep = (sop: string) => {
-    if (sop === '') return true
-    if (seen.has(sop)) {
-      state.duplicates++
-      return false
-    }
-    seen.add(sop)
-    return true
-  }
-  return new Transform({
-    objectMode: true,
-    transform(row: Row, _encoding, callback) {
-      const found = newRows.get(row)
-      if (found) state.next.set(found.path, found.entry)
-      const sop = found?.entry.sop ?? knownRows.get(row)?.sop ?? ''
-      callback(null, keep(sop) ? row : undefined)
+    flush(callback) {
+      previous?.close()
+      callback()
     },
   })
 }
+
+/**
+ * After the reader: writes the record of every row to the new state file, as rows go by (the
+ * line of an unchanged file as it was), and passes the rows on. Ends the state file when the
+ * rows end; a write that fails fails the stage.
+ */
+export function recordRows(signature: string, file: Writable, newRows: NewRows, knownRows: KnownRows): Transform {
+  let chunk = `${JSON.stringify({ etl_state: 1, signature })}\n`
+  const parts: Buffer[] = []
+  let size = 0
+  const take = () => {
+    if (chunk) parts.push(Buffer.from(chunk))
+    chunk = ''
+    const out = parts.length === 1 ? parts[0] : Buffer.concat(parts)
+    parts.length = 0
+    size = 0
+    return out
+  }
+  const send = (data: Buffer, callback: (error?: Error | null) => void) => {
+    if (file.write(data)) return callback()
+    file.once('drain', () => callback())
+  }
+  const stage = new Transform({
+    objectMode: true,
+    transform(row: Row, _encoding, callback) {
+      const known = knownRows.get(row)
+      if (known) {
+        if (chunk) {
+          parts.push(Buffer.from(chunk))
+          chunk = ''
+        }
+        parts.push(known, NEWLINE)
+        size += known.length + 1
+      } else {
+        const found = newRows.get(row)
+        if (found) {
+          const e = found.entry
+          chunk += `${JSON.stringify([found.path, e.size, e.mtimeMs, e.sop, e.row])}\n`
+        }
+      }
+      this.push(row)
+      if (size + chunk.length < 65536) return callback()
+      send(take(), callback)
+    },
+    flush(callback) {
+      const last = take()
+      const end = () => {
+        file.once('finish', () => callback())
+        file.end()
+      }
+      if (last.length === 0) return end()
+      send(last, (err) => (err ? callback(err) : end()))
+    },
+  })
+  // The state file is not a stage of the pipeline: its failure (a full disk) fails this stage.
+  file.once('error', (err) => stage.destroy(err))
+  return stage
+}
+
+const NEWLINE = Buffer.from('\n')

@@ -128,7 +128,7 @@ t.test(
     const { runCli } = await import('./fixtures/cli.js')
     const r = await runCli(['extract', 'samples', '-k', 'SOPInstanceUID', '-o', '/dev/full'])
     t.equal(r.code, 74)
-    t.match(r.stderr, 'cannot write /dev/full: no space left on device')
+    t.match(r.stderr, 'cannot write output /dev/full: no space left on device')
     t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
   },
 )

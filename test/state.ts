@@ -1,8 +1,10 @@
 // Incremental runs with a state file: real processes, real files.
 import t from 'tap'
-import { copyFileSync, cpSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT, parseCsv, runCli } from './fixtures/cli.js'
+import { spawnSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 
 const COLUMNS = ['-k', 'SOPInstanceUID', '-k', 'SliceLocation', '-k', 'path', '--sort', 'path']
 
@@ -30,11 +32,11 @@ t.test('a re-run reads only new or changed files and writes what a full run woul
   const later = new Date(Date.now() + 5000)
   utimesSync(join(head, 'IM00002.dcm'), later, later)
   const incremental = await extract(dir)
-  t.match(incremental.stderr, /\(87 unchanged, not read, 1 duplicate SOP instances\), 88 rows written/)
+  t.match(incremental.stderr, /\(87 unchanged, not read\), 89 rows written/)
   const full = await extract(dir, '--full')
   t.equal(full.code, 0)
-  t.same(incremental.rows, full.rows, 'the same rows as a full run: removed file gone, duplicate counted once')
-  t.equal(full.rows.length, 89)
+  t.same(incremental.rows, full.rows, 'the same rows as a full run: removed file gone, the copy has its own row')
+  t.equal(full.rows.length, 90)
   t.notMatch(full.stderr, /unchanged/, '--full reads everything')
 })
 
@@ -89,8 +91,105 @@ t.test('without a sort, an incremental run writes the CSV of a full run byte for
   const later = new Date(Date.now() + 5000)
   utimesSync(join(thorax, 'IM00030'), later, later)
   const incremental = await run()
-  t.match(incremental.stderr, /unchanged, not read, 1 duplicate SOP instances/)
+  t.match(incremental.stderr, /unchanged, not read\)/)
   const full = await run('--full')
   t.equal(incremental.stdout, full.stdout, 'the same bytes, rows in the same order')
-  t.equal(incremental.stdout.split('\n').length - 2, 88, 'one file gone, a duplicate counted once')
+  t.equal(incremental.stdout.split('\n').length - 2, 89, 'one file gone, one copy added: a row per file')
+  const plain = await runCli(['extract', join(dir, 'in'), '-k', 'SOPInstanceUID', '-k', 'path'], { cwd: dir })
+  t.equal(incremental.stdout, plain.stdout, 'and the bytes of a run without a state')
+})
+
+const CORPUS = join(ROOT, '../shared/corpus')
+
+t.test(
+  'issue 10: on ../shared/corpus, a run with a state writes the bytes of a plain run',
+  { skip: existsSync(CORPUS) ? false : 'needs ../shared/corpus (CI has it)' },
+  async (t) => {
+    const dir = t.testdir({})
+    const columns = ['-k', 'SOPInstanceUID', '-k', 'Modality', '-k', 'PatientID', '-k', 'path', '--threads', '0']
+    const plain = await runCli(['extract', CORPUS, ...columns])
+    const state = ['--state', join(dir, 'corpus.state')]
+    const first = await runCli(['extract', CORPUS, ...columns, ...state])
+    const second = await runCli(['extract', CORPUS, ...columns, ...state])
+    t.equal(first.code, plain.code, 'the same exit code')
+    t.ok(plain.stdout.split('\n').length > 100, 'over a hundred rows')
+    t.equal(first.stdout, plain.stdout, 'the run that writes the state: the same bytes')
+    t.equal(second.stdout, plain.stdout, 'the run that uses it: the same bytes (files sharing a SOP Instance UID kept)')
+    t.match(second.stderr, /unchanged, not read/)
+  },
+)
+
+t.test('issue 10: wrong-shaped records are not used: their files are read again, with a warning', async (t) => {
+  const dir = t.testdir({})
+  cpSync(join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD'), join(dir, 'in'), { recursive: true })
+  const first = await extract(dir)
+  t.equal(first.code, 0)
+  const lines = readFileSync(join(dir, 'state.jsonl'), 'utf8').split('\n')
+  const record = JSON.parse(lines[1]) as unknown[]
+  const path = record[0] as string
+  const broken = [
+    lines[0],
+    '["only1"]',
+    'null',
+    '{"a": 1}',
+    '[1, 2, 3, 4, 5]',
+    JSON.stringify([path, record[1], record[2], record[3], ['too', 'few']]),
+    JSON.stringify([path, record[1], record[2], record[3], [1, 2, 3]]),
+    'not json at all',
+    ...lines.slice(2),
+  ]
+  writeFileSync(join(dir, 'state.jsonl'), broken.join('\n'))
+  const again = await extract(dir)
+  t.equal(again.code, 0, again.stderr)
+  t.same(again.rows, first.rows, 'the output of a full run')
+  t.match(again.stderr, /39 unchanged, not read/, 'the file of the bad record was read')
+  t.match(again.stderr, /1 records were not usable \(wrong shape\): their files were read again/)
+  const rewritten = readFileSync(join(dir, 'state.jsonl'), 'utf8').split('\n').filter(Boolean)
+  t.equal(rewritten.length, 41, 'the new state has one good record per file')
+  t.ok(rewritten.slice(1).every((l) => (JSON.parse(l) as unknown[]).length === 5))
+})
+
+t.test('issue 10: a state that cannot be used says so; a file that is not a state is never replaced', async (t) => {
+  const dir = t.testdir({})
+  cpSync(join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD'), join(dir, 'in'), { recursive: true })
+  await extract(dir)
+  const other = await runCli(['extract', join(dir, 'in'), '-k', 'Modality', '--state', join(dir, 'state.jsonl')])
+  t.equal(other.code, 0)
+  t.match(other.stderr, /state\.jsonl: not used: it was made for other columns or cell formats; every file is read/)
+
+  writeFileSync(join(dir, 'results.csv'), 'PatientID\nPAT001\n')
+  const mistaken = await runCli(['extract', join(dir, 'in'), '-k', 'Modality', '--state', join(dir, 'results.csv')])
+  t.equal(mistaken.code, 64, mistaken.stderr)
+  t.match(mistaken.stderr, /state file .*results\.csv is not a state file of etl .*refusing to replace it/)
+  t.equal(readFileSync(join(dir, 'results.csv'), 'utf8'), 'PatientID\nPAT001\n', 'the CSV is intact')
+
+  const device = await runCli(['extract', join(dir, 'in'), '-k', 'Modality', '--state', '/dev/zero'])
+  t.equal(device.code, 64)
+  t.match(device.stderr, /state file \/dev\/zero is not a regular file: refusing to write it/)
+  t.equal(existsSync('/dev/zero.lock'), false, 'no lock left beside the device')
+})
+
+t.test('issue 10: a state that cannot be written fails the run and leaves every output as it was', async (t) => {
+  const dir = t.testdir({ 'out.csv': 'old output\n' })
+  cpSync(join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD'), join(dir, 'in'), { recursive: true })
+  const first = await runCli(['extract', join(dir, 'in'), '-k', 'Modality', '--state', join(dir, 's.jsonl')])
+  t.equal(first.code, 0)
+  const state = readFileSync(join(dir, 's.jsonl'))
+  writeFileSync(join(dir, 'in/extra.dcm'), readFileSync(join(dir, 'in/IM00001.dcm')))
+  // A file size limit of 4 KiB (SIGXFSZ ignored, so a write past it fails with EFBIG, as on a full
+  // disk): the CSV (a few bytes a row) fits, the state (paths and rows) does not.
+  const script = `trap "" XFSZ; ulimit -f 4; exec "${process.execPath}" dist/cli.js extract "${join(dir, 'in')}" -k Modality -o "${join(dir, 'out.csv')}" --errors "${join(dir, 'err.csv')}" --state "${join(dir, 's.jsonl')}"`
+  // Without tap's process-info hook, whose own files would meet the limit too.
+  const env = { ...process.env, NODE_OPTIONS: '' }
+  const r = spawnSync('bash', ['-c', script], { cwd: ROOT, encoding: 'utf8', env })
+  t.equal(r.status, 74, `${r.signal} ${r.stderr}`)
+  t.match(r.stderr, /cannot write state file .*s\.jsonl: file too large/)
+  t.equal(readFileSync(join(dir, 'out.csv'), 'utf8'), 'old output\n', 'the output is as it was')
+  t.equal(existsSync(join(dir, 'err.csv')), false, 'no errors file appeared')
+  t.same(readFileSync(join(dir, 's.jsonl')), state, 'the state is as it was')
+  t.same(
+    statSync(dir).isDirectory() && readdirSync(dir).sort(),
+    ['in', 'out.csv', 's.jsonl'],
+    'no temporary file or lock left',
+  )
 })

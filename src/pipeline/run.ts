@@ -4,29 +4,21 @@
  * every stage on the first fatal error. Per-file problems are not fatal: they are reported
  * (stderr, and the errors CSV when asked) and counted.
  */
-import { statSync } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import type { Duplex, Readable, Transform, Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
-import { acquireLock } from '../lock.js'
+import type { AtomicFile } from '../io/atomic-file.js'
+import { prepareOutputs, type RunOutputs } from '../io/outputs.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
 import { startProgress } from '../progress.js'
 import { listFiles, type ListInfo } from '../stages/list-files.js'
-import {
-  loadState,
-  recordRows,
-  saveState,
-  skipUnchanged,
-  stateSignature,
-  type KnownRows,
-  type NewRows,
-} from '../state.js'
+import { loadState, recordRows, skipUnchanged, stateSignature, type KnownRows, type NewRows } from '../state.js'
 import { newReadInfo, readRows, type Skip } from '../stages/read-headers.js'
 import { SERIES_DOSE_COLUMNS, SLICE_DOSE_COLUMNS } from '../metrics/dlp.js'
 import { deriveMetrics, findDoseColumns, locateSlices } from '../stages/derive-metrics.js'
 import { groupRows, type GroupInfo } from '../stages/group-rows.js'
-import { sortRows, type SortColumn } from '../stages/sort-rows.js'
-import { AtomicFileWriter, formatCsv } from '../stages/write-csv.js'
+import { removeStaleSortFolders, sortRows, type SortColumn } from '../stages/sort-rows.js'
+import { formatCsv } from '../stages/write-csv.js'
 import { DEFAULT_SORT_MEMORY_MB, defaultThreads, type PipelineSpec } from './spec.js'
 
 /** Options of {@link runPipeline}. */
@@ -59,63 +51,61 @@ export function exitCodeOf(summary: Summary, limit: FailureLimit = { count: 0 })
 }
 
 /**
- * Runs the pipeline to the end and returns its summary (also printed on stderr). Throws
- * EtlError for fatal problems: a missing input (E_NO_INPUT) or an output that cannot be
- * written (E_OUTPUT); a closed stdout (`| head`) ends the run quietly.
+ * Runs the pipeline to the end and returns its summary (also printed on stderr). The output,
+ * errors CSV and state are one transaction: checked and locked before anything is read (two of
+ * them naming the same file, or an input, is a usage error), written as temporary files, and
+ * renamed over the old ones together only when everything is written; any failure leaves them
+ * all as they were. Throws EtlError for fatal problems: a missing input (E_NO_INPUT), a file
+ * that cannot be written (E_OUTPUT, naming it); a closed stdout (`| head`) ends the run quietly.
  */
 export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}): Promise<Summary> {
   const started = performance.now()
   const stderr = options.stderr ?? process.stderr
   const log = createLogger(stderr, options)
-
-  // One run at a time per output file; the lock goes when the run ends, however it ends.
-  const lock = isRegularTarget(spec.output.path) ? acquireLock(spec.output.path) : undefined
-  let stateLock: ReturnType<typeof acquireLock> | undefined
-  try {
-    stateLock = spec.state ? acquireLock(spec.state) : undefined
-  } catch (err) {
-    lock?.release()
-    throw err
-  }
-  for (const note of [...(lock?.notes ?? []), ...(stateLock?.notes ?? [])]) log.note(note)
+  const outputs = prepareOutputs({
+    output: spec.output.path,
+    errors: spec.output.errors,
+    state: spec.state,
+    inputs: spec.source.paths,
+  })
+  for (const note of outputs.notes) log.note(note)
   log.start(spec.source.paths, spec.output.path)
   try {
-    return await runLocked(spec, options, { started, stderr, log })
+    return await runPrepared(spec, options, outputs, { started, stderr, log })
   } finally {
-    lock?.release()
-    stateLock?.release()
+    outputs.release()
   }
 }
 
-/** A file output (existing or to be): not stdout, not a device or FIFO such as /dev/null. */
-function isRegularTarget(path: string): boolean {
-  if (path === '-') return false
-  try {
-    return statSync(path).isFile()
-  } catch {
-    return true
-  }
-}
-
-/** The run itself, once its output is locked. */
-async function runLocked(
+/** The run itself, once its outputs are locked and prepared. */
+async function runPrepared(
   spec: PipelineSpec,
   options: RunOptions,
+  outputs: RunOutputs,
   { started, stderr, log }: { started: number; stderr: Writable; log: ReturnType<typeof createLogger> },
 ): Promise<Summary> {
   const listInfo: ListInfo = { listed: 0, done: false }
   const readInfo = newReadInfo()
   let warnings = 0
+  const warn = (path: string, message: string) => {
+    warnings++
+    log.warning(path, message)
+  }
 
-  const errorsCsv = spec.output.errors ? openErrorsCsv(spec.output.errors) : undefined
+  const errorsCsv = outputs.errors ? writeErrorsCsv(outputs.errors) : undefined
   const onSkip = (skip: Skip) => {
     log.skip(skip)
     errorsCsv?.rows.write([skip.path, skip.outcome, skip.code, skip.reason])
   }
 
   const columns = spec.columns
-  const signature = spec.state ? stateSignature(columns, spec.format) : ''
-  const state = spec.state ? loadState(spec.state, signature, options.full ?? false) : undefined
+  const signature = stateSignature(columns, spec.format)
+  const state =
+    outputs.statePath !== undefined
+      ? loadState(outputs.statePath, signature, columns.length, options.full ?? false)
+      : undefined
+  if (state?.ignored)
+    warn(spec.state ?? '', `not used: it ${state.ignored}; every file is read and the state written anew`)
   const newRows: NewRows = new WeakMap()
   const knownRows: KnownRows = new WeakMap()
   const threads = spec.source.threads ?? defaultThreads()
@@ -130,18 +120,18 @@ async function runLocked(
       onSkip,
       info: readInfo,
       onRow: state && ((path, row, facts) => newRows.set(row, { path, entry: { ...facts, row } })),
-      onWarning: (path, message) => {
-        warnings++
-        log.warning(path, message)
-      },
+      onWarning: warn,
     }),
   ]
-  if (state) stages.push(recordRows(state, newRows, knownRows))
+  if (state && outputs.state) stages.push(recordRows(signature, outputs.state, newRows, knownRows))
   const groupInfo: GroupInfo = { groups: 0 }
   const rows = rowStages(spec, groupInfo)
+  if (rows.sorts) removeStaleSortFolders(log.note)
   stages.push(...rows.stages, formatCsv(rows.header))
-  const toStdout = spec.output.path === '-'
-  const sink = toStdout ? (options.stdout ?? process.stdout) : new AtomicFileWriter(spec.output.path)
+  const toStdout = outputs.output === undefined
+  const sink = outputs.output ?? options.stdout ?? process.stdout
+  let sinkError: Error | undefined
+  if (toStdout) sink.once('error', (e: Error) => (sinkError = e))
   stages.push(sink)
 
   const showProgress = options.progress ?? (!options.quiet && (stderr as NodeJS.WriteStream).isTTY === true)
@@ -149,26 +139,30 @@ async function runLocked(
   try {
     await pipeline(stages as unknown as [Readable, ...Transform[], Writable], { signal: options.signal })
     if (errorsCsv) await errorsCsv.finish()
-    if (state && spec.state) await saveState(spec.state, signature, state)
+    outputs.commit()
   } catch (err) {
     stopProgress?.()
-    const sinkFailed = sink.errored !== null && sink.errored !== undefined
-    await Promise.all([errorsCsv?.abort(), sink instanceof AtomicFileWriter ? sink.discard() : undefined])
+    await errorsCsv?.abort()
+    await outputs.discard()
     if (options.signal?.aborted) {
       const name = String(options.signal.reason ?? 'SIGINT')
       const code = name === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED
-      const kept = toStdout ? '' : `; ${spec.output.path} is left as it was`
+      const files = [outputs.output, outputs.errors, outputs.state].flatMap((f) => (f ? [f.target.given] : []))
+      const kept =
+        files.length === 0
+          ? ''
+          : `; ${files.join(', ')} ${files.length === 1 ? 'is left as it was' : 'are left as they were'}`
       throw new EtlError('E_INTERRUPTED', `interrupted by ${name}${kept}`, code)
     }
-    if (toStdout && (err as NodeJS.ErrnoException).code === 'EPIPE') {
+    const e = err as NodeJS.ErrnoException
+    const stdoutFailed = toStdout && (sinkError !== undefined || (e.syscall === 'write' && !(err instanceof EtlError)))
+    if (stdoutFailed && ((sinkError ?? e) as NodeJS.ErrnoException).code === 'EPIPE') {
       // The reader of stdout has gone (`etl ... | head`): nothing more to say.
     } else if (err instanceof EtlError) {
       throw err
-    } else if (sinkFailed) {
-      const target = toStdout ? 'stdout' : spec.output.path
-      throw new EtlError('E_OUTPUT', `cannot write ${target}: ${describeSystemError(err)}`, ExitCode.IO_ERR)
-    } else if ((err as NodeJS.ErrnoException).code) {
-      const e = err as NodeJS.ErrnoException
+    } else if (stdoutFailed) {
+      throw new EtlError('E_OUTPUT', `cannot write stdout: ${describeSystemError(sinkError ?? e)}`, ExitCode.IO_ERR)
+    } else if (e.code) {
       throw new EtlError('E_READ', `cannot read ${e.path ?? 'an input'}: ${describeSystemError(e)}`, ExitCode.IO_ERR)
     } else {
       throw err
@@ -176,17 +170,20 @@ async function runLocked(
   }
 
   stopProgress?.()
+  if (state?.unusable) {
+    warn(spec.state ?? '', `${state.unusable} records were not usable (wrong shape): their files were read again`)
+  }
   const summary: Summary = {
     listed: listInfo.listed,
     // Every header read gives exactly one row.
-    rows: readInfo.read + (state ? state.unchanged - state.duplicates : 0),
+    rows: readInfo.read + (state ? state.unchanged : 0),
     ignored: readInfo.ignored,
     failed: readInfo.failed + (listInfo.failed ?? 0),
     warnings,
     bytesRead: readInfo.bytesRead,
     elapsedMs: performance.now() - started,
     older: listInfo.older,
-    ...(state && { unchanged: state.unchanged, duplicates: state.duplicates }),
+    ...(state && { unchanged: state.unchanged }),
     ...(spec.group && { groups: groupInfo.groups }),
   }
   log.summary(summary, exitCodeOf(summary, options.maxFailures))
@@ -200,7 +197,10 @@ async function runLocked(
  * the grouper and the dose columns need comes first, so they can stream. Then come the grouper,
  * or the per-slice dose columns.
  */
-export function rowStages(spec: PipelineSpec, groupInfo?: GroupInfo): { stages: Duplex[]; header: string[] } {
+export function rowStages(
+  spec: PipelineSpec,
+  groupInfo?: GroupInfo,
+): { stages: Duplex[]; header: string[]; sorts: boolean } {
   const names = spec.columns.map((c) => c.name)
   const index = (name: string) => names.indexOf(name)
   const stages: Duplex[] = []
@@ -226,30 +226,29 @@ export function rowStages(spec: PipelineSpec, groupInfo?: GroupInfo): { stages: 
     const region = spec.dose?.region ?? 'auto'
     stages.push(groupRows({ keys: series, aggregates, dose: dose && { ...dose, region }, info: groupInfo }))
     const header = [...spec.group.by, ...spec.group.aggregates.map((a) => a.name), ...(dose ? SERIES_DOSE_COLUMNS : [])]
-    return { stages, header }
+    return { stages, header, sorts: keys.length > 0 }
   }
   if (dose) {
     stages.push(deriveMetrics({ series, ...dose }))
-    return { stages, header: [...names, ...SLICE_DOSE_COLUMNS] }
+    return { stages, header: [...names, ...SLICE_DOSE_COLUMNS], sorts: keys.length > 0 }
   }
-  return { stages, header: names }
+  return { stages, header: names, sorts: keys.length > 0 }
 }
 
-/** The errors CSV: every ignored and failed file with its reason, written atomically. */
-function openErrorsCsv(path: string): { rows: Transform; finish: () => Promise<void>; abort: () => Promise<void> } {
+/** The errors CSV: every ignored and failed file with its reason, into its prepared file. */
+function writeErrorsCsv(file: AtomicFile): {
+  rows: Transform
+  finish: () => Promise<void>
+  abort: () => Promise<void>
+} {
   const rows = formatCsv(['path', 'outcome', 'code', 'reason'])
-  const file = new AtomicFileWriter(path)
   const done = pipeline(rows, file)
   done.catch(() => {})
   return {
     rows,
     finish: async () => {
       rows.end()
-      try {
-        await done
-      } catch (err) {
-        throw new EtlError('E_OUTPUT', `cannot write ${path}: ${describeSystemError(err)}`, ExitCode.IO_ERR)
-      }
+      await done
     },
     abort: async () => {
       rows.destroy()

@@ -23,9 +23,10 @@
  * them, and two listeners that each leave the signal to the other (as signal-exit does) would
  * keep the process alive. A program gets clean runs on Ctrl-C by aborting its pipeline.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { open, rm, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { isRunning, thisProcess } from '../io/process.js'
 import { join } from 'node:path'
 import { Duplex } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
@@ -225,11 +226,11 @@ class RowSorter extends Duplex {
   /** Writes lines (each the UTF-8 of a row's JSON) to a new run file; returns its path. */
   private async writeRun(batches: Iterable<Iterable<Buffer>> | AsyncIterable<Iterable<Buffer>>): Promise<string> {
     if (!this.dir) {
-      this.dir = mkdtempSync(join(this.tempDir, 'etl-sort-'))
+      this.dir = mkdtempSync(join(this.tempDir, sortFolderPrefix()))
       trackSpillDir(this.dir)
     }
     const path = join(this.dir, `run-${++this.files}.jsonl`)
-    const handle = await open(path, 'wx')
+    const handle = await open(path, 'wx', 0o600)
     this.handles.add(handle)
     try {
       const out = Buffer.allocUnsafe(WRITE_BYTES)
@@ -569,6 +570,35 @@ class RunHeap {
       if (this.less(items[child], items[i]) >= 0) return
       ;[items[i], items[child]] = [items[child], items[i]]
       i = child
+    }
+  }
+}
+
+/** Sort folders are named after their process, `etl-sort-<pid>-<start>-XXXXXX`, so a later run can tell a killed one's. */
+function sortFolderPrefix(): string {
+  const { pid, start } = thisProcess()
+  return `etl-sort-${pid}-${start ?? 0}-`
+}
+
+/**
+ * Removes the sort folders that runs killed with SIGKILL left in `dir` (they hold rows: patient
+ * data); each removal is told to `note`. Folders of running processes stay.
+ */
+export function removeStaleSortFolders(note: (message: string) => void, dir = tmpdir()): void {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const m = /^etl-sort-(\d+)-(\d+)-[A-Za-z0-9]{6}$/.exec(name)
+    if (!m || isRunning({ pid: Number(m[1]), start: m[2] === '0' ? undefined : Number(m[2]) })) continue
+    try {
+      rmSync(join(dir, name), { recursive: true, force: true })
+      note(`removed ${join(dir, name)}, the sort folder of a run that was killed`)
+    } catch {
+      // Another user's, or going already: left alone.
     }
   }
 }

@@ -1,11 +1,12 @@
 // One run at a time per output, with real processes and lock files.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { acquireLock } from '../src/lock.js'
-import { runCli } from './fixtures/cli.js'
+import { acquireLock } from '../../src/io/lock.js'
+import { processStart, thisProcess } from '../../src/io/process.js'
+import { runCli } from '../fixtures/cli.js'
 
 /** The pid of a process that has ended. */
 function deadPid(): number {
@@ -44,7 +45,7 @@ t.test('a stale lock and the temporary files of a killed run are cleaned up', as
   writeFileSync(join(dir, `.out.csv.${process.pid}.def456.tmp`), 'a live run of ours')
   const r = await runCli(['extract', 'samples', '-k', 'Modality', '-o', target])
   t.equal(r.code, 0, r.stderr)
-  t.match(r.stderr, `removed the stale lock of pid ${pid} (not running)`)
+  t.match(r.stderr, `removed the stale lock of pid ${pid} (not running since 2026-01-01T00:00:00Z)`)
   t.match(r.stderr, `removed .out.csv.${pid}.abc123.tmp, left by a run that was killed`)
   t.same(readdirSync(dir).sort(), [`.out.csv.${process.pid}.def456.tmp`, 'out.csv'], 'a live process keeps its file')
 })
@@ -53,4 +54,38 @@ t.test('no lock for stdout or devices', async (t) => {
   const r = await runCli(['extract', 'samples', '-k', 'Modality', '-o', '/dev/null'])
   t.equal(r.code, 0)
   t.equal(existsSync('/dev/null.lock'), false)
+})
+
+t.test('issue 10: a lock whose pid now belongs to another process is stale (start times differ)', async (t) => {
+  const dir = t.testdir({})
+  const target = join(dir, 'out.csv')
+  const init = processStart(1)
+  t.ok(init !== undefined, 'pid 1 runs, with a start time in /proc')
+  writeFileSync(
+    `${target}.lock`,
+    JSON.stringify({ pid: 1, start: (init ?? 0) + 12345, host: hostname(), started: 'yesterday' }),
+  )
+  const r = await runCli(['extract', 'samples', '-k', 'Modality', '-o', target])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, 'removed the stale lock of pid 1 (not running since yesterday)')
+  writeFileSync(`${target}.lock`, JSON.stringify({ pid: 1, start: init, host: hostname(), started: 'today' }))
+  const held = await runCli(['extract', 'samples', '-k', 'Modality', '-o', target])
+  t.equal(held.code, 75, 'the same pid and start: the run is alive')
+  t.match(held.stderr, `if it is not running any more, remove ${target}.lock`)
+})
+
+t.test('issue 10: sort folders left by a killed run (rows of patient data) are removed by the next', async (t) => {
+  const tmp = t.testdir({})
+  const dead = deadPid()
+  const me = thisProcess()
+  const stale = join(tmp, `etl-sort-${dead}-${(me.start ?? 0) + 1}-abcdef`)
+  const live = join(tmp, `etl-sort-${me.pid}-${me.start ?? 0}-ghijkl`)
+  for (const folder of [stale, live]) {
+    mkdirSync(folder)
+    writeFileSync(join(folder, 'run-1.jsonl'), '["PAT001"]\n')
+  }
+  const r = await runCli(['extract', 'samples', '-k', 'PatientID', '--sort', 'PatientID'], { env: { TMPDIR: tmp } })
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, `removed ${stale}, the sort folder of a run that was killed`)
+  t.same(readdirSync(tmp), [`etl-sort-${me.pid}-${me.start ?? 0}-ghijkl`], 'a live run keeps its folder')
 })
