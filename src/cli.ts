@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     { keywordsCommand },
     { runCommand },
     { validateCommand },
+    { writeStdout },
   ] = await Promise.all([
     import('yargs'),
     import('./errors.js'),
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     import('./commands/keywords.js'),
     import('./commands/run.js'),
     import('./commands/validate.js'),
+    import('./io/stdout.js'),
   ])
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string
@@ -68,6 +70,9 @@ async function main(): Promise<void> {
   const usageInstance = internals?.getUsageInstance()
   if (usageInstance && typeof usageInstance.cacheHelpMessage === 'function') usageInstance.cacheHelpMessage = () => {}
   try {
+    // yargs prints --help and --version with console.log, which drops a failed write in silence
+    // (`etl --help > /dev/full` exited 0): with a callback, yargs hands the text over instead.
+    let output = ''
     await cli
       .scriptName('etl')
       .usage('$0 <command> [options]\n\nDICOM header attributes to CSV, streaming.')
@@ -84,7 +89,10 @@ async function main(): Promise<void> {
         // Throwing stops yargs before any command handler runs.
         throw new EtlError('E_USAGE', message ?? err?.message ?? 'bad command line', ExitCode.USAGE)
       })
-      .parseAsync()
+      .parseAsync(args, {}, (_err, _argv, text) => {
+        output = text
+      })
+    if (output) await writeStdout(`${output}\n`)
   } catch (err) {
     fail(err)
   }
@@ -96,7 +104,8 @@ if (args.length === 1 && args[0] === '--version') {
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string
   }
-  process.stdout.write(`${version}\n`)
+  const { writeStdout } = await import('./io/stdout.js')
+  await writeStdout(`${version}\n`).catch(async (err: unknown) => (await import('./commands/common.js')).fail(err))
 } else {
   await main()
 }

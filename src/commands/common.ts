@@ -5,6 +5,7 @@
 import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import { EtlError, ExitCode } from '../errors.js'
+import { isStdoutClosed } from '../io/stdout.js'
 import { createLogger } from '../log.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import type { FailureLimit } from '../pipeline/run.js'
@@ -178,6 +179,8 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
 
 /** Prints an error as one line and sets the exit code (70 and the stack for bugs). */
 export function fail(err: unknown): void {
+  // The reader of stdout has gone (`etl ... | head`): nothing more to say.
+  if (isStdoutClosed(err)) return
   const log = createLogger(process.stderr, { logFormat })
   if (err instanceof EtlError) {
     for (const line of err.details) process.stderr.write(`${line}\n`)

@@ -8,6 +8,7 @@ import { statSync } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import type { Duplex, Readable, Transform, Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
+import { stdoutSink } from '../io/stdout.js'
 import { acquireLock } from '../lock.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
 import { startProgress } from '../progress.js'
@@ -141,7 +142,7 @@ async function runLocked(
   const rows = rowStages(spec, groupInfo)
   stages.push(...rows.stages, formatCsv(rows.header))
   const toStdout = spec.output.path === '-'
-  const sink = toStdout ? (options.stdout ?? process.stdout) : new AtomicFileWriter(spec.output.path)
+  const sink = toStdout ? (options.stdout ?? stdoutSink()) : new AtomicFileWriter(spec.output.path)
   stages.push(sink)
 
   const showProgress = options.progress ?? (!options.quiet && (stderr as NodeJS.WriteStream).isTTY === true)
