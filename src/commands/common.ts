@@ -95,6 +95,7 @@ export interface FormatArgs {
   names?: 'stored' | 'alphabetic' | 'ideographic' | 'phonetic'
   binary?: 'base64' | 'length'
   charset?: string
+  spreadsheet?: boolean
 }
 
 /** Adds the cell format flags. */
@@ -118,6 +119,10 @@ export function withFormatOptions<T>(y: Argv<T>): Argv<T & FormatArgs> {
       type: 'string',
       describe: 'Character set for text none declares, e.g. ISO_IR 192 (default ISO_IR 100, with a warning)',
       requiresArg: true,
+    })
+    .option('spreadsheet', {
+      type: 'boolean',
+      describe: "CSV safe in Excel/LibreOffice: a BOM, and cells a spreadsheet would run as formulas marked ' as text",
     }) as Argv<T & FormatArgs>
 }
 
@@ -129,6 +134,7 @@ export function formatFromArgs(args: FormatArgs): FormatOptions | undefined {
   if (args.names !== undefined) format.names = args.names
   if (args.binary !== undefined) format.binary = args.binary
   if (args.charset !== undefined) format.charset = args.charset
+  if (args.spreadsheet) format.spreadsheet = true
   return Object.keys(format).length > 0 ? format : undefined
 }
 

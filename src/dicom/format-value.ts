@@ -29,6 +29,12 @@ export interface FormatOptions {
   binary?: 'base64' | 'length'
   /** Character set for text that none declares, or that an unknown term declares. Default latin1 (ISO 8859-1). */
   charset?: string
+  /**
+   * CSV safe to open in a spreadsheet: a byte order mark, and text a spreadsheet would take for
+   * a formula or a number marked with a leading `'`. Applied by the CSV sink, not per value.
+   * Default false.
+   */
+  spreadsheet?: boolean
 }
 
 /** What formatting needs besides the element itself. */
@@ -177,6 +183,17 @@ function oneNumber(raw: string, element: DataElement, ctx: FormatContext): strin
     .replace(/^(-?)0+(?=\d)/, '$1')
     .replace(/^(-?)\./, '$10.')
 }
+
+/**
+ * True when `text` is a number as this module writes them: a decimal, without `+` or leading
+ * zeros, that a double holds digit for digit (`-288`, `-1.5e3`, `0.1`; not `00123`, not
+ * `12345678901234567890`), so that a program that reads it as a double gets the same number.
+ */
+export function isDoubleText(text: string): boolean {
+  return DOUBLE_TEXT.test(text) && Number.isFinite(Number(text)) && sameDecimal(String(Number(text)), text)
+}
+
+const DOUBLE_TEXT = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/
 
 /**
  * True when two decimal texts (`[+-]digits[.digits][e[+-]digits]`) stand for the same number:

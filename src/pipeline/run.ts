@@ -108,7 +108,7 @@ async function runLocked(
   const readInfo = newReadInfo()
   let warnings = 0
 
-  const errorsCsv = spec.output.errors ? openErrorsCsv(spec.output.errors) : undefined
+  const errorsCsv = spec.output.errors ? openErrorsCsv(spec.output.errors, spec.format?.spreadsheet) : undefined
   const onSkip = (skip: Skip) => {
     log.skip(skip)
     errorsCsv?.rows.write([skip.path, skip.outcome, skip.code, skip.reason])
@@ -140,7 +140,7 @@ async function runLocked(
   if (state) stages.push(recordRows(state, newRows, knownRows))
   const groupInfo: GroupInfo = { groups: 0 }
   const rows = rowStages(spec, groupInfo)
-  stages.push(...rows.stages, formatCsv(rows.header))
+  stages.push(...rows.stages, formatCsv(rows.header, { spreadsheet: spec.format?.spreadsheet }))
   const toStdout = spec.output.path === '-'
   const sink = toStdout ? (options.stdout ?? stdoutSink()) : new AtomicFileWriter(spec.output.path)
   stages.push(sink)
@@ -237,8 +237,11 @@ export function rowStages(spec: PipelineSpec, groupInfo?: GroupInfo): { stages: 
 }
 
 /** The errors CSV: every ignored and failed file with its reason, written atomically. */
-function openErrorsCsv(path: string): { rows: Transform; finish: () => Promise<void>; abort: () => Promise<void> } {
-  const rows = formatCsv(['path', 'outcome', 'code', 'reason'])
+function openErrorsCsv(
+  path: string,
+  spreadsheet = false,
+): { rows: Transform; finish: () => Promise<void>; abort: () => Promise<void> } {
+  const rows = formatCsv(['path', 'outcome', 'code', 'reason'], { spreadsheet })
   const file = new AtomicFileWriter(path)
   const done = pipeline(rows, file)
   done.catch(() => {})
