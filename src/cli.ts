@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     { keywordsCommand },
     { runCommand },
     { validateCommand },
+    { writeStdout },
   ] = await Promise.all([
     import('yargs'),
     import('./errors.js'),
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     import('./commands/keywords.js'),
     import('./commands/run.js'),
     import('./commands/validate.js'),
+    import('./io/stdout.js'),
   ])
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string
@@ -72,6 +74,9 @@ async function main(): Promise<void> {
   const usageInstance = internals?.getUsageInstance()
   if (usageInstance && typeof usageInstance.cacheHelpMessage === 'function') usageInstance.cacheHelpMessage = () => {}
   try {
+    // yargs prints --help and --version with console.log, which drops a failed write in silence
+    // (`etl --help > /dev/full` exited 0): with a callback, yargs hands the text over instead.
+    let output = ''
     await cli
       .scriptName('etl')
       .usage('$0 <command> [options]\n\nDICOM header attributes to CSV, streaming.')
@@ -88,7 +93,10 @@ async function main(): Promise<void> {
         // Throwing stops yargs before any command handler runs.
         throw new EtlError('E_USAGE', message ?? err?.message ?? 'bad command line', ExitCode.USAGE)
       })
-      .parseAsync()
+      .parseAsync(args, {}, (_err, _argv, text) => {
+        output = text
+      })
+    if (output) await writeStdout(`${output}\n`)
   } catch (err) {
     fail(err)
   }
@@ -100,7 +108,8 @@ if (args.length === 1 && args[0] === '--version') {
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string
   }
-  process.stdout.write(`${version}\n`)
+  const { writeStdout } = await import('./io/stdout.js')
+  await writeStdout(`${version}\n`).catch(async (err: unknown) => (await import('./commands/common.js')).fail(err))
 } else {
   await main()
 }

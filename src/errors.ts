@@ -45,6 +45,7 @@ export type ErrorCode =
   | 'E_OUTPUT'
   | 'E_INTERRUPTED'
   | 'E_LOCKED'
+  | 'E_STDOUT_CLOSED'
 
 /** An error with a stable code and the exit code it maps to. */
 export class EtlError extends Error {

@@ -31,7 +31,9 @@ export interface StateEntry extends FileFacts {
 
 /** The signature of the rows a state holds: a state for other columns or formats is ignored. */
 export function stateSignature(columns: readonly ColumnSpec[], format: FormatOptions | undefined): string {
-  return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: format ?? {} })
+  // `spreadsheet` changes only how the CSV sink writes cells, not the rows a state keeps.
+  const { spreadsheet: _, ...cells } = format ?? {}
+  return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells })
 }
 
 /** The state of a run: the previous one (on disk) and the counts for the summary. */

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import { EtlError, ExitCode } from '../errors.js'
+import { isStdoutClosed } from '../io/stdout.js'
 import { createLogger } from '../log.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import type { FailureLimit } from '../pipeline/run.js'
@@ -94,6 +95,7 @@ export interface FormatArgs {
   names?: 'stored' | 'alphabetic' | 'ideographic' | 'phonetic'
   binary?: 'base64' | 'length'
   charset?: string
+  spreadsheet?: boolean
 }
 
 /** Adds the cell format flags. */
@@ -117,6 +119,10 @@ export function withFormatOptions<T>(y: Argv<T>): Argv<T & FormatArgs> {
       type: 'string',
       describe: 'Character set for text none declares, e.g. ISO_IR 192 (default ISO_IR 100, with a warning)',
       requiresArg: true,
+    })
+    .option('spreadsheet', {
+      type: 'boolean',
+      describe: "CSV safe in Excel/LibreOffice: a BOM, and cells a spreadsheet would run as formulas marked ' as text",
     }) as Argv<T & FormatArgs>
 }
 
@@ -128,6 +134,7 @@ export function formatFromArgs(args: FormatArgs): FormatOptions | undefined {
   if (args.names !== undefined) format.names = args.names
   if (args.binary !== undefined) format.binary = args.binary
   if (args.charset !== undefined) format.charset = args.charset
+  if (args.spreadsheet) format.spreadsheet = true
   return Object.keys(format).length > 0 ? format : undefined
 }
 
@@ -178,6 +185,8 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
 
 /** Prints an error as one line and sets the exit code (70 and the stack for bugs). */
 export function fail(err: unknown): void {
+  // The reader of stdout has gone (`etl ... | head`): nothing more to say.
+  if (isStdoutClosed(err)) return
   const log = createLogger(process.stderr, { logFormat })
   if (err instanceof EtlError) {
     for (const line of err.details) process.stderr.write(`${line}\n`)

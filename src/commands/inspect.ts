@@ -9,6 +9,7 @@ import { formatTag, lookupTag, Tags } from '../dicom/keywords.js'
 import { parseCharsets } from '../dicom/charset.js'
 import { latin1, planRead, readHeaderSync, readItems, type DataElement } from '../dicom/read-header.js'
 import { EtlError, ExitCode } from '../errors.js'
+import { writeLines } from '../io/stdout.js'
 import { fail } from './common.js'
 
 interface InspectArgs {
@@ -17,6 +18,13 @@ interface InspectArgs {
 }
 
 const BINARY = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN'])
+
+/**
+ * Items nested deeper than this are not shown: a file of sequences nested 10,000 deep would
+ * print its paths, each longer than the last, for gigabytes. The header reader stops at the
+ * same depth for sequences of undefined length.
+ */
+export const MAX_INSPECT_DEPTH = 64
 
 /** The lines `etl inspect` prints for a file. Throws EtlError for files it cannot read. */
 export function inspectLines(file: string, width = 80): string[] {
@@ -42,6 +50,11 @@ export function inspectLines(file: string, width = 80): string[] {
         }
         const count = `${items.length} item${items.length === 1 ? '' : 's'}`
         lines.push(`${indent}${tag} SQ  ${(path + '  ').padEnd(44 - indent.length)}${count}`)
+        // The depth is bounded, and so is this recursion.
+        if (items.length > 0 && depth + 1 >= MAX_INSPECT_DEPTH) {
+          lines.push(`${indent}  (sequence nested deeper than ${MAX_INSPECT_DEPTH}: not shown)`)
+          continue
+        }
         items.forEach((item, i) => walk(item, `${path}[${i}].`, depth + 1, here))
         continue
       }
@@ -87,15 +100,21 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .option('width', { type: 'number', default: 80, describe: 'Longest value shown (characters)' })
       .example('$0 inspect IM0001.dcm', 'all elements, nested items indented')
       .example('$0 inspect IM0001.dcm | grep -i ctdi', 'find the path of an attribute') as unknown as Argv<InspectArgs>,
-  handler: (argv: ArgumentsCamelCase<InspectArgs>) => {
+  handler: async (argv: ArgumentsCamelCase<InspectArgs>) => {
+    let lines: string[]
     try {
-      process.stdout.write(`${inspectLines(argv.file, argv.width).join('\n')}\n`)
+      lines = inspectLines(argv.file, argv.width)
     } catch (err) {
       if (err instanceof EtlError && err.code === 'E_READ' && /no such file/.test(err.message)) {
         return fail(new EtlError('E_NO_INPUT', `${argv.file}: ${err.message}`, ExitCode.NO_INPUT))
       }
       if (err instanceof EtlError)
         return fail(new EtlError(err.code, `${argv.file}: ${err.message}`, ExitCode.DATA_ERR))
+      return fail(err)
+    }
+    try {
+      await writeLines(lines)
+    } catch (err) {
       fail(err)
     }
   },

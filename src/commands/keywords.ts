@@ -12,6 +12,7 @@ import {
   suggestKeyword,
   type DictEntry,
 } from '../dicom/keywords.js'
+import { writeStdout } from '../io/stdout.js'
 import { fail } from './common.js'
 
 /** One line of the table. */
@@ -217,15 +218,11 @@ export const keywordsCommand: CommandModule<object, KeywordsArgs> = {
       .epilogue(
         'Exit codes:\n  0   matches printed on stdout\n  1   no match\n  64  bad command line',
       ) as unknown as Argv<KeywordsArgs>,
-  handler: (argv: ArgumentsCamelCase<KeywordsArgs>) => {
+  handler: async (argv: ArgumentsCamelCase<KeywordsArgs>) => {
     try {
       const text = argv.text?.length ? argv.text.join(' ') : undefined
       const report = keywordsReport(text, { csv: argv.csv })
-      // `etl keywords | head`: a closed pipe ends the output quietly.
-      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EPIPE') throw err
-      })
-      if (report.stdout) process.stdout.write(report.stdout)
+      if (report.stdout) await writeStdout(report.stdout)
       if (report.stderr) process.stderr.write(report.stderr)
       process.exitCode = report.exitCode
     } catch (err) {

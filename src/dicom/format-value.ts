@@ -1,9 +1,11 @@
 /**
  * Cell text of a data element, by VR (PS3.5 section 6.2):
  *
- * - numbers as numbers: DS and IS in their shortest form ("1.250000" -> 1.25), FL without
- *   float noise (0.1, not 0.10000000149), FD/US/SS/UL/SL/SV/UV exactly; an invalid DS/IS value
- *   gives an empty cell and a warning, never text in a number column;
+ * - numbers as numbers: DS and IS in their shortest form ("1.250000" -> 1.25) where a double
+ *   holds them exactly, otherwise as stored (an IS over 2^53, a DS of 20 digits: never digits
+ *   lost); FL without float noise (0.1, not 0.10000000149), FD/US/SS/UL/SL/SV/UV exactly; an
+ *   invalid DS/IS value (or one beyond a double's range, `1e999`) gives an empty cell and a
+ *   warning, never text in a number column;
  * - text VRs decoded per Specific Character Set, trailing padding removed (and leading spaces
  *   where the standard calls them insignificant);
  * - PN as its DICOM text, component groups kept (`Yamada^Tarou=山田^太郎=やまだ^たろう`);
@@ -27,6 +29,12 @@ export interface FormatOptions {
   binary?: 'base64' | 'length'
   /** Character set for text that none declares, or that an unknown term declares. Default latin1 (ISO 8859-1). */
   charset?: string
+  /**
+   * CSV safe to open in a spreadsheet: a byte order mark, and text a spreadsheet would take for
+   * a formula or a number marked with a leading `'`. Applied by the CSV sink, not per value.
+   * Default false.
+   */
+  spreadsheet?: boolean
 }
 
 /** What formatting needs besides the element itself. */
@@ -159,7 +167,52 @@ function oneNumber(raw: string, element: DataElement, ctx: FormatContext): strin
     ctx.warn?.(`${formatTag(element.tag)} ${element.vr} value "${text}" is not a valid number; left empty`)
     return ''
   }
-  return String(Number(text))
+  const number = Number(text)
+  // `1e999` matches the pattern but is Infinity as a double: invalid, as `Infinity` is.
+  if (!Number.isFinite(number)) {
+    ctx.warn?.(`${formatTag(element.tag)} ${element.vr} value "${text}" is not a valid number; left empty`)
+    return ''
+  }
+  const shortest = String(number)
+  // A double holds 15 to 17 significant digits: beyond them (an IS over 2^53, a DS of 20
+  // digits) its shortest form is another number. The stored text is kept then, with only the
+  // changes that are exact: no `+`, no leading zeros, a 0 before a leading point.
+  if (sameDecimal(shortest, text)) return shortest
+  return text
+    .replace(/^\+/, '')
+    .replace(/^(-?)0+(?=\d)/, '$1')
+    .replace(/^(-?)\./, '$10.')
+}
+
+/**
+ * True when `text` is a number as this module writes them: a decimal, without `+` or leading
+ * zeros, that a double holds digit for digit (`-288`, `-1.5e3`, `0.1`; not `00123`, not
+ * `12345678901234567890`), so that a program that reads it as a double gets the same number.
+ */
+export function isDoubleText(text: string): boolean {
+  return DOUBLE_TEXT.test(text) && Number.isFinite(Number(text)) && sameDecimal(String(Number(text)), text)
+}
+
+const DOUBLE_TEXT = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/
+
+/**
+ * True when two decimal texts (`[+-]digits[.digits][e[+-]digits]`) stand for the same number:
+ * compared by sign, significant digits and the power of ten of the first one, exactly.
+ */
+function sameDecimal(a: string, b: string): boolean {
+  const x = decimalParts(a)
+  const y = decimalParts(b)
+  return x.digits === y.digits && (x.digits === '' || (x.negative === y.negative && x.exponent === y.exponent))
+}
+
+function decimalParts(text: string): { negative: boolean; digits: string; exponent: number } {
+  const m = /^([+-]?)(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?$/.exec(text) as RegExpExecArray
+  const all = m[2] + m[3]
+  const lead = all.length - all.replace(/^0+/, '').length
+  const digits = all.slice(lead).replace(/0+$/, '')
+  // The power of ten of the first significant digit, relative to the decimal point.
+  const exponent = Number(m[4] ?? 0) + m[2].length - lead
+  return { negative: m[1] === '-', digits, exponent }
 }
 
 function numbers(value: Uint8Array, size: number, sep: string, one: (view: DataView, at: number) => string): string {

@@ -148,6 +148,7 @@ function formatOf(format: NonNullable<Complete['format']>): FormatOptions {
   if (format.names !== 'stored') options.names = format.names
   if (format.binary !== 'base64') options.binary = format.binary
   if (format.charset !== undefined) options.charset = format.charset
+  if (format.spreadsheet) options.spreadsheet = true
   return options
 }
 

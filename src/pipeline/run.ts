@@ -9,6 +9,7 @@ import type { Duplex, Readable, Transform, Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
 import type { AtomicFile } from '../io/atomic-file.js'
 import { prepareOutputs, type RunOutputs } from '../io/outputs.js'
+import { stdoutSink } from '../io/stdout.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
 import { startProgress } from '../progress.js'
 import { listFiles, type ListInfo } from '../stages/list-files.js'
@@ -92,7 +93,7 @@ async function runPrepared(
     log.warning(path, message)
   }
 
-  const errorsCsv = outputs.errors ? writeErrorsCsv(outputs.errors) : undefined
+  const errorsCsv = outputs.errors ? writeErrorsCsv(outputs.errors, spec.format?.spreadsheet) : undefined
   const onSkip = (skip: Skip) => {
     log.skip(skip)
     errorsCsv?.rows.write([skip.path, skip.outcome, skip.code, skip.reason])
@@ -127,9 +128,9 @@ async function runPrepared(
   const groupInfo: GroupInfo = { groups: 0 }
   const rows = rowStages(spec, groupInfo)
   if (rows.sorts) removeStaleSortFolders(log.note)
-  stages.push(...rows.stages, formatCsv(rows.header))
+  stages.push(...rows.stages, formatCsv(rows.header, { spreadsheet: spec.format?.spreadsheet }))
   const toStdout = outputs.output === undefined
-  const sink = outputs.output ?? options.stdout ?? process.stdout
+  const sink = outputs.output ?? options.stdout ?? stdoutSink()
   let sinkError: Error | undefined
   if (toStdout) sink.once('error', (e: Error) => (sinkError = e))
   stages.push(sink)
@@ -236,12 +237,15 @@ export function rowStages(
 }
 
 /** The errors CSV: every ignored and failed file with its reason, into its prepared file. */
-function writeErrorsCsv(file: AtomicFile): {
+function writeErrorsCsv(
+  file: AtomicFile,
+  spreadsheet = false,
+): {
   rows: Transform
   finish: () => Promise<void>
   abort: () => Promise<void>
 } {
-  const rows = formatCsv(['path', 'outcome', 'code', 'reason'])
+  const rows = formatCsv(['path', 'outcome', 'code', 'reason'], { spreadsheet })
   const done = pipeline(rows, file)
   done.catch(() => {})
   return {

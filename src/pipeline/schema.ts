@@ -305,6 +305,16 @@ export const pipelineSchema = {
             example: "charset: 'ISO_IR 192'",
             type: string,
           },
+          spreadsheet: {
+            default: false,
+            doc:
+              'CSV safe to open in Excel or LibreOffice (see "CSV in a spreadsheet"): a UTF-8 byte order mark first, and ' +
+              'cells (the header too) that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `@SUM(...)`, `-1+2`) ' +
+              "or read as another number (`00123`, 20 digits) start with `'`, which keeps them text. Numbers as etl " +
+              'writes them (`-288`) stay numbers.',
+            example: 'spreadsheet: true',
+            type: boolean,
+          },
         },
       },
     },

@@ -7,6 +7,7 @@
  * gathered into chunks of 64 KiB instead of a stream write per row.
  */
 import { Transform } from 'node:stream'
+import { isDoubleText } from '../dicom/format-value.js'
 
 /** A cell must be quoted when it holds a comma, a double quote or a line break. */
 const NEEDS_QUOTES = /[",\r\n]/
@@ -18,10 +19,39 @@ export function csvCell(value: string): string {
 }
 
 /** One row as a CSV line, with its `\n`. */
-export function csvLine(cells: readonly string[]): string {
+export function csvLine(cells: readonly string[], cell: (value: string) => string = csvCell): string {
   let line = ''
-  for (let i = 0; i < cells.length; i++) line += i === 0 ? csvCell(cells[i]) : `,${csvCell(cells[i])}`
+  for (let i = 0; i < cells.length; i++) line += i === 0 ? cell(cells[i]) : `,${cell(cells[i])}`
   return `${line}\n`
+}
+
+/** Text that Excel and LibreOffice read as a formula when a cell starts with it. */
+const FORMULA_START = /^[=+\-@\t\r]/
+/** Text that a spreadsheet reads as a number (and would drop leading zeros or digits of). */
+const NUMBER_LIKE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+
+/**
+ * One cell as CSV for a spreadsheet (`format.spreadsheet`): text that Excel or LibreOffice
+ * would take for a formula (`=HYPERLINK(...)`, `@SUM(...)`, `-1+2`) or for another number than
+ * it is (`00123` -> 123, `12345678901234567890` -> 1.23457E+19) gets a leading `'`, which both
+ * keep as text (the `'` shows). Numbers as etl writes them (`-288`, `-1.5e3`) stay numbers.
+ */
+export function spreadsheetCell(value: string): string {
+  if (value === '' || isDoubleText(value) || !(FORMULA_START.test(value) || NUMBER_LIKE.test(value))) {
+    return csvCell(value)
+  }
+  return csvCell(`'${value}`)
+}
+
+/** Options of {@link formatCsv}. */
+export interface CsvOptions {
+  /** Characters gathered before a chunk is pushed. Default 64 KiB. */
+  chunkSize?: number
+  /**
+   * For spreadsheets: a UTF-8 byte order mark first (so that Excel reads UTF-8), and cells,
+   * the header's too, written by {@link spreadsheetCell}. Default false.
+   */
+  spreadsheet?: boolean
 }
 
 /**
@@ -29,7 +59,10 @@ export function csvLine(cells: readonly string[]): string {
  * ends, a final newline; emitted in chunks of about `chunkSize` characters, so that a file or a
  * pipe gets one write per chunk, not one per row.
  */
-export function formatCsv(headers: readonly string[], chunkSize = 64 * 1024): Transform {
+export function formatCsv(headers: readonly string[], options: CsvOptions = {}): Transform {
+  const chunkSize = options.chunkSize ?? 64 * 1024
+  const cell = options.spreadsheet ? spreadsheetCell : csvCell
+  const first = options.spreadsheet ? '\uFEFF' : ''
   // Lines are encoded into a buffer as they come: a line string dies young, where text gathered
   // in a string would live until the chunk is full and be promoted to the old generation.
   let chunk = Buffer.allocUnsafe(chunkSize)
@@ -51,13 +84,13 @@ export function formatCsv(headers: readonly string[], chunkSize = 64 * 1024): Tr
     transform(row: readonly string[], _encoding, callback) {
       if (!started) {
         started = true
-        add(csvLine(headers), this)
+        add(first + csvLine(headers, cell), this)
       }
-      add(csvLine(row), this)
+      add(csvLine(row, cell), this)
       callback()
     },
     flush(callback) {
-      if (!started) add(csvLine(headers), this)
+      if (!started) add(first + csvLine(headers, cell), this)
       if (used > 0) this.push(chunk.subarray(0, used))
       callback()
     },

@@ -1,6 +1,12 @@
 import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { formatValue, shortestFloat32, type FormatContext } from '../../src/dicom/format-value.js'
-import { bin, text } from '../fixtures/dicom-builder.js'
+import { bin, dataSet, EXPLICIT_LE, text } from '../fixtures/dicom-builder.js'
+
+const PYTHON = '/usr/bin/python3'
 
 const ctx: FormatContext = { littleEndian: true, charsets: [] }
 const f = (vr: string, value: Buffer, c: FormatContext = ctx) => formatValue({ tag: 0x00100010, vr, value }, c)
@@ -104,3 +110,76 @@ t.test('format options: ISO dates, one PN group, binary length, fallback charact
   t.match(warnings, [/no Specific Character Set declares it: decoded as ISO_IR 192/])
   t.equal(f('LO', Buffer.from('Müller', 'latin1'), ctx), 'Müller', 'and as ISO 8859-1 by default')
 })
+
+// Issue 10, "trust under attack": numbers a double cannot hold lost digits in silence
+// (`12345678901234567890` was written `12345678901234567000`), and DS `1e999` was `Infinity`.
+t.test('issue 10: IS and DS beyond a double keep their digits; 1e999 is invalid', async (t) => {
+  const cases: [string, string, string][] = [
+    ['IS over 2^64', 'IS', '12345678901234567890'],
+    ['IS 2^53 + 1', 'IS', '9007199254740993'],
+    ['IS negative, over 2^53', 'IS', '-9007199254740993'],
+    ['IS over 2^53 with + and leading zeros: only exact changes', 'IS', '12345678901234567890'],
+    ['DS of 20 digits', 'DS', '12345678901234567890'],
+    ['DS with a fraction beyond 17 digits', 'DS', '1.00000000000000000001'],
+    ['DS under the least double', 'DS', '1e-999'],
+    ['DS with a leading point', 'DS', '0.50000000000000000001'],
+  ]
+  const stored: Record<string, string> = {
+    'IS over 2^53 with + and leading zeros: only exact changes': '+0012345678901234567890',
+    'DS with a leading point': '.50000000000000000001',
+  }
+  for (const [name, vr, expected] of cases) t.equal(f(vr, text(stored[name] ?? expected)), expected, name)
+  t.equal(f('IS', text('9007199254740992')), '9007199254740992', '2^53 itself is exact: shortest form')
+  t.equal(f('DS', text('1.250000')), '1.25', 'an exact DS still in its shortest form')
+  t.equal(f('DS', text('123456789.123456')), '123456789.123456', '15 digits: exact')
+  t.equal(f('DS', text('12345678901234567890\\1.50')), '12345678901234567890\\1.5', 'each value on its own')
+
+  for (const value of ['1e999', '-1E+999']) {
+    const warnings: string[] = []
+    t.equal(f('DS', text(value), { ...ctx, warn: (m) => warnings.push(m) }), '', `${value}: empty`)
+    t.same(warnings, [`(0010,0010) DS value "${value}" is not a valid number; left empty`], `${value}: the warning`)
+  }
+})
+
+// pydicom 2.3.1 reads the same bytes (a data set written by the builder) as:
+// - DS: a DSfloat whose str() is the stored text ("12345678901234567890", "1.00000000000000000001"):
+//   the same as ours where a double loses digits. For "1e999" it keeps the text too, with the
+//   float inf behind it: we leave the cell empty and warn, as for any value that is no number.
+// - IS: "12345678901234567890" raises TypeError ("Could not convert value to integer without
+//   loss"), because pydicom 2.3 makes an IS through a float; we keep the stored digits.
+t.test('issue 10: big DS values as pydicom reads them', { skip: pydicomSkip() }, async (t) => {
+  const values = ['12345678901234567890', '1.00000000000000000001', '12345678901234567890.5', '1e999']
+  const dir = mkdtempSync(join(tmpdir(), 'etl-ds-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'big.dcm')
+  const elements = [
+    { tag: 0x00181150, vr: 'DS', value: values.join('\\') },
+    { tag: 0x00200013, vr: 'IS', value: '12345678901234567890' },
+  ]
+  writeFileSync(file, dataSet(elements, EXPLICIT_LE))
+  const script = [
+    'import sys, warnings, pydicom',
+    "warnings.simplefilter('ignore')",
+    'ds = pydicom.dcmread(sys.argv[1], force=True)',
+    "print('\\\\'.join(str(v) for v in ds.ExposureTime))",
+    'try:',
+    '    print(str(ds.InstanceNumber))',
+    'except Exception as e:',
+    "    print(type(e).__name__ + ': ' + str(e))",
+  ].join('\n')
+  const out = spawnSync(PYTHON, ['-c', script, file], { encoding: 'utf8' })
+  t.equal(out.status, 0, out.stderr)
+  const [pyDS, pyIS] = out.stdout.trim().split('\n')
+  const ours = f('DS', text(values.join('\\')), { ...ctx, warn: () => {} }).split('\\')
+  const theirs = pyDS.split('\\')
+  t.same(ours.slice(0, 3), theirs.slice(0, 3), 'DS: the stored text, as pydicom keeps it')
+  t.same([theirs[3], ours[3]], ['1e999', ''], 'DS 1e999: pydicom keeps the text (inf); we leave it empty')
+  t.equal(pyIS, 'TypeError: Could not convert value to integer without loss', 'IS: pydicom 2.3 cannot read it')
+  t.equal(f('IS', text('12345678901234567890')), '12345678901234567890', 'IS: we keep the digits')
+})
+
+function pydicomSkip(): string | false {
+  if (!existsSync(PYTHON)) return `no ${PYTHON}`
+  const probe = spawnSync(PYTHON, ['-c', 'import pydicom'], { encoding: 'utf8' })
+  return probe.status === 0 ? false : `${PYTHON} cannot import pydicom (apt-get install python3-pydicom)`
+}

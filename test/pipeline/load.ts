@@ -513,3 +513,25 @@ t.test('format: and creator: (issue 4)', async (t) => {
     ],
   )
 })
+
+t.test('format.spreadsheet (issue 10)', async (t) => {
+  const on = parsePipeline(
+    ['source: {paths: x}', 'extract: [PatientID]', 'format: {spreadsheet: true}'].join('\n'),
+    '/srv',
+  )
+  t.same(on.problems, [])
+  t.same(on.spec?.format, { spreadsheet: true })
+  const off = parsePipeline(
+    ['source: {paths: x}', 'extract: [PatientID]', 'format: {spreadsheet: false}'].join('\n'),
+    '/srv',
+  )
+  t.equal(off.spec?.format, undefined, 'false is the default: no format options')
+  const bad = parsePipeline(
+    ['source: {paths: x}', 'extract: [PatientID]', 'format: {spreadsheet: yes}'].join('\n'),
+    '/srv',
+  )
+  t.same(
+    bad.problems.map((p) => p.message),
+    ['format.spreadsheet must be true or false, got "yes"'],
+  )
+})

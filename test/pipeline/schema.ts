@@ -35,6 +35,7 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'format.names',
     'format.binary',
     'format.charset',
+    'format.spreadsheet',
     'output',
     'output.path',
     'output.errors',

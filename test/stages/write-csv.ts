@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Readable } from 'node:stream'
-import { formatCsv } from '../../src/stages/write-csv.js'
+import { formatCsv, spreadsheetCell } from '../../src/stages/write-csv.js'
 
 async function csvText(headers: string[], rows: string[][]): Promise<string> {
   let out = ''
@@ -57,7 +57,7 @@ t.test('CSV text is byte for byte what fast-csv writes, for awkward and random c
   const ours = await csvText(headers, rows)
   t.equal(ours, theirs)
   // Small chunks: the text does not depend on where chunks end.
-  const small = formatCsv(headers, 100)
+  const small = formatCsv(headers, { chunkSize: 100 })
   const chunks: string[] = []
   small.on('data', (chunk) => chunks.push(String(chunk)))
   const ended = new Promise((resolve) => small.on('end', resolve))
@@ -67,4 +67,51 @@ t.test('CSV text is byte for byte what fast-csv writes, for awkward and random c
   const chunked = chunks.join('')
   t.equal(chunked, theirs)
   t.ok(chunks.length > 10, `written in ${chunks.length} chunks`)
+})
+
+t.test('issue 10: spreadsheet cells (format.spreadsheet)', async (t) => {
+  const cases: [string, string][] = [
+    ['=HYPERLINK("http://evil";"click")', `"'=HYPERLINK(""http://evil"";""click"")"`],
+    ['=HYPERLINK(1).dcm', "'=HYPERLINK(1).dcm"],
+    ['+1+2', "'+1+2"],
+    ['-1+2', "'-1+2"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['\tcmd', "'\tcmd"],
+    ['\rcmd', `"'\rcmd"`],
+    ['00123', "'00123"],
+    ['0042', "'0042"],
+    ['+3', "'+3"],
+    ['.5', "'.5"],
+    ['12345678901234567890', "'12345678901234567890"],
+    ['-12345678901234567890', "'-12345678901234567890"],
+    ['-1\\2', "'-1\\2"],
+    ['-288', '-288'],
+    ['-1.5e3', '-1.5e3'],
+    ['-1500', '-1500'],
+    ['0', '0'],
+    ['0.1', '0.1'],
+    ['1e+21', '1e+21'],
+    ['-2.75e-7', '-2.75e-7'],
+    ['9007199254740993', "'9007199254740993"],
+    ['20240312', '20240312'],
+    ['1.2.840.10008.1.2', '1.2.840.10008.1.2'],
+    ['Doe^Jane', 'Doe^Jane'],
+    [' =1', ' =1'],
+    ['', ''],
+    ['a,=b', '"a,=b"'],
+  ]
+  for (const [value, expected] of cases) t.equal(spreadsheetCell(value), expected, JSON.stringify(value))
+
+  let out = ''
+  const rows = [['=1+2', '00123', '-288']]
+  for await (const chunk of Readable.from(rows).compose(
+    formatCsv(['=cmd', 'PatientID', '-x'], { spreadsheet: true }),
+  )) {
+    out += String(chunk)
+  }
+  t.equal(out, "\uFEFF'=cmd,PatientID,'-x\n'=1+2,'00123,-288\n", 'a BOM first, then the header made safe too')
+  let empty = ''
+  for await (const chunk of Readable.from([]).compose(formatCsv(['a'], { spreadsheet: true }))) empty += String(chunk)
+  t.equal(Buffer.from(empty).subarray(0, 3).toString('hex'), 'efbbbf', 'the BOM with no rows too, as UTF-8')
+  t.equal(await csvText(['=a'], [['00123']]), '=a\n00123\n', 'without the option: as stored')
 })
