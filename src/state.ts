@@ -13,6 +13,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { toFsPath } from './io/fs-path.js'
 import type { ColumnSpec } from './pipeline/spec.js'
 import type { FormatOptions } from './dicom/format-value.js'
 import { AtomicFileWriter } from './stages/write-csv.js'
@@ -95,7 +96,7 @@ export function skipUnchanged(state: RunState, knownRows: KnownRows): Transform 
       const known = state.previous.get(path)
       if (!known) return callback(null, path)
       // Synchronous: a stat of a listed file takes microseconds, an awaited one a turn of the loop.
-      const s = statSync(path, { throwIfNoEntry: false })
+      const s = statSync(toFsPath(path), { throwIfNoEntry: false })
       // Within a millisecond: the state keeps the reader's fstat Date, rounded to whole ms.
       if (s && s.size === known.size && Math.abs(s.mtimeMs - known.mtimeMs) < 1) {
         state.unchanged++

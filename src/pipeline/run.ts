@@ -8,6 +8,7 @@ import { statSync } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import type { Duplex, Readable, Transform, Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
+import { displayPath } from '../io/fs-path.js'
 import { acquireLock } from '../lock.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
 import { startProgress } from '../progress.js'
@@ -109,8 +110,9 @@ async function runLocked(
 
   const errorsCsv = spec.output.errors ? openErrorsCsv(spec.output.errors) : undefined
   const onSkip = (skip: Skip) => {
-    log.skip(skip)
-    errorsCsv?.rows.write([skip.path, skip.outcome, skip.code, skip.reason])
+    const shown = { ...skip, path: displayPath(skip.path) }
+    log.skip(shown)
+    errorsCsv?.rows.write([shown.path, skip.outcome, skip.code, skip.reason])
   }
 
   const columns = spec.columns
@@ -132,7 +134,7 @@ async function runLocked(
       onRow: state && ((path, row, facts) => newRows.set(row, { path, entry: { ...facts, row } })),
       onWarning: (path, message) => {
         warnings++
-        log.warning(path, message)
+        log.warning(displayPath(path), message)
       },
     }),
   ]
