@@ -9,7 +9,7 @@ const EPILOGUE = `Exit codes:
   0   every file read (non-DICOM files are ignored and counted)
   64  bad command line
   65  some DICOM files could not be read (rows for the others were written; see --max-failures)
-  66  an input path does not exist
+  66  an input path does not exist (E_NO_INPUT), or no file was found (E_NO_FILES; see --allow-empty)
   70  internal error (a bug)
   74  the output could not be written (an existing output file is left intact)
   75  another run holds the lock of the same output or state file

@@ -122,7 +122,7 @@ async function runLocked(
   const knownRows: KnownRows = new WeakMap()
   const threads = spec.source.threads ?? defaultThreads()
   const stages: (Readable | Transform | Writable)[] = [
-    listFiles({ ...spec.source, info: listInfo, onSkip }),
+    listFiles({ ...spec.source, info: listInfo, onSkip, onEmpty: (message) => log.note(message) }),
     ...(state ? [skipUnchanged(state, knownRows)] : []),
     readRows({
       columns,
@@ -151,7 +151,8 @@ async function runLocked(
   try {
     await pipeline(stages as unknown as [Readable, ...Transform[], Writable], { signal: options.signal })
     if (errorsCsv) await errorsCsv.finish()
-    if (state && spec.state) await saveState(spec.state, signature, state)
+    // Nothing listed (an unmounted share, with allow_empty): the state keeps what it knew.
+    if (state && spec.state && listInfo.listed > 0) await saveState(spec.state, signature, state)
   } catch (err) {
     stopProgress?.()
     const sinkFailed = sink.errored !== null && sink.errored !== undefined

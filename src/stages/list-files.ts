@@ -16,7 +16,8 @@
  *
  * Paths are strings as given (a relative input gives relative paths), in which the bytes of a
  * name that is not valid UTF-8 are lone surrogates: open them with `toFsPath`, show them with
- * `displayPath`.
+ * `displayPath`. A run that lists no file at all fails with E_NO_FILES at the end, unless
+ * `allowEmpty` says an empty listing is fine.
  */
 import { lstatSync, opendirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs'
 import { stat } from 'node:fs/promises'
@@ -42,6 +43,14 @@ export interface ListFilesOptions {
   onSkip?: (skip: Skip) => void
   /** Counts, updated as the stream goes. */
   info?: ListInfo
+  /**
+   * Whether listing no file at all is fine. Default false: the stream then fails at its end with
+   * E_NO_FILES (an empty folder, a pattern that matches nothing, an unmounted share, everything
+   * left out by `ignore` or `since`), so that a pipeline keeps its previous outputs.
+   */
+  allowEmpty?: boolean
+  /** Told, with `allowEmpty`, that no file was found ("no files found under ..."). */
+  onEmpty?: (message: string) => void
 }
 
 /** What the lister has done so far. */
@@ -59,7 +68,8 @@ export interface ListInfo {
  * Lists files as a readable object stream of path strings, as given (a relative input gives
  * relative paths; see the top of this file for names that are not valid UTF-8). An input that
  * does not exist, and a glob pattern whose static base does not, fail the stream with
- * E_NO_INPUT before anything is listed.
+ * E_NO_INPUT before anything is listed; listing nothing at all fails it with E_NO_FILES at its
+ * end, unless `allowEmpty` is set.
  */
 export function listFiles(options: ListFilesOptions): Readable {
   const info = options.info ?? { listed: 0, done: false }
@@ -129,6 +139,7 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
   }
   const ignored =
     options.ignore && options.ignore.length > 0 ? picomatch([...options.ignore], { dot: true }) : undefined
+  let leftOut = 0
   // Every input is checked before anything is listed: a missing one fails the run at once.
   const inputs: Input[] = []
   for (const input of options.paths) inputs.push(await resolveInput(input, options))
@@ -142,7 +153,10 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
     for await (const found of chunks) {
       const paths: string[] = []
       for (const file of found) {
-        if (ignored?.(file.path)) continue
+        if (ignored?.(file.path)) {
+          leftOut++
+          continue
+        }
         const mtime = file.mtimeMs ?? (since === undefined ? undefined : mtimeOf(file.path))
         if (!recent(mtime)) continue
         paths.push(file.path)
@@ -150,6 +164,16 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
       info.listed += paths.length
       if (paths.length > 0) yield paths
     }
+  }
+  if (info.listed === 0) {
+    const why = [
+      ...(leftOut ? [`${leftOut} left out by ignore patterns`] : []),
+      ...(info.older ? [`${info.older} older than --since`] : []),
+      ...(info.failed ? [`${info.failed} folders or links could not be listed`] : []),
+    ]
+    const message = `no files found under ${options.paths.join(', ')}${why.length ? ` (${why.join(', ')})` : ''}`
+    if (!options.allowEmpty) throw new EtlError('E_NO_FILES', message, ExitCode.NO_INPUT)
+    options.onEmpty?.(message)
   }
   info.done = true
 }

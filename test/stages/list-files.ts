@@ -203,3 +203,22 @@ t.test('issue 10: glob characters in names that exist are taken literally, or es
   t.same(await names(`${root}/ser[1]`), ['ser[1]/A.dcm'], 'a path that exists is a path')
   t.same(await names(`${root}/[[]x]/*`), ['[x]/F.dcm'], 'a bracket class for a bracket')
 })
+
+t.test('issue 10: no file found is E_NO_FILES, unless allowEmpty', async (t) => {
+  const root = tree()
+  const empty = mkdtempSync(join(tmpdir(), 'etl-empty-'))
+  const cases: [string, ListFilesOptions, RegExp][] = [
+    ['an empty folder', { paths: [empty] }, /^no files found under \/.*etl-empty-\w+$/],
+    ['a pattern that matches nothing', { paths: [`${root}/**/*.none`] }, /^no files found under .*\*\.none$/],
+    ['everything ignored', { paths: [root], ignore: ['**'] }, /\(4 left out by ignore patterns\)$/],
+    ['everything older', { paths: [root], since: new Date(Date.now() + 3_600_000) }, /\(4 older than --since\)$/],
+  ]
+  for (const [what, options, message] of cases) {
+    const info = { listed: 0, done: false }
+    await t.rejects(list({ ...options, info }), { code: 'E_NO_FILES', exitCode: 66, message }, what)
+    t.equal(info.done, false, `${what}: the stream failed`)
+    const told: string[] = []
+    t.same(await list({ ...options, allowEmpty: true, onEmpty: (m) => told.push(m) }), [], `${what}: allowed`)
+    t.match(told, [message], `${what}: told`)
+  }
+})
