@@ -24,7 +24,7 @@ await build({
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
-  // CommonJS dependencies (fast-glob, picomatch) call require(); an ES module has none of its own.
+  // CommonJS dependencies (picomatch) call require(); an ES module has none of its own.
   banner: {
     js: "import { createRequire as etlCreateRequire } from 'node:module'\nconst require = etlCreateRequire(import.meta.url)",
   },

@@ -14,7 +14,11 @@ export const ExitCode = {
   USAGE: 64,
   /** Some DICOM files could not be read (truncated, corrupt): rows for the others were written. */
   DATA_ERR: 65,
-  /** An input path does not exist or cannot be read. */
+  /**
+   * An input path does not exist or cannot be read (E_NO_INPUT), or no file at all was found
+   * under the inputs (E_NO_FILES: an empty folder, a pattern that matches nothing, an unmounted
+   * share, everything left out by `--since` or `ignore`), unless `--allow-empty`.
+   */
   NO_INPUT: 66,
   /** Internal error: a bug; please report it. */
   SOFTWARE: 70,
@@ -42,6 +46,7 @@ export type ErrorCode =
   | 'E_USAGE'
   | 'E_CONFIG'
   | 'E_NO_INPUT'
+  | 'E_NO_FILES'
   | 'E_OUTPUT'
   | 'E_INTERRUPTED'
   | 'E_LOCKED'

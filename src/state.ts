@@ -19,6 +19,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
 import { Transform, type Writable } from 'node:stream'
 import { EtlError, ExitCode } from './errors.js'
+import { toFsPath } from './io/fs-path.js'
 import type { ColumnSpec } from './pipeline/spec.js'
 import type { FormatOptions } from './dicom/format-value.js'
 import type { Row } from './stages/project-keywords.js'
@@ -288,7 +289,7 @@ export function skipUnchanged(state: RunState, knownRows: KnownRows): Transform 
       const known = previous?.lookup(path, state.width, bad)
       if (!known) return callback(null, path)
       // Synchronous: a stat of a listed file takes microseconds, an awaited one a turn of the loop.
-      const s = statSync(path, { throwIfNoEntry: false })
+      const s = statSync(toFsPath(path), { throwIfNoEntry: false })
       // Within a millisecond: the state keeps the reader's fstat Date, rounded to whole ms.
       if (s && s.size === known.entry.size && Math.abs(s.mtimeMs - known.entry.mtimeMs) < 1) {
         state.unchanged++

@@ -74,8 +74,12 @@ t.test('--since: only files modified since a date or within a duration', async (
     t.same(parseCsv(r.stdout), [['path'], [join(dir, 'new.dcm')]], `--since ${since}`)
     t.match(r.stderr, /1 files listed \(1 older than --since left out\)/)
   }
-  const named = await runCli(['extract', join(dir, 'old.dcm'), '-k', 'path', '--since', '1h'])
+  const named = await runCli(['extract', join(dir, 'old.dcm'), '-k', 'path', '--since', '1h', '--allow-empty'])
   t.same(parseCsv(named.stdout), [['path']], 'named files are filtered too')
+  // Issue 10: every file filtered out is no file found (exit 66), unless --allow-empty.
+  const none = await runCli(['extract', join(dir, 'old.dcm'), '-k', 'path', '--since', '1h'])
+  t.equal(none.code, 66)
+  t.match(none.stderr, /no files found under .*old\.dcm \(1 older than --since\)/)
   const now = Date.parse('2026-11-24T12:00:00Z')
   t.same(parseSince('24h', now), new Date('2026-11-23T12:00:00Z'))
   t.same(parseSince('2w', now), new Date('2026-11-10T12:00:00Z'))

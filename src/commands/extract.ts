@@ -28,6 +28,7 @@ interface ExtractArgs extends CommonArgs, FormatArgs {
   ignore: string[]
   hidden: boolean
   followSymlinks: boolean
+  allowEmpty: boolean
 }
 
 /** Builds the pipeline that the flags describe, or throws a usage error. */
@@ -63,6 +64,7 @@ export function extractSpec(args: Omit<ExtractArgs, keyof CommonArgs>): Pipeline
       threads: args.threads,
       followSymlinks: args.followSymlinks,
       hidden: args.hidden,
+      allowEmpty: args.allowEmpty,
     },
     columns,
     sort,
@@ -126,6 +128,11 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
           describe: 'Include files and folders whose name starts with a dot',
         })
         .option('follow-symlinks', { type: 'boolean', default: false, describe: 'Follow symbolic links' })
+        .option('allow-empty', {
+          type: 'boolean',
+          default: false,
+          describe: 'Succeed with a header-only CSV when no file is found (default: exit 66, E_NO_FILES)',
+        })
         .example(
           '$0 extract /data/CT -k SliceLocation -k CTDIvol --sort SliceLocation',
           'per-slice dose data, sorted, to stdout',

@@ -24,6 +24,7 @@ interface RunArgs extends CommonArgs, FormatArgs {
   errors?: string
   concurrency?: number
   threads?: number
+  allowEmpty?: boolean
 }
 
 /**
@@ -52,6 +53,7 @@ export function applyOverrides(spec: PipelineSpec, args: Omit<RunArgs, keyof Com
       paths: args.input && args.input.length > 0 ? args.input.map((p) => resolve(p)) : spec.source.paths,
       concurrency: args.concurrency ?? spec.source.concurrency,
       threads: args.threads ?? spec.source.threads,
+      allowEmpty: args.allowEmpty ?? spec.source.allowEmpty,
     },
     format: { ...spec.format, ...formatFromArgs(args) },
     output: {
@@ -88,6 +90,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
         })
         .option('concurrency', CONCURRENCY_OPTION)
         .option('threads', THREADS_OPTION)
+        .option('allow-empty', {
+          type: 'boolean',
+          describe: 'Succeed with a header-only CSV when no file is found (default: exit 66, E_NO_FILES)',
+        })
         .example('$0 run pipelines/dose.yaml', 'run the dose pipeline as declared')
         .example('$0 run pipelines/dose.yaml -i /pacs/export/2026-11-24 -o - | head', 'another folder, CSV to stdout'),
     ) as unknown as Argv<RunArgs>,

@@ -19,6 +19,7 @@
 import { close, closeSync, fstat, fstatSync, open, openSync, read, readSync } from 'node:fs'
 import { inflateRawSync } from 'node:zlib'
 import { EtlError, describeSystemError } from '../errors.js'
+import { toFsPath } from '../io/fs-path.js'
 import { formatTag, lookupTag, Tags } from './keywords.js'
 
 /** One data element as stored: its VR and its value bytes (a view into the read buffer). */
@@ -641,7 +642,7 @@ function readError(e: unknown, what: string): EtlError {
 export function readHeaderSync(path: string, plan: ReadPlan, options: ReadHeaderOptions = {}): FileHeader {
   let fd: number
   try {
-    fd = openSync(path, 'r')
+    fd = openSync(toFsPath(path), 'r')
   } catch (e) {
     throw readError(e, 'open')
   }
@@ -669,7 +670,9 @@ export function readHeaderSync(path: string, plan: ReadPlan, options: ReadHeader
 export async function readHeader(path: string, plan: ReadPlan, options: ReadHeaderOptions = {}): Promise<FileHeader> {
   let fd: number
   try {
-    fd = await new Promise<number>((resolve, reject) => open(path, 'r', (e, fd) => (e ? reject(e) : resolve(fd))))
+    fd = await new Promise<number>((resolve, reject) =>
+      open(toFsPath(path), 'r', (e, fd) => (e ? reject(e) : resolve(fd))),
+    )
   } catch (e) {
     throw readError(e, 'open')
   }

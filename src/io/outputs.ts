@@ -27,8 +27,8 @@ export interface RunOutputs {
   statePath?: string
   /** What taking the locks cleaned up (stale locks, temporary files of killed runs). */
   notes: string[]
-  /** Renames every prepared file over its target: output, errors, then state. */
-  commit(): void
+  /** Renames every prepared file over its target: output, errors, then state (unless `state: false`). */
+  commit(options?: { state?: boolean }): void
   /** Removes every temporary file; the previous files stay as they were. */
   discard(): Promise<void>
   /** Releases the locks. */
@@ -68,7 +68,11 @@ export function prepareOutputs(paths: OutputPaths): RunOutputs {
       ...prepared,
       statePath: state?.path,
       notes: locks.flatMap((l) => l.notes),
-      commit: () => commitAll([prepared.output, prepared.errors, prepared.state]),
+      commit: (options) => {
+        commitAll([prepared.output, prepared.errors, options?.state === false ? undefined : prepared.state])
+        // A state left uncommitted: its temporary file goes.
+        void prepared.state?.discard()
+      },
       discard: async () => {
         await Promise.all(files.map((f) => f.discard()))
       },

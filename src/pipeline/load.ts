@@ -125,6 +125,7 @@ function toSpec(value: Complete, { columns, sort, group, dose }: Meaning, baseDi
       threads: source.threads,
       followSymlinks: source.follow_symlinks,
       hidden: source.hidden,
+      allowEmpty: source.allow_empty,
     },
     columns,
     sort,

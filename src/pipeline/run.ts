@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Duplex, Readable, Transform, Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
 import type { AtomicFile } from '../io/atomic-file.js'
+import { displayPath } from '../io/fs-path.js'
 import { prepareOutputs, type RunOutputs } from '../io/outputs.js'
 import { stdoutSink } from '../io/stdout.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
@@ -90,13 +91,14 @@ async function runPrepared(
   let warnings = 0
   const warn = (path: string, message: string) => {
     warnings++
-    log.warning(path, message)
+    log.warning(displayPath(path), message)
   }
 
   const errorsCsv = outputs.errors ? writeErrorsCsv(outputs.errors, spec.format?.spreadsheet) : undefined
   const onSkip = (skip: Skip) => {
-    log.skip(skip)
-    errorsCsv?.rows.write([skip.path, skip.outcome, skip.code, skip.reason])
+    const shown = { ...skip, path: displayPath(skip.path) }
+    log.skip(shown)
+    errorsCsv?.rows.write([shown.path, skip.outcome, skip.code, skip.reason])
   }
 
   const columns = spec.columns
@@ -111,7 +113,7 @@ async function runPrepared(
   const knownRows: KnownRows = new WeakMap()
   const threads = spec.source.threads ?? defaultThreads()
   const stages: (Readable | Transform | Writable)[] = [
-    listFiles({ ...spec.source, info: listInfo, onSkip }),
+    listFiles({ ...spec.source, info: listInfo, onSkip, onEmpty: (message) => log.note(message) }),
     ...(state ? [skipUnchanged(state, knownRows)] : []),
     readRows({
       columns,
@@ -140,7 +142,8 @@ async function runPrepared(
   try {
     await pipeline(stages as unknown as [Readable, ...Transform[], Writable], { signal: options.signal })
     if (errorsCsv) await errorsCsv.finish()
-    outputs.commit()
+    // Nothing listed (an unmounted share, with allow_empty): the state keeps what it knew.
+    outputs.commit({ state: listInfo.listed > 0 })
   } catch (err) {
     stopProgress?.()
     await errorsCsv?.abort()

@@ -113,6 +113,16 @@ export const pipelineSchema = {
             example: 'hidden: true',
             type: boolean,
           },
+          allow_empty: {
+            default: false,
+            doc:
+              'Succeed when no file is found (an empty folder, a pattern that matches nothing, an unmounted ' +
+              'share, everything left out by `ignore` or `--since`), writing a CSV of the header alone. By ' +
+              'default that fails with E_NO_FILES (exit 66) and leaves the previous output, errors file and ' +
+              'state as they were.',
+            example: 'allow_empty: true',
+            type: boolean,
+          },
         },
       },
     },

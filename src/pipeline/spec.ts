@@ -46,6 +46,8 @@ export interface SourceSpec {
   hidden: boolean
   /** Only files modified at or after this time (`--since`). */
   since?: Date
+  /** Listing no file at all is a success (header-only CSV), not E_NO_FILES (exit 66). */
+  allowEmpty: boolean
 }
 
 export interface OutputSpec {

@@ -9,15 +9,22 @@
  * loop), a folder that vanishes while listed. A folder is read synchronously, a few hundred
  * entries at a time, and its paths go downstream as one chunk: a directory read costs
  * microseconds, while an awaited one per entry cost more than the rest of the listing (98 ms
- * against 19 ms for 20,000 files here). Glob patterns go to fast-glob's stream (globby's
- * engine; globby's own `globbyStream` keeps a Set of every path it yields whatever `unique`
- * says, and costs four times as much per file: 152 ms against 35 ms for 20,000 files here).
+ * against 19 ms for 20,000 files here). Glob patterns are walked the same way from their static
+ * base (the leading folders without glob characters), each part below it matched by picomatch
+ * against the names of one folder: a pattern whose base does not exist is a missing input, and
+ * names that are not valid UTF-8 keep their bytes there as everywhere (see `io/fs-path.ts`).
+ *
+ * Paths are strings as given (a relative input gives relative paths), in which the bytes of a
+ * name that is not valid UTF-8 are lone surrogates: open them with `toFsPath`, show them with
+ * `displayPath`. A run that lists no file at all fails with E_NO_FILES at the end, unless
+ * `allowEmpty` says an empty listing is fine.
  */
-import { opendirSync, realpathSync, statSync, type Stats } from 'node:fs'
+import { lstatSync, opendirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import picomatch from 'picomatch'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
+import { decodeFsName, displayPath, toFsPath } from '../io/fs-path.js'
 import type { Skip } from './read-headers.js'
 
 /** Options of {@link listFiles}. */
@@ -36,6 +43,14 @@ export interface ListFilesOptions {
   onSkip?: (skip: Skip) => void
   /** Counts, updated as the stream goes. */
   info?: ListInfo
+  /**
+   * Whether listing no file at all is fine. Default false: the stream then fails at its end with
+   * E_NO_FILES (an empty folder, a pattern that matches nothing, an unmounted share, everything
+   * left out by `ignore` or `since`), so that a pipeline keeps its previous outputs.
+   */
+  allowEmpty?: boolean
+  /** Told, with `allowEmpty`, that no file was found ("no files found under ..."). */
+  onEmpty?: (message: string) => void
 }
 
 /** What the lister has done so far. */
@@ -51,8 +66,10 @@ export interface ListInfo {
 
 /**
  * Lists files as a readable object stream of path strings, as given (a relative input gives
- * relative paths). An input that neither exists nor is a glob pattern fails the stream with
- * E_NO_INPUT, before anything is listed from it.
+ * relative paths; see the top of this file for names that are not valid UTF-8). An input that
+ * does not exist, and a glob pattern whose static base does not, fail the stream with
+ * E_NO_INPUT before anything is listed; listing nothing at all fails it with E_NO_FILES at its
+ * end, unless `allowEmpty` is set.
  */
 export function listFiles(options: ListFilesOptions): Readable {
   const info = options.info ?? { listed: 0, done: false }
@@ -103,6 +120,12 @@ export function listFiles(options: ListFilesOptions): Readable {
 /** Paths of a folder chunk at most (one opendir buffer's worth). */
 const CHUNK = 256
 
+/** What an input is: a file, a folder, or a glob pattern walked from the folder `base`. */
+type Input =
+  | { kind: 'file'; path: string; mtimeMs: number }
+  | { kind: 'folder'; path: string }
+  | { kind: 'pattern'; pattern: string; base: string; segments: Segment[] }
+
 async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<string[]> {
   const since = options.since?.getTime()
   const recent = (mtimeMs: number | undefined) => {
@@ -116,18 +139,24 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
   }
   const ignored =
     options.ignore && options.ignore.length > 0 ? picomatch([...options.ignore], { dot: true }) : undefined
-  for (const input of options.paths) {
-    const { kind, mtimeMs } = await inputKind(input)
+  let leftOut = 0
+  // Every input is checked before anything is listed: a missing one fails the run at once.
+  const inputs: Input[] = []
+  for (const input of options.paths) inputs.push(await resolveInput(input, options))
+  for (const input of inputs) {
     const chunks: AsyncIterable<Found[]> | Iterable<Found[]> =
-      kind === 'file'
-        ? [[{ path: input, mtimeMs }]]
-        : kind === 'folder'
-          ? walkFolder(input, options, report)
-          : globPattern(input, options, report)
+      input.kind === 'file'
+        ? [[{ path: input.path, mtimeMs: input.mtimeMs }]]
+        : input.kind === 'folder'
+          ? walkFolder(input.path, options, report)
+          : walkPattern(input, options, report)
     for await (const found of chunks) {
       const paths: string[] = []
       for (const file of found) {
-        if (ignored?.(file.path)) continue
+        if (ignored?.(file.path)) {
+          leftOut++
+          continue
+        }
         const mtime = file.mtimeMs ?? (since === undefined ? undefined : mtimeOf(file.path))
         if (!recent(mtime)) continue
         paths.push(file.path)
@@ -135,6 +164,16 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
       info.listed += paths.length
       if (paths.length > 0) yield paths
     }
+  }
+  if (info.listed === 0) {
+    const why = [
+      ...(leftOut ? [`${leftOut} left out by ignore patterns`] : []),
+      ...(info.older ? [`${info.older} older than --since`] : []),
+      ...(info.failed ? [`${info.failed} folders or links could not be listed`] : []),
+    ]
+    const message = `no files found under ${options.paths.join(', ')}${why.length ? ` (${why.join(', ')})` : ''}`
+    if (!options.allowEmpty) throw new EtlError('E_NO_FILES', message, ExitCode.NO_INPUT)
+    options.onEmpty?.(message)
   }
   info.done = true
 }
@@ -145,7 +184,55 @@ interface Found {
 }
 
 function mtimeOf(path: string): number | undefined {
-  return statSync(path, { throwIfNoEntry: false })?.mtimeMs
+  return statSync(toFsPath(path), { throwIfNoEntry: false })?.mtimeMs
+}
+
+/**
+ * The entries of a folder, a chunk at a time, each with its name as a string. A name that is
+ * not valid UTF-8 is decoded lossily by Node (its bad bytes become U+FFFD, so that two files
+ * can get one name): such entries are passed over in the fast first read, and the folder is
+ * read again as bytes for them alone, their names keeping their bytes (see `io/fs-path.ts`).
+ * A real U+FFFD in a name (valid UTF-8) comes through the second read too, as it is.
+ */
+function* readFolder(folder: string): Generator<Dirent[]> {
+  let undecoded = false
+  let chunk: Dirent[] = []
+  const dir = opendirSync(toFsPath(folder), { bufferSize: CHUNK })
+  try {
+    for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
+      if (entry.name.includes('\uFFFD')) {
+        undecoded = true
+        continue
+      }
+      chunk.push(entry)
+      if (chunk.length >= CHUNK) {
+        yield chunk
+        chunk = []
+      }
+    }
+  } finally {
+    dir.closeSync()
+  }
+  if (!undecoded) {
+    if (chunk.length > 0) yield chunk
+    return
+  }
+  const bytes = opendirSync(toFsPath(folder), { bufferSize: CHUNK, encoding: 'buffer' as BufferEncoding })
+  try {
+    for (let entry = bytes.readSync(); entry !== null; entry = bytes.readSync()) {
+      const raw = entry.name as unknown as Buffer
+      if (!raw.toString('utf8').includes('\uFFFD')) continue
+      entry.name = decodeFsName(raw)
+      chunk.push(entry)
+      if (chunk.length >= CHUNK) {
+        yield chunk
+        chunk = []
+      }
+    }
+  } finally {
+    bytes.closeSync()
+  }
+  if (chunk.length > 0) yield chunk
 }
 
 /** The files under a folder, depth first, in chunks; problems are reported and passed over. */
@@ -159,16 +246,15 @@ function* walkFolder(
   // Real paths of the folders walked: a link into one of them is a loop (only links can make one).
   const walked = new Set<string>()
   const folders = [root.length > 1 ? root.replace(/\/+$/, '') : root]
-  if (follow) walked.add(realpathSync(folders[0]))
+  if (follow) walked.add(realPath(folders[0]))
   while (folders.length > 0) {
     const folder = folders.pop() as string
     const prefix = folder.endsWith('/') ? folder : `${folder}/`
     const inside: string[] = []
-    let chunk: Found[] = []
     try {
-      const dir = opendirSync(folder, { bufferSize: CHUNK })
-      try {
-        for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
+      for (const entries of readFolder(folder)) {
+        const chunk: Found[] = []
+        for (const entry of entries) {
           if (!hidden && entry.name.startsWith('.')) continue
           const path = prefix + entry.name
           if (entry.isFile()) chunk.push({ path })
@@ -179,20 +265,22 @@ function* walkFolder(
             else if (target === 'folder') inside.push(path)
           }
           // FIFOs, sockets and devices are not files to read; unfollowed links are left out.
-          if (chunk.length >= CHUNK) {
-            yield chunk
-            chunk = []
-          }
         }
-      } finally {
-        dir.closeSync()
+        if (chunk.length > 0) yield chunk
       }
     } catch (e) {
       report(folder, `cannot list folder: ${describeSystemError(e)}`)
     }
-    if (chunk.length > 0) yield chunk
     for (let i = inside.length - 1; i >= 0; i--) folders.push(inside[i])
   }
+}
+
+/**
+ * The real path of a folder, as a path string that keeps the bytes of its names. The native
+ * realpath(3): `realpathSync` proper works on a string made of the path, losing such bytes.
+ */
+function realPath(path: string): string {
+  return decodeFsName(realpathSync.native(toFsPath(path), { encoding: 'buffer' }))
 }
 
 /** What a symbolic link leads to, reporting broken links and loops. */
@@ -202,12 +290,12 @@ function linkTarget(
   report: (path: string, reason: string) => void,
 ): 'file' | 'folder' | undefined {
   try {
-    const s = statSync(path)
+    const s = statSync(toFsPath(path))
     if (s.isFile()) return 'file'
     if (!s.isDirectory()) return undefined
-    const real = realpathSync(path)
+    const real = realPath(path)
     if (walked.has(real)) {
-      report(path, `symbolic link loop: leads back to ${real}`)
+      report(path, `symbolic link loop: leads back to ${displayPath(real)}`)
       return undefined
     }
     walked.add(real)
@@ -222,38 +310,186 @@ function linkTarget(
   }
 }
 
-/** The files a glob pattern matches (fast-glob), in chunks; an error ends the pattern, reported. */
-async function* globPattern(
-  pattern: string,
-  options: ListFilesOptions,
-  report: (path: string, reason: string) => void,
-): AsyncGenerator<Found[]> {
-  const glob = (await import('fast-glob')).default
-  const stream = glob.stream(pattern, {
-    followSymbolicLinks: options.followSymlinks ?? false,
-    dot: options.hidden ?? false,
-    onlyFiles: true,
-    unique: false,
-  })
+/** One `/`-separated part of a glob pattern below its static base. */
+interface Segment {
+  /** As written in the pattern. */
+  text: string
+  /** `**`: any number of folders, this one's included. */
+  globstar: boolean
+  /** Whether a name matches it as a glob. */
+  match: (name: string) => boolean
+}
+
+/** Splits a pattern at the slashes that are not escaped. */
+function splitPattern(pattern: string): string[] {
+  const parts: string[] = []
+  let part = ''
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]
+    if (c === '\\' && i + 1 < pattern.length) {
+      part += c + pattern[++i]
+    } else if (c === '/') {
+      parts.push(part)
+      part = ''
+    } else part += c
+  }
+  parts.push(part)
+  return parts
+}
+
+/** A static part of a pattern, its escapes removed (`ser\[1\]` is the name `ser[1]`). */
+function unescapeGlob(text: string): string {
+  return text.replace(/\\(.)/g, '$1')
+}
+
+/** `base` + `/` + `name`, without doubling a slash; an empty base is the current folder. */
+function joinPath(base: string, name: string): string {
+  return base === '' ? name : base.endsWith('/') ? base + name : `${base}/${name}`
+}
+
+/** Whether an entry exists at `path` (a link counts, broken or not). */
+function exists(path: string): boolean {
   try {
-    for await (const entry of stream) yield [{ path: String(entry) }]
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException
-    report(err.path ?? pattern, `listing ${pattern} stopped: ${describeSystemError(err)}`)
+    return lstatSync(toFsPath(path), { throwIfNoEntry: false }) !== undefined
+  } catch {
+    return false
   }
 }
 
-async function inputKind(input: string): Promise<{ kind: 'file' | 'folder' | 'pattern'; mtimeMs?: number }> {
+/**
+ * What an input names. A path that exists is taken as it is, glob characters or not. Otherwise
+ * it is a pattern: its leading parts without glob characters (escapes removed), and those that
+ * name an existing entry literally (a folder named `ser[1]`), are its static base, which must
+ * exist (E_NO_INPUT, as for a missing path); the rest is matched folder by folder.
+ */
+async function resolveInput(input: string, options: ListFilesOptions): Promise<Input> {
   let s: Stats
   try {
-    s = await stat(input)
+    s = await stat(toFsPath(input))
   } catch (e) {
-    const { isDynamicPattern } = (await import('fast-glob')).default
-    if (isDynamicPattern(input)) return { kind: 'pattern' }
-    throw new EtlError('E_NO_INPUT', `input ${input}: ${describeSystemError(e)}`, ExitCode.NO_INPUT)
+    const pattern = patternOf(input, options)
+    if (!pattern) throw new EtlError('E_NO_INPUT', `input ${input}: ${describeSystemError(e)}`, ExitCode.NO_INPUT)
+    return pattern
   }
-  if (s.isDirectory()) return { kind: 'folder' }
+  if (s.isDirectory()) return { kind: 'folder', path: input }
   // A FIFO or a device would block a read for ever: only regular files are read.
   if (!s.isFile()) throw new EtlError('E_NO_INPUT', `input ${input}: not a regular file or folder`, ExitCode.NO_INPUT)
-  return { kind: 'file', mtimeMs: s.mtimeMs }
+  return { kind: 'file', path: input, mtimeMs: s.mtimeMs }
+}
+
+/** The pattern an input that does not exist stands for; undefined when it has no glob part. */
+function patternOf(input: string, options: ListFilesOptions): Input | undefined {
+  const parts = splitPattern(input)
+  let base = input.startsWith('/') ? '/' : ''
+  let i = input.startsWith('/') ? 1 : 0
+  for (; i < parts.length; i++) {
+    const part = parts[i]
+    if (part === '') continue
+    if (!picomatch.scan(part).isGlob) base = joinPath(base, unescapeGlob(part))
+    else if (exists(joinPath(base, part))) base = joinPath(base, part)
+    else break
+  }
+  if (i === parts.length) {
+    // Static once unescaped (`ser\[1\]/IM1`): a file or folder, if it exists.
+    if (base === input) return undefined
+    let s: Stats
+    try {
+      s = statSync(toFsPath(base))
+    } catch (e) {
+      throw new EtlError('E_NO_INPUT', `input ${input}: ${describeSystemError(e)}`, ExitCode.NO_INPUT)
+    }
+    if (s.isDirectory()) return { kind: 'folder', path: base }
+    if (s.isFile()) return { kind: 'file', path: base, mtimeMs: s.mtimeMs }
+    throw new EtlError('E_NO_INPUT', `input ${input}: not a regular file or folder`, ExitCode.NO_INPUT)
+  }
+  const folder = base === '' ? '.' : base
+  const s = statSync(toFsPath(folder), { throwIfNoEntry: false })
+  if (!s?.isDirectory()) {
+    const what = s ? 'not a folder' : 'no such file or directory'
+    throw new EtlError(
+      'E_NO_INPUT',
+      `input ${input}: ${folder} (the folder it is matched in): ${what}`,
+      ExitCode.NO_INPUT,
+    )
+  }
+  const dot = options.hidden ?? false
+  const segments: Segment[] = []
+  for (const text of parts.slice(i)) {
+    if (text === '') continue
+    const globstar = text === '**'
+    // `a/**/**/b` is `a/**/b`: one globstar state, so that no file is found twice.
+    if (globstar && segments.at(-1)?.globstar) continue
+    segments.push({ text, globstar, match: globstar ? () => true : picomatch(text, { dot }) })
+  }
+  return { kind: 'pattern', pattern: input, base, segments }
+}
+
+/**
+ * The files a glob pattern matches under its static base, depth first, in chunks. Each folder
+ * is read once, with the set of pattern parts that its path has reached (an `**` may be at
+ * several at once), so that no file is listed twice and folders that cannot match are not
+ * entered. A glob part that names an entry of the folder literally matches that entry alone.
+ * Folders that cannot be listed are reported and passed over.
+ */
+function* walkPattern(
+  input: Extract<Input, { kind: 'pattern' }>,
+  options: ListFilesOptions,
+  report: (path: string, reason: string) => void,
+): Generator<Found[]> {
+  const { base, segments } = input
+  const n = segments.length
+  const hidden = options.hidden ?? false
+  const follow = options.followSymlinks ?? false
+  // The parts reached, with those an `**` reaches without taking a folder.
+  const closure = (states: number[]) => {
+    for (let k = 0; k < states.length; k++) {
+      const i = states[k]
+      if (segments[i].globstar && i + 1 < n && !states.includes(i + 1)) states.push(i + 1)
+    }
+    return states
+  }
+  const walked = new Set<string>()
+  if (follow) walked.add(realPath(base === '' ? '.' : base))
+  const folders: { folder: string; states: number[] }[] = [{ folder: base, states: closure([0]) }]
+  while (folders.length > 0) {
+    const { folder, states } = folders.pop() as { folder: string; states: number[] }
+    const literal = new Map<number, string>()
+    for (const i of states) {
+      const { text, globstar } = segments[i]
+      if (!globstar && exists(joinPath(folder, text))) literal.set(i, text)
+    }
+    const inside: { folder: string; states: number[] }[] = []
+    try {
+      for (const entries of readFolder(folder === '' ? '.' : folder)) {
+        const chunk: Found[] = []
+        for (const entry of entries) {
+          const name = entry.name
+          const dot = name.startsWith('.')
+          const next: number[] = []
+          let whole = false
+          for (const i of states) {
+            const segment = segments[i]
+            if (segment.globstar) {
+              if (dot && !hidden) continue
+              if (i === n - 1) whole = true
+              if (!next.includes(i)) next.push(i)
+            } else if (literal.has(i) ? name === literal.get(i) : segment.match(name)) {
+              if (i + 1 === n) whole = true
+              else if (!next.includes(i + 1)) next.push(i + 1)
+            }
+          }
+          if (!whole && next.length === 0) continue
+          const path = joinPath(folder, name)
+          let kind = entry.isFile() ? 'file' : entry.isDirectory() ? 'folder' : undefined
+          if (kind === undefined && entry.isSymbolicLink() && follow) kind = linkTarget(path, walked, report)
+          if (kind === 'file' && whole) chunk.push({ path })
+          else if (kind === 'folder' && next.length > 0) inside.push({ folder: path, states: closure(next) })
+        }
+        if (chunk.length > 0) yield chunk
+      }
+    } catch (e) {
+      report(folder === '' ? '.' : folder, `cannot list folder: ${describeSystemError(e)}`)
+    }
+    for (let k = inside.length - 1; k >= 0; k--) folders.push(inside[k])
+  }
 }

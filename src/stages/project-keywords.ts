@@ -8,6 +8,7 @@ import { formatValue, type FormatContext, type FormatOptions } from '../dicom/fo
 import { formatTag, Tags } from '../dicom/keywords.js'
 import { findElement, type PathStep } from '../dicom/paths.js'
 import { latin1, planRead, readItems, type DataElement, type ReadPlan } from '../dicom/read-header.js'
+import { displayPath } from '../io/fs-path.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
 import type { HeaderRecord } from './read-headers.js'
 
@@ -76,7 +77,7 @@ export function projectRow(record: HeaderRecord, columns: readonly ColumnSpec[],
   for (let i = 0; i < columns.length; i++) {
     const source = columns[i].source
     if (source.kind === 'pseudo') {
-      if (source.name === 'path') row[i] = path
+      if (source.name === 'path') row[i] = displayPath(path)
       else if (source.name === 'size_bytes') row[i] = header.size === undefined ? '' : String(header.size)
       else row[i] = header.mtime ? header.mtime.toISOString() : ''
       continue

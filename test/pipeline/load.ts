@@ -35,6 +35,7 @@ t.test('a full pipeline gives the resolved spec', async (t) => {
       threads: undefined,
       followSymlinks: true,
       hidden: true,
+      allowEmpty: false,
     },
     columns: [
       element('SeriesInstanceUID', 0x0020000e, 'SeriesInstanceUID'),
@@ -70,6 +71,7 @@ t.test('short forms and defaults', async (t) => {
         threads: undefined,
         followSymlinks: false,
         hidden: false,
+        allowEmpty: false,
       },
       columns: [element('CTDIvol', 0x00189345, 'CTDIvol')],
       sort: [{ column: 'CTDIvol', descending: false }],

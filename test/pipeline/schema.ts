@@ -11,6 +11,7 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'source.threads',
     'source.follow_symlinks',
     'source.hidden',
+    'source.allow_empty',
     'extract',
     'extract[].keyword',
     'extract[].tag',

@@ -1,7 +1,9 @@
 import t from 'tap'
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import picomatch from 'picomatch'
+import { displayPath, toFsPath } from '../../src/io/fs-path.js'
 import { listFiles, type ListFilesOptions } from '../../src/stages/list-files.js'
 
 /** A small PACS-like tree with a hidden folder, a dot-file and symlinks. */
@@ -67,7 +69,6 @@ t.test('a missing input fails with E_NO_INPUT and its path', async (t) => {
     message: /\/no\/such\/folder: no such file/,
   })
   t.equal(info.listed, 0)
-  t.same(await list({ paths: ['/no/such/*.dcm'] }), [], 'a glob that matches nothing is not an error')
 })
 
 t.test('the lister streams: it is paused by backpressure, not drained into memory', async (t) => {
@@ -99,4 +100,125 @@ t.test('a big folder is listed in chunks, with turns of the event loop between t
   listing = false
   t.equal(seen.size, 3000, 'every file once')
   t.ok(turns >= 3000 / 256, `the event loop turned between chunks (${turns} turns)`)
+})
+
+/** `M\xfcller` as Latin-1 bytes, and the UTF-8 name Node's lossy decoding gives it (issue 10). */
+const LATIN1 = Buffer.from('M\xfcller', 'latin1')
+const REPLACED = 'M\ufffdller'
+
+/** A file or folder path under `root` whose last name is given as bytes. */
+const under = (root: string, ...names: (string | Buffer)[]) =>
+  Buffer.concat([Buffer.from(root), ...names.flatMap((n) => [Buffer.from('/'), Buffer.from(n)])])
+
+t.test('issue 10: a Latin-1 name and the UTF-8 name it decodes like are two files, each its own', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'etl-bytes-'))
+  writeFileSync(under(root, Buffer.concat([LATIN1, Buffer.from('.dcm')])), 'latin-1 file')
+  writeFileSync(join(root, `${REPLACED}.dcm`), 'utf-8 file')
+  // A folder whose own name is Latin-1, holding a file, and a link to it.
+  mkdirSync(under(root, LATIN1))
+  writeFileSync(under(root, LATIN1, 'IM1'), 'in the latin-1 folder')
+  symlinkSync(under(root, LATIN1), under(root, Buffer.concat([Buffer.from('link-'), LATIN1])))
+  const contents = (paths: string[]) =>
+    paths.map((p) => [displayPath(p.slice(root.length + 1)), readFileSync(toFsPath(p), 'utf8')])
+  // Sorted as path strings: the escaped byte (U+DCFC) before U+FFFD.
+  const expected = [
+    ['M\\xfcller.dcm', 'latin-1 file'],
+    ['M\\xfcller/IM1', 'in the latin-1 folder'],
+    [`${REPLACED}.dcm`, 'utf-8 file'],
+  ]
+  t.same(contents(await list({ paths: [root] })), expected, 'a folder walk')
+  t.same(
+    contents(await list({ paths: [root], followSymlinks: true })),
+    [...expected, ['link-M\\xfcller/IM1', 'in the latin-1 folder']],
+    'a folder walk following links (real paths compared as bytes)',
+  )
+  t.same(contents(await list({ paths: [`${root}/M*`] })), [expected[0], expected[2]], 'a glob pattern')
+  t.same(contents(await list({ paths: [`${root}/**/IM1`] })), [expected[1]], 'a glob pattern into the folder')
+  const since = new Date(Date.now() - 60_000)
+  utimesSync(under(root, Buffer.concat([LATIN1, Buffer.from('.dcm')])), new Date(0), new Date(0))
+  t.same(contents(await list({ paths: [`${root}/M*`], since })), [expected[2]], '--since stats the right file')
+})
+
+/** Every file under a folder, as paths relative to it (dot-files and links included). */
+function allFiles(root: string, prefix = ''): string[] {
+  return readdirSync(join(root, prefix), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? allFiles(root, `${prefix}${e.name}/`) : e.isFile() ? [`${prefix}${e.name}`] : [],
+  )
+}
+
+t.test('glob patterns list what picomatch matches among all files, each once', async (t) => {
+  const root = tree()
+  for (const f of ['a/s1/x/IM5.dcm', 'a/b/s1/IM6.dcm', 'a/s1/s1/IM7.dcm', 'c/.hid/IM8.dcm', 'c/d/IM9.DCM']) {
+    mkdirSync(join(root, f, '..'), { recursive: true })
+    writeFileSync(join(root, f), f)
+  }
+  const files = allFiles(root)
+  const patterns = [
+    '**/*.dcm',
+    '**',
+    'a/**',
+    'a/*/IM*',
+    '**/s1/**',
+    '*/s?/*',
+    'a/**/s1/*.dcm',
+    '{a,c}/**/*.{dcm,DCM}',
+    '**/s1/**/*.dcm',
+    'a/**/**/IM?',
+    '**/.hid/*',
+    'c/*/IM9.DCM',
+    '**/!(IM1)',
+  ]
+  for (const pattern of patterns) {
+    for (const hidden of [false, true]) {
+      const found = (await list({ paths: [`${root}/${pattern}`], hidden })).map((p) => p.slice(root.length + 1))
+      const expected = files.filter((f) => picomatch(pattern, { dot: hidden })(f)).sort()
+      t.same(found, expected, `${pattern}${hidden ? ' (hidden)' : ''}`)
+    }
+  }
+})
+
+t.test('issue 10: a glob whose base folder does not exist is a missing input', async (t) => {
+  const root = tree()
+  const info = { listed: 0, done: false }
+  await t.rejects(list({ paths: [root, `${root}/no/such/*.dcm`], info }), {
+    code: 'E_NO_INPUT',
+    message: `input ${root}/no/such/*.dcm: ${root}/no/such (the folder it is matched in): no such file or directory`,
+  })
+  t.equal(info.listed, 0, 'checked before anything is listed, even from the inputs before it')
+  await t.rejects(list({ paths: [`${root}/a/s1/IM1/*`] }), { code: 'E_NO_INPUT', message: /IM1 .*: not a folder/ })
+})
+
+t.test('issue 10: glob characters in names that exist are taken literally, or escaped', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'etl-literal-'))
+  for (const f of ['ser[1]/A.dcm', 'ser1/B.dcm', 'ser2/C.dcm', 'x/ser[1]/D.dcm', 'x/ser1/E.dcm', '[x]/F.dcm']) {
+    mkdirSync(join(root, f, '..'), { recursive: true })
+    writeFileSync(join(root, f), f)
+  }
+  const names = async (pattern: string) => (await list({ paths: [pattern] })).map((p) => p.slice(root.length + 1))
+  t.same(await names(`${root}/ser[1]/*.dcm`), ['ser[1]/A.dcm'], 'a folder named ser[1] is ser[1], not ser1')
+  t.same(await names(`${root}/ser[12]/*.dcm`), ['ser1/B.dcm', 'ser2/C.dcm'], 'no such name: a glob')
+  t.same(await names(`${root}/ser\\[1\\]/*.dcm`), ['ser[1]/A.dcm'], 'escaped brackets')
+  t.same(await names(`${root}/ser\\[1\\]/A.dcm`), ['ser[1]/A.dcm'], 'escaped, without any glob left: the file')
+  t.same(await names(`${root}/*/ser[1]/*.dcm`), ['x/ser[1]/D.dcm'], 'below a glob part too')
+  t.same(await names(`${root}/ser[1]`), ['ser[1]/A.dcm'], 'a path that exists is a path')
+  t.same(await names(`${root}/[[]x]/*`), ['[x]/F.dcm'], 'a bracket class for a bracket')
+})
+
+t.test('issue 10: no file found is E_NO_FILES, unless allowEmpty', async (t) => {
+  const root = tree()
+  const empty = mkdtempSync(join(tmpdir(), 'etl-empty-'))
+  const cases: [string, ListFilesOptions, RegExp][] = [
+    ['an empty folder', { paths: [empty] }, /^no files found under \/.*etl-empty-\w+$/],
+    ['a pattern that matches nothing', { paths: [`${root}/**/*.none`] }, /^no files found under .*\*\.none$/],
+    ['everything ignored', { paths: [root], ignore: ['**'] }, /\(4 left out by ignore patterns\)$/],
+    ['everything older', { paths: [root], since: new Date(Date.now() + 3_600_000) }, /\(4 older than --since\)$/],
+  ]
+  for (const [what, options, message] of cases) {
+    const info = { listed: 0, done: false }
+    await t.rejects(list({ ...options, info }), { code: 'E_NO_FILES', exitCode: 66, message }, what)
+    t.equal(info.done, false, `${what}: the stream failed`)
+    const told: string[] = []
+    t.same(await list({ ...options, allowEmpty: true, onEmpty: (m) => told.push(m) }), [], `${what}: allowed`)
+    t.match(told, [message], `${what}: told`)
+  }
 })

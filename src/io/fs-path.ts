@@ -1,0 +1,105 @@
+/**
+ * File names are bytes on Linux, not text: a name written by a Latin-1 system (`M\xfcller.dcm`,
+ * bytes 4d fc 6c 6c 65 72 ...) is not valid UTF-8, and Node's default decoding turns its `fc`
+ * into U+FFFD, the same string as the valid UTF-8 name `M\u{fffd}ller.dcm`: two files, one
+ * name. Paths inside etl are strings that keep the bytes instead, as Python's `surrogateescape`
+ * does: valid UTF-8 is decoded as usual, and each byte that is not part of valid UTF-8 becomes
+ * the lone surrogate U+DC00 + byte (U+DC80-U+DCFF). No valid UTF-8 decodes to a lone surrogate,
+ * so the mapping is one to one, and structured clone (worker messages) and JSON keep it.
+ *
+ * - {@link decodeFsName}: bytes of a name, as the lister reads them, to such a string;
+ * - {@link toFsPath}: the string back to what `fs` calls take (a Buffer of the original bytes
+ *   when it holds escapes, else the string itself);
+ * - {@link displayPath}: the string as text for people and CSV cells, unambiguous: valid UTF-8
+ *   as it is, each undecodable byte as `\xNN` (lower-case hex), and a backslash as `\\`.
+ */
+
+/** Any surrogate code unit: the quick test that a string may hold an escaped byte. */
+const SURROGATE = /[\uD800-\uDFFF]/
+
+/**
+ * The name a directory entry's bytes stand for: the UTF-8 text, with each byte that is not part
+ * of valid UTF-8 as the lone surrogate U+DC00 + byte.
+ */
+export function decodeFsName(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+  if (!text.includes('\uFFFD')) return text
+  // Some bytes did not decode, or the name holds a real U+FFFD (EF BF BD): decode strictly.
+  let out = ''
+  let i = 0
+  while (i < bytes.length) {
+    const length = sequenceLength(bytes, i)
+    if (length === 0) {
+      out += String.fromCharCode(0xdc00 + bytes[i])
+      i++
+    } else {
+      out += Buffer.from(bytes.buffer, bytes.byteOffset + i, length).toString('utf8')
+      i += length
+    }
+  }
+  return out
+}
+
+/**
+ * The length of the valid UTF-8 sequence that starts at `i` (Unicode 15, Table 3-7: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), or 0 if none does.
+ */
+function sequenceLength(b: Uint8Array, i: number): number {
+  const c = b[i]
+  if (c < 0x80) return 1
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k] >= lo && b[i + k] <= hi
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0
+  if (c >= 0xe0 && c <= 0xef) {
+    const [lo, hi] = c === 0xe0 ? [0xa0, 0xbf] : c === 0xed ? [0x80, 0x9f] : [0x80, 0xbf]
+    return cont(1, lo, hi) && cont(2) ? 3 : 0
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    const [lo, hi] = c === 0xf0 ? [0x90, 0xbf] : c === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf]
+    return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0
+  }
+  return 0
+}
+
+/** Whether the code unit at `i` of `s` is an escaped byte (a lone surrogate U+DC80-U+DCFF). */
+function isEscapedByte(s: string, i: number): boolean {
+  const c = s.charCodeAt(i)
+  if (c < 0xdc80 || c > 0xdcff) return false
+  const before = i > 0 ? s.charCodeAt(i - 1) : 0
+  return !(before >= 0xd800 && before <= 0xdbff)
+}
+
+/**
+ * What `fs` calls take for a path: the path itself when it is plain text, or a Buffer of its
+ * original bytes when it holds escaped bytes (see {@link decodeFsName}).
+ */
+export function toFsPath(path: string): string | Buffer {
+  if (!SURROGATE.test(path)) return path
+  const parts: Buffer[] = []
+  let start = 0
+  for (let i = 0; i < path.length; i++) {
+    if (!isEscapedByte(path, i)) continue
+    if (i > start) parts.push(Buffer.from(path.slice(start, i), 'utf8'))
+    parts.push(Buffer.of(path.charCodeAt(i) - 0xdc00))
+    start = i + 1
+  }
+  if (start === 0) return path
+  if (start < path.length) parts.push(Buffer.from(path.slice(start), 'utf8'))
+  return Buffer.concat(parts)
+}
+
+/**
+ * A path as text for people and CSV cells: valid UTF-8 as it is, each byte of a name that is
+ * not valid UTF-8 as `\xNN` (`M\xfcller.dcm`), and so that this stays unambiguous, each
+ * backslash doubled (`a\b` is written `a\\b`).
+ */
+export function displayPath(path: string): string {
+  if (!path.includes('\\') && !SURROGATE.test(path)) return path
+  let out = ''
+  for (let i = 0; i < path.length; i++) {
+    const ch = path[i]
+    if (ch === '\\') out += '\\\\'
+    else if (isEscapedByte(path, i)) out += `\\x${(path.charCodeAt(i) - 0xdc00).toString(16)}`
+    else out += ch
+  }
+  return out
+}
