@@ -1,0 +1,94 @@
+// Incremental runs over big archives: time and peak RSS of `etl extract --state` when every file
+// is unchanged, at 1M and 5M files (N hard links to one CT slice, 1,000 to a folder; the state is
+// written here, as a first run would write it, so that no header is read). A benchmark, not a test.
+//
+// Run: node scripts/bench-state.mjs [N ...]      (default 1000000 5000000)
+// Env: BENCH_DATA=DIR   where the link trees and states go (default $TMPDIR/dicom-etl-bench)
+//      BASE=DIR         also time another build of etl (a checkout with dist/) on the same state
+import { spawnSync } from 'node:child_process'
+import { createWriteStream, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const DATA = resolve(process.env.BENCH_DATA ?? join(tmpdir(), 'dicom-etl-bench'))
+const SAMPLE = join(REPO, 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm')
+const COLUMNS = ['-k', 'SOPInstanceUID', '-k', 'SliceLocation', '-k', 'PatientID']
+const SIZES = process.argv.slice(2).map(Number)
+
+/** The row etl makes of the sample, and its facts. */
+function sampleRecord() {
+  const r = spawnSync(process.execPath, [join(REPO, 'dist/cli.js'), 'extract', SAMPLE, ...COLUMNS, '-q'], {
+    encoding: 'utf8',
+  })
+  const row = r.stdout.split('\n')[1].split(',')
+  const st = statSync(SAMPLE)
+  return { row, size: st.size, mtimeMs: Math.round(st.mtimeMs), sop: row[0] }
+}
+
+async function makeTree(n) {
+  const root = join(DATA, `links${n}`)
+  if (existsSync(join(root, 'done'))) return root
+  rmSync(root, { recursive: true, force: true })
+  for (let i = 0; i < n; i++) {
+    const folder = join(root, `d${Math.floor(i / 1000)}`)
+    if (i % 1000 === 0) mkdirSync(folder, { recursive: true })
+    linkSync(SAMPLE, join(folder, `IM${i % 1000}.dcm`))
+  }
+  mkdirSync(join(root, 'done'))
+  return root
+}
+
+/** The state a first run would write: one record per link, in listing order (any order will do). */
+async function writeState(root, n, record, path) {
+  // The signature must be the CLI's: take it from a real run's state over one file.
+  const probe = join(DATA, 'probe.state')
+  rmSync(probe, { force: true })
+  spawnSync(process.execPath, [join(REPO, 'dist/cli.js'), 'extract', SAMPLE, ...COLUMNS, '-q', '--state', probe])
+  const header = readFileSync(probe, 'utf8').split('\n')[0]
+  const out = createWriteStream(path)
+  let chunk = `${header}\n`
+  for (let i = 0; i < n; i++) {
+    const file = join(root, `d${Math.floor(i / 1000)}`, `IM${i % 1000}.dcm`)
+    chunk += `${JSON.stringify([file, record.size, record.mtimeMs, record.sop, record.row])}\n`
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
+      chunk = ''
+    }
+  }
+  out.end(chunk)
+  await new Promise((r) => out.once('finish', r))
+}
+
+function timed(label, cli, root, state) {
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%e %M', process.execPath, cli, 'extract', root, ...COLUMNS, '--state', state, '-o', '/dev/null'],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  )
+  const [wall, rss] = r.stderr.trim().split('\n').pop().split(' ')
+  const summary = r.stderr.split('\n').find((l) => l.includes('files listed')) ?? r.stderr.slice(0, 300)
+  console.log(`| ${label} | ${wall} s | ${Math.round(Number(rss) / 1024)} MB | exit ${r.status}: ${summary.trim()} |`)
+}
+
+mkdirSync(DATA, { recursive: true })
+const record = sampleRecord()
+console.log('| run | wall | peak RSS | summary |')
+console.log('| --- | --- | --- | --- |')
+for (const n of SIZES.length ? SIZES : [1_000_000, 5_000_000]) {
+  const root = await makeTree(n)
+  const state = join(DATA, `links${n}.state`)
+  await writeState(root, n, record, state)
+  const mb = Math.round(statSync(state).size / 2 ** 20)
+  timed(`${n.toLocaleString('en')} files, state ${mb} MB, this build`, join(REPO, 'dist/cli.js'), root, state)
+  if (process.env.BASE) {
+    await writeState(root, n, record, state)
+    timed(
+      `${n.toLocaleString('en')} files, ${process.env.BASE}`,
+      join(resolve(process.env.BASE), 'dist/cli.js'),
+      root,
+      state,
+    )
+  }
+}
