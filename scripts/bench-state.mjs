@@ -1,12 +1,22 @@
 // Incremental runs over big archives: time and peak RSS of `etl extract --state` when every file
-// is unchanged, at 1M and 5M files (N hard links to one CT slice, 1,000 to a folder; the state is
+// is unchanged, at 1M and 5M files (N hard links to copies of one CT slice, 1,000 to a folder; the state is
 // written here, as a first run would write it, so that no header is read). A benchmark, not a test.
 //
 // Run: node scripts/bench-state.mjs [N ...]      (default 1000000 5000000)
 // Env: BENCH_DATA=DIR   where the link trees and states go (default $TMPDIR/dicom-etl-bench)
 //      BASE=DIR         also time another build of etl (a checkout with dist/) on the same state
 import { spawnSync } from 'node:child_process'
-import { createWriteStream, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,10 +41,20 @@ async function makeTree(n) {
   const root = join(DATA, `links${n}`)
   if (existsSync(join(root, 'done'))) return root
   rmSync(root, { recursive: true, force: true })
+  const sources = `${root}-sources`
+  mkdirSync(sources, { recursive: true })
+  const { mtime } = statSync(SAMPLE)
+  let source = ''
   for (let i = 0; i < n; i++) {
+    // ext4 allows 65,000 links to a file: a copy of the sample (same size and mtime) every 50,000.
+    if (i % 50_000 === 0) {
+      source = join(sources, `s${i / 50_000}.dcm`)
+      copyFileSync(SAMPLE, source)
+      utimesSync(source, mtime, mtime)
+    }
     const folder = join(root, `d${Math.floor(i / 1000)}`)
     if (i % 1000 === 0) mkdirSync(folder, { recursive: true })
-    linkSync(SAMPLE, join(folder, `IM${i % 1000}.dcm`))
+    linkSync(source, join(folder, `IM${i % 1000}.dcm`))
   }
   mkdirSync(join(root, 'done'))
   return root
