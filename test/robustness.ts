@@ -132,3 +132,23 @@ t.test(
     t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
   },
 )
+
+t.test('issue 10: damaged data sets are rows with warnings; damaged file meta still fails', async (t) => {
+  const { damagedFiles } = await import('./fixtures/hostile-files.js')
+  const { runCli } = await import('./fixtures/cli.js')
+  const dir = t.testdir({})
+  for (const [name, bytes] of Object.entries(damagedFiles())) writeFileSync(join(dir, `${name}.dcm`), bytes)
+  const meta = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.from([2, 0, 0x10, 0, 0x3f, 0x3f, 2, 0])])
+  writeFileSync(join(dir, 'meta.dcm'), meta)
+  const r = await runCli(['extract', dir, '-k', 'path', 'Modality', 'PatientName', 'SliceLocation', '--sort', 'path'])
+  t.equal(r.code, 65, 'the file with damaged meta fails')
+  t.same(parseCsv(r.stdout), [
+    ['path', 'Modality', 'PatientName', 'SliceLocation'],
+    [join(dir, 'badVR.dcm'), 'CT', 'Doe^Jane', ''],
+    [join(dir, 'first.dcm'), '', '', ''],
+    [join(dir, 'length.dcm'), 'CT', 'Doe^Jane', ''],
+  ])
+  t.match(r.stderr, `warning: ${join(dir, 'length.dcm')}: SliceLocation: unreadable: element (0018,0050) claims`)
+  t.match(r.stderr, `failed: ${join(dir, 'meta.dcm')}: file meta element (0002,0010) has no valid VR [E_CORRUPT]`)
+  t.match(r.stderr, /3 rows written, 0 ignored \(not DICOM\), 1 failed, 8 value warnings/)
+})

@@ -275,7 +275,6 @@ export function resumeScan(
     // The value of a skipped element goes past the end of the file.
     if (skipped.length <= end) truncatedIn(skipped.tag, end)
     const reason = claimsTooMuch(skipped.tag, skipped.length, end)
-    if (!DAMAGE_IS_ROW) throw corrupt(reason)
     const done: { done: true; header: Header } = { done: true, header: header() }
     done.header.damage = { tag: skipped.tag, at: skipped.at, reason }
     return done
@@ -493,7 +492,7 @@ class Scanner {
         pos = end
       }
     } catch (e) {
-      if (e instanceof EtlError && e.code === 'E_CORRUPT' && DAMAGE_IS_ROW) {
+      if (e instanceof EtlError && e.code === 'E_CORRUPT') {
         this.damage = { tag, at: base + pos, reason: e.message }
         return
       }
@@ -681,7 +680,6 @@ function implicitVR(tag: number, pixelRepresentation: number): string {
 }
 
 const PIXEL_REPRESENTATION = 0x00280103
-const DAMAGE_IS_ROW = false as boolean
 
 /** Options of {@link readHeader} and {@link readHeaderSync}. */
 export interface ReadHeaderOptions {
