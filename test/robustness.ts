@@ -152,3 +152,14 @@ t.test('issue 10: damaged data sets are rows with warnings; damaged file meta st
   t.match(r.stderr, `failed: ${join(dir, 'meta.dcm')}: file meta element (0002,0010) has no valid VR [E_CORRUPT]`)
   t.match(r.stderr, /3 rows written, 0 ignored \(not DICOM\), 1 failed, 8 value warnings/)
 })
+
+t.test('issue 10: random files that start with 02 00 are ignored as not DICOM, none failed', async (t) => {
+  const { randomFilesStarting0200 } = await import('./fixtures/hostile-files.js')
+  const { runCli } = await import('./fixtures/cli.js')
+  const dir = t.testdir({})
+  randomFilesStarting0200(300, 20261129).forEach((bytes, i) => writeFileSync(join(dir, `noise${i}.bin`), bytes))
+  const r = await runCli(['extract', dir, '-k', 'PatientID'])
+  t.equal(r.code, 0)
+  t.equal(r.stdout, 'PatientID\n')
+  t.match(r.stderr, /0 rows written, 300 ignored \(not DICOM\), 0 failed/)
+})
