@@ -163,3 +163,39 @@ t.test('issue 10: random files that start with 02 00 are ignored as not DICOM, n
   t.equal(r.stdout, 'PatientID\n')
   t.match(r.stderr, /0 rows written, 300 ignored \(not DICOM\), 0 failed/)
 })
+
+/** Runs a fixture script with node; a child that has not ended after `timeout` ms is killed and fails. */
+function runNode(args: string[], timeout = 60_000): Promise<{ code: number | null; stdout: string; hung: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    let stdout = ''
+    let hung = false
+    const timer = setTimeout(() => ((hung = true), child.kill('SIGKILL')), timeout)
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.on('close', (code) => (clearTimeout(timer), resolve({ code, stdout, hung })))
+  })
+}
+
+t.test('issue 10: a FIFO swapped in for a listed file is a failure, not a read that never ends', async (t) => {
+  const dir = t.testdir({})
+  spawnSync('mkfifo', [join(dir, 'swapped.dcm')])
+  copyFileSync(SAMPLE, join(dir, 'IM1.dcm'))
+  for (const concurrency of ['1', '4']) {
+    // The lister never yields a FIFO; a file swapped for one after listing reaches the reader as a path.
+    const r = await runNode([
+      'test/fixtures/read-paths.mjs',
+      concurrency,
+      join(dir, 'swapped.dcm'),
+      join(dir, 'IM1.dcm'),
+    ])
+    t.equal(r.hung, false, `${concurrency} in flight: the reader ends (no open() waiting for a writer)`)
+    t.same(r.stdout.trim().split('\n'), [
+      `failed ${join(dir, 'swapped.dcm')}: not a regular file (a FIFO) [E_READ]`,
+      `row ${join(dir, 'IM1.dcm')}`,
+    ])
+  }
+  const { runCli } = await import('./fixtures/cli.js')
+  const cli = await runCli(['extract', dir, '-k', 'PatientID'])
+  t.equal(cli.code, 0, 'the CLI lists regular files only: the FIFO in the folder is left alone')
+  t.same(parseCsv(cli.stdout), [['PatientID'], ['PAT001']])
+})

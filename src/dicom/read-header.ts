@@ -19,7 +19,7 @@
  * A data set whose encoding contradicts its transfer syntax (explicit bytes under an implicit
  * syntax, and the reverse) is read as the bytes say, as DCMTK and pydicom do.
  */
-import { close, closeSync, fstat, fstatSync, open, openSync, read, readSync } from 'node:fs'
+import { close, closeSync, constants, fstat, fstatSync, open, openSync, read, readSync, type Stats } from 'node:fs'
 import { EtlError, describeSystemError } from '../errors.js'
 import { Inflater } from './inflate.js'
 import { formatTag, lookupTag, Tags } from './keywords.js'
@@ -777,7 +777,7 @@ export interface FileHeader extends Header {
 
 /** An I/O request of {@link readSteps}: read into a buffer at a file position, or fstat. */
 type Step = { op: 'read'; buf: Buffer; offset: number; length: number; position: number } | { op: 'stat' }
-type StepResult = number | { size: number; mtime: Date }
+type StepResult = number | Stats
 
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
@@ -808,10 +808,13 @@ function* readSteps(plan: ReadPlan, options: ReadHeaderOptions): Generator<Step,
   let eof = n < chunk
   let size: number | undefined = eof ? n : undefined
   let mtime: Date | undefined
-  if (options.stat) {
-    const st = (yield { op: 'stat' }) as { size: number; mtime: Date }
+  // A short first read may be a FIFO or a device (a folder entry swapped after it was listed):
+  // only regular files are read. (Reads that fail are checked by the drivers.)
+  if (options.stat || eof) {
+    const st = (yield { op: 'stat' }) as Stats
+    if (!st.isFile()) throw notRegular(st)
     size = st.size
-    mtime = st.mtime
+    mtime = options.stat ? st.mtime : undefined
   }
   if (n === 0) throw new EtlError('E_NOT_DICOM', 'empty file')
   charge(budget, n, 'header')
@@ -976,6 +979,39 @@ function readError(e: unknown, what: string): EtlError {
   return e instanceof EtlError ? e : new EtlError('E_READ', `cannot ${what}: ${describeSystemError(e)}`)
 }
 
+/** E_READ for what is not a regular file, saying what it is. */
+function notRegular(st: Stats): EtlError {
+  const what = st.isDirectory()
+    ? 'a directory'
+    : st.isFIFO()
+      ? 'a FIFO'
+      : st.isSocket()
+        ? 'a socket'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : 'not a file'
+  return new EtlError('E_READ', `not a regular file (${what})`)
+}
+
+/**
+ * Flags of open: read only, and never wait. A FIFO swapped in for a listed file would block a
+ * plain open until some writer came (deaf to signals in a thread); nonblocking, it opens at
+ * once, and its read fails (no positional reads on a FIFO). On regular files the flag does nothing.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)
+
+/** A read that failed: E_READ "not a regular file" when that is why (fstat says), else the error. */
+function failedRead(e: unknown, st: () => Stats): EtlError {
+  if (e instanceof EtlError) return e
+  try {
+    const stats = st()
+    if (!stats.isFile()) return notRegular(stats)
+  } catch {
+    // The fstat failed too: report the read's error.
+  }
+  return readError(e, 'read')
+}
+
 /**
  * Reads the planned elements of one file with synchronous I/O: the fastest way on local or
  * cached storage, where a read costs microseconds (used by the reader's worker threads).
@@ -984,7 +1020,7 @@ function readError(e: unknown, what: string): EtlError {
 export function readHeaderSync(path: string, plan: ReadPlan, options: ReadHeaderOptions = {}): FileHeader {
   let fd: number
   try {
-    fd = openSync(path, 'r')
+    fd = openSync(path, OPEN_FLAGS)
   } catch (e) {
     throw readError(e, 'open')
   }
@@ -999,7 +1035,7 @@ export function readHeaderSync(path: string, plan: ReadPlan, options: ReadHeader
     }
     return next.value
   } catch (e) {
-    throw readError(e, 'read')
+    throw failedRead(e, () => fstatSync(fd))
   } finally {
     closeSync(fd)
   }
@@ -1012,7 +1048,9 @@ export function readHeaderSync(path: string, plan: ReadPlan, options: ReadHeader
 export async function readHeader(path: string, plan: ReadPlan, options: ReadHeaderOptions = {}): Promise<FileHeader> {
   let fd: number
   try {
-    fd = await new Promise<number>((resolve, reject) => open(path, 'r', (e, fd) => (e ? reject(e) : resolve(fd))))
+    fd = await new Promise<number>((resolve, reject) =>
+      open(path, OPEN_FLAGS, (e, fd) => (e ? reject(e) : resolve(fd))),
+    )
   } catch (e) {
     throw readError(e, 'open')
   }
@@ -1030,7 +1068,8 @@ export async function readHeader(path: string, plan: ReadPlan, options: ReadHead
     }
     return next.value
   } catch (e) {
-    throw readError(e, 'read')
+    // A synchronous fstat here: the read has failed, this is no hot path.
+    throw failedRead(e, () => fstatSync(fd))
   } finally {
     await new Promise<void>((resolve) => close(fd, () => resolve()))
   }
