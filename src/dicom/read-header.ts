@@ -767,6 +767,65 @@ export interface ReadHeaderOptions {
    * Later windows are always new buffers.
    */
   buffer?: Buffer
+  /** What the reads in flight of this thread may hold together. Default: the thread's one. */
+  budget?: ReadBudget
+}
+
+/**
+ * The bytes that the reads in flight of one thread hold (windows, inflated data): each read may
+ * allocate `small` bytes freely; past that it must hold the budget's one large-read slot, which
+ * it keeps until it ends, and it stops at `maxBytes` (E_UNSUPPORTED). So a thread's reads in
+ * flight hold at most maxBytes + (reads - 1) x small, whatever their number: one large read at
+ * a time, the others waiting for the slot while holding no more than `small` each (no deadlock:
+ * the holder never waits). Synchronous reads, one at a time, never wait.
+ */
+export class ReadBudget {
+  /** Bytes a read may allocate without the large-read slot. */
+  readonly small: number
+  /** Bytes held by reads in flight now, and the most ever (for tests and the bench). */
+  held = 0
+  maxHeld = 0
+  /** Reads that held the large-read slot at once, at most (1 unless a bug). */
+  maxLarge = 0
+  private large = 0
+  private readonly waiting: (() => void)[] = []
+
+  constructor(small = 1024 * 1024) {
+    this.small = small
+  }
+
+  /** Takes the large-read slot: at once when free, else when the reads before have released it. */
+  acquire(): Promise<void> | undefined {
+    if (this.large === 0) {
+      this.large = 1
+      this.maxLarge = Math.max(this.maxLarge, 1)
+      return undefined
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve))
+  }
+
+  /** Gives the slot to the next waiting read, if any. */
+  release(): void {
+    const next = this.waiting.shift()
+    if (next) next()
+    else this.large = 0
+  }
+
+  hold(bytes: number): void {
+    this.held += bytes
+    if (this.held > this.maxHeld) this.maxHeld = this.held
+  }
+}
+
+/** The budget of this thread's reads (a module instance per worker thread). */
+const threadBudget = new ReadBudget()
+
+/** What one read holds of its thread's budget. */
+interface Holding {
+  budget: ReadBudget
+  bytes: number
+  /** Whether it holds the large-read slot. */
+  large: boolean
 }
 
 /** A header plus the file's size and mtime when asked for. */
@@ -775,8 +834,9 @@ export interface FileHeader extends Header {
   mtime?: Date
 }
 
-/** An I/O request of {@link readSteps}: read into a buffer at a file position, or fstat. */
-type Step = { op: 'read'; buf: Buffer; offset: number; length: number; position: number } | { op: 'stat' }
+/** An I/O request of {@link readSteps}: read into a buffer at a file position, fstat, or wait for the large-read slot. */
+type Step =
+  { op: 'read'; buf: Buffer; offset: number; length: number; position: number } | { op: 'stat' } | { op: 'large' }
 type StepResult = number | Stats
 
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024
@@ -785,6 +845,17 @@ const DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 interface Budget {
   read: number
   max: number
+}
+
+/** Counts `bytes` about to be allocated against the thread's budget, first waiting for the large-read slot past `small`. */
+function* reserve(holding: Holding | undefined, bytes: number): Generator<Step, void, StepResult> {
+  if (!holding) return
+  if (!holding.large && holding.bytes + bytes > holding.budget.small) {
+    yield { op: 'large' }
+    holding.large = true
+  }
+  holding.bytes += bytes
+  holding.budget.hold(bytes)
 }
 
 function charge(budget: Budget, bytes: number, what: string): void {
@@ -800,10 +871,15 @@ function charge(budget: Budget, bytes: number, what: string): void {
  * longer than the window, or an unwanted value that ends past it) goes on in a window read from
  * where it stopped. Unwanted values are jumped over, never read.
  */
-function* readSteps(plan: ReadPlan, options: ReadHeaderOptions): Generator<Step, FileHeader, StepResult> {
+function* readSteps(
+  plan: ReadPlan,
+  options: ReadHeaderOptions,
+  holding?: Holding,
+): Generator<Step, FileHeader, StepResult> {
   const chunk = options.chunkSize ?? 8192
   const budget: Budget = { read: 0, max: options.maxBytes ?? DEFAULT_MAX_BYTES }
   let buf = options.buffer && options.buffer.length >= chunk ? options.buffer : Buffer.allocUnsafe(chunk)
+  if (buf !== options.buffer) yield* reserve(holding, chunk)
   let n = (yield { op: 'read', buf, offset: 0, length: chunk, position: 0 }) as number
   let eof = n < chunk
   let size: number | undefined = eof ? n : undefined
@@ -833,6 +909,7 @@ function* readSteps(plan: ReadPlan, options: ReadHeaderOptions): Generator<Step,
       continue
     }
     charge(budget, target - n, 'header')
+    yield* reserve(holding, target)
     const grown = Buffer.allocUnsafe(target)
     buf.copy(grown, 0, 0, n)
     buf = grown
@@ -845,7 +922,16 @@ function* readSteps(plan: ReadPlan, options: ReadHeaderOptions): Generator<Step,
   }
   if (size === undefined) size = ((yield { op: 'stat' }) as { size: number }).size
   if (state.deflatedAt !== undefined) {
-    const header = yield* scanDeflated(buf.subarray(state.deflatedAt, n), n >= size, size, state, plan, options, n)
+    const header = yield* scanDeflated(
+      buf.subarray(state.deflatedAt, n),
+      n >= size,
+      size,
+      state,
+      plan,
+      options,
+      n,
+      holding,
+    )
     return { ...header, bytesRead: budget.read + header.bytesRead, size, mtime }
   }
   // The data set, window after window.
@@ -868,10 +954,11 @@ function* readSteps(plan: ReadPlan, options: ReadHeaderOptions): Generator<Step,
       eof = true
     } else {
       // A new window from `from`: the bytes of the last one from there on, then reads.
+      charge(budget, end - Math.max(from, windowEnd), 'header')
+      yield* reserve(holding, end - from)
       const next = Buffer.allocUnsafe(end - from)
       let have = 0
       if (from < windowEnd) have = window.copy(next, 0, from - base)
-      charge(budget, end - Math.max(from, windowEnd), 'header')
       while (have < next.length) {
         const got = (yield {
           op: 'read',
@@ -894,6 +981,8 @@ function* readSteps(plan: ReadPlan, options: ReadHeaderOptions): Generator<Step,
 
 /** Compressed bytes read at a time from a deflated file. */
 const DEFLATED_CHUNK = 65536
+/** The inflater's working buffer (inflate.ts). */
+const INFLATER_BYTES = 32768 + 65536 + 258
 
 /**
  * The data set of a deflated file (PS3.5 section A.5), inflated only as far as the scan needs:
@@ -910,9 +999,11 @@ function* scanDeflated(
   plan: ReadPlan,
   options: ReadHeaderOptions,
   filePos = size,
+  holding?: Holding,
 ): Generator<Step, Header, StepResult> {
   const chunk = options.chunkSize ?? 8192
   const inflated: Budget = { read: 0, max: options.maxBytes ?? DEFAULT_MAX_BYTES }
+  yield* reserve(holding, INFLATER_BYTES)
   const inflater = new Inflater()
   inflater.push(first, final)
   let compressedRead = 0
@@ -935,7 +1026,10 @@ function* scanDeflated(
       }
       if (piece.length === 0) {
         if (inflater.ended) break
-        input ??= Buffer.allocUnsafe(DEFLATED_CHUNK)
+        if (!input) {
+          yield* reserve(holding, DEFLATED_CHUNK)
+          input = Buffer.allocUnsafe(DEFLATED_CHUNK)
+        }
         const got = (yield {
           op: 'read',
           buf: input,
@@ -959,6 +1053,7 @@ function* scanDeflated(
       if (held.length === 1) heldAt = Math.max(from, pieceAt)
     }
     // A new buffer: the scan keeps views into it.
+    yield* reserve(holding, heldEnd - heldAt)
     let window = Buffer.concat(held)
     let base = heldAt
     if (from > base && from <= heldEnd) {
@@ -1024,19 +1119,22 @@ export function readHeaderSync(path: string, plan: ReadPlan, options: ReadHeader
   } catch (e) {
     throw readError(e, 'open')
   }
+  // One read at a time: the large-read slot is never waited for, only counted.
+  const holding: Holding = { budget: options.budget ?? threadBudget, bytes: 0, large: false }
   try {
-    const steps = readSteps(plan, options)
+    const steps = readSteps(plan, options, holding)
     let next = steps.next()
     while (!next.done) {
       const step = next.value
-      next = steps.next(
-        step.op === 'read' ? readSync(fd, step.buf, step.offset, step.length, step.position) : fstatSync(fd),
-      )
+      if (step.op === 'read') next = steps.next(readSync(fd, step.buf, step.offset, step.length, step.position))
+      else if (step.op === 'stat') next = steps.next(fstatSync(fd))
+      else next = steps.next(0)
     }
     return next.value
   } catch (e) {
     throw failedRead(e, () => fstatSync(fd))
   } finally {
+    holding.budget.hold(-holding.bytes)
     closeSync(fd)
   }
 }
@@ -1054,11 +1152,17 @@ export async function readHeader(path: string, plan: ReadPlan, options: ReadHead
   } catch (e) {
     throw readError(e, 'open')
   }
+  const holding: Holding = { budget: options.budget ?? threadBudget, bytes: 0, large: false }
   try {
-    const steps = readSteps(plan, options)
+    const steps = readSteps(plan, options, holding)
     let next = steps.next()
     while (!next.done) {
       const step = next.value
+      if (step.op === 'large') {
+        await holding.budget.acquire()
+        next = steps.next(0)
+        continue
+      }
       const result = await new Promise<StepResult>((resolve, reject) =>
         step.op === 'read'
           ? read(fd, step.buf, step.offset, step.length, step.position, (e, n) => (e ? reject(e) : resolve(n)))
@@ -1071,6 +1175,8 @@ export async function readHeader(path: string, plan: ReadPlan, options: ReadHead
     // A synchronous fstat here: the read has failed, this is no hot path.
     throw failedRead(e, () => fstatSync(fd))
   } finally {
+    holding.budget.hold(-holding.bytes)
+    if (holding.large) holding.budget.release()
     await new Promise<void>((resolve) => close(fd, () => resolve()))
   }
 }

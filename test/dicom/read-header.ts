@@ -377,3 +377,31 @@ t.test('issue 10: a deflated data set is inflated only up to the last wanted tag
     'a cut stream ends inside the big value: the data set is damaged there',
   )
 })
+
+t.test('issue 10: reads in flight share a budget: one large read at a time', async (t) => {
+  const { ReadBudget } = await import('../../src/dicom/read-header.js')
+  const dir = t.testdir({})
+  const big = 0x00091001
+  const files = Array.from({ length: 8 }, (_, i) => {
+    const file = join(dir, `wanted-${i}.dcm`)
+    writeFileSync(file, part10(dataSet(bigValueFirst(3 << 20, i), EXPLICIT_LE), TS.explicitLE))
+    return file
+  })
+  const budget = new ReadBudget(1 << 20)
+  const wanted = planRead([big, PatientName])
+  const headers = await Promise.all(files.map((file) => readHeader(file, wanted, { budget })))
+  headers.forEach((h, i) => {
+    t.equal(h.elements.get(big)?.value.length, 3 << 20, `file ${i}: the wanted 3 MB value`)
+    t.equal(h.elements.get(big)?.value[12345], i, `file ${i}: its own bytes`)
+    t.same(value(h, PatientName), text('Doe^Jane'), `file ${i}: PatientName`)
+  })
+  t.equal(budget.maxLarge, 1, 'one large read at a time')
+  // A large read holds its 3 MB window and the chunks before; each other read at most 1 MiB.
+  t.ok(budget.maxHeld <= (3 << 20) + 3 * 8192 + 7 * (1 << 20), `at most ${budget.maxHeld} bytes held at once`)
+  t.equal(budget.held, 0, 'all released')
+  await t.rejects(readHeader(files[0], wanted, { budget, maxBytes: 1 << 20 }), {
+    code: 'E_UNSUPPORTED',
+    message: /goes on past 1048576 bytes/,
+  })
+  t.equal(budget.held, 0, 'released after a failure too')
+})
