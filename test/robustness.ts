@@ -132,3 +132,70 @@ t.test(
     t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
   },
 )
+
+t.test('issue 10: damaged data sets are rows with warnings; damaged file meta still fails', async (t) => {
+  const { damagedFiles } = await import('./fixtures/hostile-files.js')
+  const { runCli } = await import('./fixtures/cli.js')
+  const dir = t.testdir({})
+  for (const [name, bytes] of Object.entries(damagedFiles())) writeFileSync(join(dir, `${name}.dcm`), bytes)
+  const meta = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.from([2, 0, 0x10, 0, 0x3f, 0x3f, 2, 0])])
+  writeFileSync(join(dir, 'meta.dcm'), meta)
+  const r = await runCli(['extract', dir, '-k', 'path', 'Modality', 'PatientName', 'SliceLocation', '--sort', 'path'])
+  t.equal(r.code, 65, 'the file with damaged meta fails')
+  t.same(parseCsv(r.stdout), [
+    ['path', 'Modality', 'PatientName', 'SliceLocation'],
+    [join(dir, 'badVR.dcm'), 'CT', 'Doe^Jane', ''],
+    [join(dir, 'first.dcm'), '', '', ''],
+    [join(dir, 'length.dcm'), 'CT', 'Doe^Jane', ''],
+  ])
+  t.match(r.stderr, `warning: ${join(dir, 'length.dcm')}: SliceLocation: unreadable: element (0018,0050) claims`)
+  t.match(r.stderr, `failed: ${join(dir, 'meta.dcm')}: file meta element (0002,0010) has no valid VR [E_CORRUPT]`)
+  t.match(r.stderr, /3 rows written, 0 ignored \(not DICOM\), 1 failed, 8 value warnings/)
+})
+
+t.test('issue 10: random files that start with 02 00 are ignored as not DICOM, none failed', async (t) => {
+  const { randomFilesStarting0200 } = await import('./fixtures/hostile-files.js')
+  const { runCli } = await import('./fixtures/cli.js')
+  const dir = t.testdir({})
+  randomFilesStarting0200(300, 20261129).forEach((bytes, i) => writeFileSync(join(dir, `noise${i}.bin`), bytes))
+  const r = await runCli(['extract', dir, '-k', 'PatientID'])
+  t.equal(r.code, 0)
+  t.equal(r.stdout, 'PatientID\n')
+  t.match(r.stderr, /0 rows written, 300 ignored \(not DICOM\), 0 failed/)
+})
+
+/** Runs a fixture script with node; a child that has not ended after `timeout` ms is killed and fails. */
+function runNode(args: string[], timeout = 60_000): Promise<{ code: number | null; stdout: string; hung: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    let stdout = ''
+    let hung = false
+    const timer = setTimeout(() => ((hung = true), child.kill('SIGKILL')), timeout)
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.on('close', (code) => (clearTimeout(timer), resolve({ code, stdout, hung })))
+  })
+}
+
+t.test('issue 10: a FIFO swapped in for a listed file is a failure, not a read that never ends', async (t) => {
+  const dir = t.testdir({})
+  spawnSync('mkfifo', [join(dir, 'swapped.dcm')])
+  copyFileSync(SAMPLE, join(dir, 'IM1.dcm'))
+  for (const concurrency of ['1', '4']) {
+    // The lister never yields a FIFO; a file swapped for one after listing reaches the reader as a path.
+    const r = await runNode([
+      'test/fixtures/read-paths.mjs',
+      concurrency,
+      join(dir, 'swapped.dcm'),
+      join(dir, 'IM1.dcm'),
+    ])
+    t.equal(r.hung, false, `${concurrency} in flight: the reader ends (no open() waiting for a writer)`)
+    t.same(r.stdout.trim().split('\n'), [
+      `failed ${join(dir, 'swapped.dcm')}: not a regular file (a FIFO) [E_READ]`,
+      `row ${join(dir, 'IM1.dcm')}`,
+    ])
+  }
+  const { runCli } = await import('./fixtures/cli.js')
+  const cli = await runCli(['extract', dir, '-k', 'PatientID'])
+  t.equal(cli.code, 0, 'the CLI lists regular files only: the FIFO in the folder is left alone')
+  t.same(parseCsv(cli.stdout), [['PatientID'], ['PAT001']])
+})

@@ -120,3 +120,19 @@ t.test('SIGKILL at random moments: the output is the old one or a whole new one,
   t.equal(readFileSync(target, 'utf8'), complete)
   t.same(readdirSync(dir).sort(), ['dose.csv', 'in'], 'and no lock or temporary file is left')
 })
+
+t.test('issue 10: SIGTERM ends a run reading synchronously in the main thread (-j 1 --threads 0)', async (t) => {
+  // Reads that block in the main thread (an open() waiting on a FIFO did) would keep the
+  // handler from running; files are opened O_NONBLOCK, so the handler runs between reads.
+  const dir = t.testdir({})
+  const input = manyFiles(dir, 30000)
+  const target = join(dir, 'dose.csv')
+  writeFileSync(target, 'previous,output\n')
+  const r = await interrupt(
+    ['extract', input, '-k', 'SliceLocation', '-o', target, '--progress', '--threads', '0', '-j', '1'],
+    'SIGTERM',
+  )
+  t.equal(r.code, 143)
+  t.match(r.stderr, /interrupted by SIGTERM; .*dose\.csv is left as it was/)
+  t.equal(readFileSync(target, 'utf8'), 'previous,output\n')
+})

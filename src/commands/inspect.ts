@@ -65,6 +65,8 @@ export function inspectLines(file: string, width = 80): string[] {
     }
   }
   walk(header.elements, '', 0, [])
+  const damage = header.damage
+  if (damage) lines.push(`# unreadable from ${formatTag(damage.tag)} at byte ${damage.at}: ${damage.reason}`)
   return lines
 }
 

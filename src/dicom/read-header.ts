@@ -2,24 +2,27 @@
  * Header reader: finds the requested data elements of one DICOM file without reading the
  * pixel data and without decoding anything that was not asked for.
  *
- * A file is a prefix of bytes read so far. The scanner walks it element by element (PS3.5
- * section 7) and either finishes, asks for a longer prefix ("need N bytes"), or fails. Each
- * call starts again from byte 0; the first chunk (8 KiB by default) holds a typical CT header,
- * so re-scans are rare and cost a few microseconds when they happen.
+ * The scanner walks the bytes read so far element by element (PS3.5 section 7) and either
+ * finishes, asks for more ("need N bytes"), or fails. Up to the first data set element it works
+ * on a prefix, scanned again from byte 0 when it grows; the first chunk (8 KiB by default) holds
+ * a typical CT header, so that is the whole work for most files. Past it, a scan that stops
+ * leaves a {@link ScanState} (offset, cursor into the plan, elements kept so far) and goes on in
+ * a window read from where it stopped: an unwanted value longer than the window is jumped over,
+ * not read, and a wanted one gets a window of its size.
  *
  * Understood: Part-10 files (preamble, "DICM", file meta group 0002, PS3.10 section 7.1), raw
  * data sets without preamble or meta (sniffed), implicit VR little endian, explicit VR little and
- * big endian, deflated explicit VR little endian (the whole file is read and inflated), and the
+ * big endian, deflated explicit VR little endian (inflated as far as the scan goes, in pieces), and the
  * encapsulated transfer syntaxes (the header before Pixel Data is explicit VR little endian).
  * Sequences and items of undefined length are skipped by walking their delimiters (PS3.5
  * section 7.5); UN of undefined length holds implicit VR little endian (PS3.5 section 6.2.2).
  * A data set whose encoding contradicts its transfer syntax (explicit bytes under an implicit
  * syntax, and the reverse) is read as the bytes say, as DCMTK and pydicom do.
  */
-import { close, closeSync, fstat, fstatSync, open, openSync, read, readSync } from 'node:fs'
-import { inflateRawSync } from 'node:zlib'
+import { close, closeSync, constants, fstat, fstatSync, open, openSync, read, readSync, type Stats } from 'node:fs'
 import { EtlError, describeSystemError } from '../errors.js'
 import { toFsPath } from '../io/fs-path.js'
+import { Inflater } from './inflate.js'
 import { formatTag, lookupTag, Tags } from './keywords.js'
 
 /** One data element as stored: its VR and its value bytes (a view into the read buffer). */
@@ -41,6 +44,11 @@ export interface Header {
   explicitVR: boolean
   /** Bytes of the file that were read. */
   bytesRead: number
+  /**
+   * Where the data set became unreadable (a length past the end of the file, an element
+   * without VR, a broken sequence): elements before it were read, none from it on.
+   */
+  damage?: Damage
 }
 
 /** Which elements to collect. Build it once per pipeline with {@link planRead}. */
@@ -122,12 +130,49 @@ const UN_CODE = vrCode('UN')
 const VR_NAME: string[] = []
 for (const vr of [...SHORT_VRS, ...LONG_VRS]) VR_NAME[vrCode(vr)] = vr
 
+const UL_CODE = vrCode('UL')
+
 function vrCode(vr: string): number {
   return (vr.charCodeAt(0) << 8) | vr.charCodeAt(1)
 }
 
-/** Scan result: finished, or the prefix must grow to at least `need` bytes. */
-export type ScanResult = { done: true; header: Header } | { done: false; need: number }
+/**
+ * Where a top-level scan stopped, to go on from in a later window of the file: its position and
+ * everything the scan knows there. Elements kept so far are views into earlier windows, which
+ * must stay as they are (never reused) while the header is in use.
+ */
+export interface ScanState {
+  /** Offset where the scan goes on: in the file, or in the inflated data set when deflated. */
+  at: number
+  elements: Map<number, DataElement>
+  transferSyntaxUID: string | undefined
+  littleEndian: boolean
+  explicitVR: boolean
+  /** Cursor into the plan's sorted tags, and the top-level tag before `at` (-1: none). */
+  next: number
+  previous: number
+  pixelRepresentation: number
+  lastTag: number | undefined
+  /** The last element skipped whose value ends at `at` (to name it if the file ends before). */
+  skipped?: { tag: number; at: number; length: number }
+  /** Deflated: the file offset of the compressed data set; `at` counts inflated bytes. */
+  deflatedAt?: number
+}
+
+/** Where a data set stops being readable: the element, its offset, and why. */
+export interface Damage {
+  tag: number
+  /** Offset of the element: in the file, or in the inflated data set when deflated. */
+  at: number
+  reason: string
+}
+
+/**
+ * Scan result: finished, or more bytes are needed. `need` is the offset the bytes must reach;
+ * with a `state`, the scan goes on from `state.at` given a window of the file from there
+ * ({@link resumeScan}), else the prefix must grow.
+ */
+export type ScanResult = { done: true; header: Header } | { done: false; need: number; state?: ScanState }
 
 /** Thrown inside the scanner when the prefix is too short (not an Error: no stack to capture). */
 class Truncated {}
@@ -148,9 +193,9 @@ export function scanHeader(bytes: Uint8Array, eof: boolean, plan: ReadPlan): Sca
   let transferSyntaxUID: string | undefined
   const part10 = buf.length >= 132 && buf.toString('latin1', 128, 132) === 'DICM'
   if (part10) pos = 132
-  const startsWithMeta = part10 || (buf.length >= 8 && buf.readUInt16LE(0) === 0x0002)
+  const startsWithMeta = part10 || startsWithMetaElement(buf)
   if (startsWithMeta) {
-    const meta = new Scanner(buf, eof, true, true, plan, elements)
+    const meta = new Scanner(buf, 0, eof, true, true, plan, elements)
     try {
       pos = meta.readMeta(pos)
     } catch (e) {
@@ -163,30 +208,30 @@ export function scanHeader(bytes: Uint8Array, eof: boolean, plan: ReadPlan): Sca
       throw new EtlError('E_EMPTY', part10 ? 'DICM marker but no file meta and no data set' : 'no data elements')
     }
   }
-
-  if (transferSyntaxUID === DEFLATED_LE) {
-    if (!eof) return { done: false, need: Infinity }
-    let inflated: Buffer
-    try {
-      inflated = inflateRawSync(buf.subarray(pos), { maxOutputLength: 256 * 1024 * 1024 })
-    } catch (e) {
-      throw corrupt(`deflated data set cannot be inflated: ${(e as Error).message}`)
-    }
-    const scanner = new Scanner(inflated, true, true, true, plan, elements)
-    try {
-      scanner.readDataSet(0)
-    } catch (e) {
-      // The whole inflated data set is here: too short means cut short.
-      if (e instanceof Truncated) return truncated(inflated.length, scanner.lastTag)
-      throw e
-    }
-    return {
-      done: true,
-      header: { elements, transferSyntaxUID, littleEndian: true, explicitVR: true, bytesRead: buf.length },
-    }
+  const state: ScanState = {
+    at: pos,
+    elements,
+    transferSyntaxUID,
+    littleEndian: true,
+    explicitVR: true,
+    next: 0,
+    previous: -1,
+    pixelRepresentation: 0,
+    lastTag: undefined,
   }
 
-  const encoding = detectEncoding(buf, pos, transferSyntaxUID, part10 || startsWithMeta)
+  if (transferSyntaxUID === DEFLATED_LE) {
+    state.at = 0
+    state.deflatedAt = pos
+    if (!eof) return { done: false, need: Infinity, state }
+    // The whole file is here: inflate it in one go, through the same windows as a file read.
+    const steps = scanDeflated(buf.subarray(pos), true, buf.length, state, plan, {})
+    const next = steps.next()
+    if (!next.done) throw new Error('a deflated scan of a whole file asked for more bytes')
+    return { done: true, header: { ...next.value, bytesRead: buf.length } }
+  }
+
+  const encoding = detectEncoding(buf, pos, transferSyntaxUID, part10 || startsWithMeta, eof)
   if (!encoding) {
     if (buf.length - pos < 8 && !eof) return { done: false, need: pos + 8 }
     if (part10 || startsWithMeta) {
@@ -199,31 +244,134 @@ export function scanHeader(bytes: Uint8Array, eof: boolean, plan: ReadPlan): Sca
     }
     throw new EtlError('E_NOT_DICOM', 'not DICOM: no DICM marker and not a raw data set')
   }
-  const scanner = new Scanner(buf, eof, encoding.little, encoding.explicit, plan, elements)
+  state.littleEndian = encoding.little
+  state.explicitVR = encoding.explicit
+  const result = resumeScan(buf, 0, eof, plan, state)
+  // A caller that grows the prefix doubles it: a long header costs a few scans.
+  if (!result.done) result.need = Math.max(result.need, buf.length * 2)
+  return result
+}
+
+/**
+ * Goes on with a top-level scan from `state.at`, given `window`: the bytes from offset `base`
+ * (at or before `state.at`; `eof`: the window reaches the end). The state is updated in place.
+ */
+export function resumeScan(
+  window: Uint8Array,
+  base: number,
+  eof: boolean,
+  plan: ReadPlan,
+  state: ScanState,
+): ScanResult {
+  const buf = Buffer.isBuffer(window) ? window : Buffer.from(window.buffer, window.byteOffset, window.byteLength)
+  const end = base + buf.length
+  const header = (): Header => ({
+    elements: state.elements,
+    transferSyntaxUID: state.transferSyntaxUID,
+    littleEndian: state.littleEndian,
+    explicitVR: state.explicitVR,
+    bytesRead: end,
+  })
+  const skipped = state.skipped
+  if (skipped && state.at > end) {
+    if (!eof) return { done: false, need: state.at + 8, state }
+    // The value of a skipped element goes past the end of the file.
+    if (skipped.length <= end) truncatedIn(skipped.tag, end)
+    const reason = claimsTooMuch(skipped.tag, skipped.length, end)
+    const done: { done: true; header: Header } = { done: true, header: header() }
+    done.header.damage = { tag: skipped.tag, at: skipped.at, reason }
+    return done
+  }
+  const scanner = new Scanner(buf, base, eof, state.littleEndian, state.explicitVR, plan, state.elements)
   try {
-    scanner.readDataSet(pos)
+    scanner.readDataSet(state)
   } catch (e) {
     if (e instanceof Truncated) {
-      if (eof) return truncated(buf.length, scanner.lastTag)
-      return { done: false, need: Math.max(scanner.need, buf.length * 2) }
+      if (eof) return truncated(end, state.lastTag)
+      return { done: false, need: base + scanner.need, state }
     }
     throw e
   }
-  return {
-    done: true,
-    header: {
-      elements,
-      transferSyntaxUID,
-      littleEndian: encoding.little,
-      explicitVR: encoding.explicit,
-      bytesRead: buf.length,
-    },
-  }
+  const done = { done: true as const, header: header() }
+  if (scanner.damage) done.header.damage = scanner.damage
+  return done
+}
+
+function claimsTooMuch(tag: number, length: number, size: number): string {
+  return `element ${formatTag(tag)} claims ${length} bytes, more than the file holds (${size})`
+}
+
+function truncatedIn(tag: number, size: number): never {
+  throw new EtlError('E_TRUNCATED', `file ends inside element ${formatTag(tag)} (${size} bytes)`)
 }
 
 function truncated(size: number, tag?: number): never {
   const where = tag === undefined ? '' : ` in or after ${formatTag(tag)}`
   throw new EtlError('E_TRUNCATED', `file ends inside the header${where} (${size} bytes)`)
+}
+
+/**
+ * Whether a file without preamble starts with a file meta element: group 0002, an element of
+ * the meta (PS3.10 table 7.1-1 ends at 0102), a valid explicit VR and a sane length: (0002,0000)
+ * is UL of 4 bytes. Two bytes `02 00` alone are not enough (1 in 65536 random files has them).
+ */
+function startsWithMetaElement(buf: Buffer): boolean {
+  if (buf.length < 12 || buf.readUInt16LE(0) !== 0x0002) return false
+  const element = buf.readUInt16LE(2)
+  const code = (buf[4] << 8) | buf[5]
+  const kind = VR_KIND[code]
+  if (kind === 0 || element > 0x0102) return false
+  if (element === 0) return code === UL_CODE && buf.readUInt16LE(6) === 4
+  if (kind === SHORT) return buf.readUInt16LE(6) <= 1024
+  return buf[6] === 0 && buf[7] === 0 && buf.readUInt32LE(8) <= 65536
+}
+
+/** Elements a raw data set's start is checked on. */
+const RAW_CHECKED = 4
+
+/**
+ * Whether a data set without file meta starts as one: with an element of group 0004 (a
+ * directory), 0008 or 0010 (never 0002: that is file meta, checked apart), then tags
+ * ascending, each with a valid VR (explicit) or known to the dictionary (implicit), and a length
+ * within the bytes at hand (when they are the whole file; else at most 16 MiB).
+ */
+function plausibleRawStart(buf: Buffer, little: boolean, explicit: boolean, eof: boolean): boolean {
+  const u16 = (at: number) => (little ? buf.readUInt16LE(at) : buf.readUInt16BE(at))
+  const u32 = (at: number) => (little ? buf.readUInt32LE(at) : buf.readUInt32BE(at))
+  let pos = 0
+  let previous = -1
+  for (let i = 0; i < RAW_CHECKED && pos + 8 <= buf.length; i++) {
+    const group = u16(pos)
+    const tag = group * 0x10000 + u16(pos + 2)
+    if (i === 0 && (group < 0x0004 || group > 0x0010 || group % 2 === 1)) return false
+    if (tag <= previous) return false
+    if (tag >= Tags.PixelData) return true
+    previous = tag
+    let length: number
+    let start: number
+    if (explicit) {
+      const kind = VR_KIND[(buf[pos + 4] << 8) | buf[pos + 5]]
+      if (kind === 0) return false
+      if (kind === SHORT) {
+        length = u16(pos + 6)
+        start = pos + 8
+      } else {
+        if (pos + 12 > buf.length) return true
+        if (buf[pos + 6] !== 0 || buf[pos + 7] !== 0) return false
+        length = u32(pos + 8)
+        start = pos + 12
+      }
+    } else {
+      const known = (tag & 0xffff) === 0 || lookupTag(tag) !== undefined || (group % 2 === 1 && (tag & 0xffff) < 0x100)
+      if (!known) return false
+      length = u32(pos + 4)
+      start = pos + 8
+    }
+    if (length === UNDEFINED_LENGTH) return true
+    if (length > (eof ? buf.length - start : 16 * 1024 * 1024)) return false
+    pos = start + length
+  }
+  return true
 }
 
 function isVR(buf: Buffer, at: number): boolean {
@@ -233,14 +381,15 @@ function isVR(buf: Buffer, at: number): boolean {
 /**
  * Encoding of the data set starting at `pos`: from the transfer syntax, checked against the
  * first element's bytes; or sniffed when there is no transfer syntax (raw data sets, meta without
- * it). A raw data set must start with a plausible group (0002 to 0010): text, JSON, JPEG and gzip
- * files do not.
+ * it). A raw data set must start as one ({@link plausibleRawStart}): text, JSON, JPEG, gzip and
+ * random bytes do not.
  */
 function detectEncoding(
   buf: Buffer,
   pos: number,
   ts: string | undefined,
   hasMeta: boolean,
+  eof: boolean,
 ): { little: boolean; explicit: boolean } | undefined {
   if (buf.length - pos < 8) return undefined
   const explicitBytes = isVR(buf, pos + 4)
@@ -248,16 +397,23 @@ function detectEncoding(
     const little = ts !== EXPLICIT_BE
     return { little, explicit: explicitBytes }
   }
+  if (!hasMeta) {
+    // No file meta: a raw data set, only if its first elements look like one.
+    for (const encoding of [
+      { little: true, explicit: true },
+      { little: true, explicit: false },
+      { little: false, explicit: true },
+    ]) {
+      if (plausibleRawStart(buf, encoding.little, encoding.explicit, eof)) return encoding
+    }
+    return undefined
+  }
   const groupLE = buf.readUInt16LE(pos)
   const groupBE = buf.readUInt16BE(pos)
   const plausible = (g: number) => g >= 0x0002 && g <= 0x0010 && g % 2 === 0
   if (plausible(groupBE) && !plausible(groupLE) && explicitBytes) return { little: false, explicit: true }
-  // After a file meta the file is DICOM whatever its first group; without one, be strict.
-  if (!hasMeta && !plausible(groupLE)) return undefined
   if (explicitBytes) return { little: true, explicit: true }
-  const length = buf.readUInt32LE(pos + 4)
-  if (hasMeta || length === UNDEFINED_LENGTH || length <= 1024 * 1024) return { little: true, explicit: false }
-  return undefined
+  return { little: true, explicit: false }
 }
 
 /**
@@ -266,8 +422,12 @@ function detectEncoding(
  * two bytes, and creates objects only for the elements it keeps.
  */
 class Scanner {
-  /** Bytes the prefix must reach when a Truncated is thrown. */
+  /** Bytes the window must reach when a Truncated is thrown (from the window's start). */
   need = 0
+  /** Set when the top-level scan stopped at a damaged element. */
+  damage: Damage | undefined
+  /** The value length of the last element of defined length read. */
+  valueLength = 0
   /** The last top-level tag reached (for messages). */
   lastTag: number | undefined
   /** How many file meta elements readMeta found. */
@@ -275,6 +435,8 @@ class Scanner {
   /** Pixel Representation (0028,0103) once passed: 1 makes "US or SS" elements SS. */
   pixelRepresentation = 0
   private readonly buf: Buffer
+  /** Offset of the buffer's first byte in the file (or inflated data set). */
+  private readonly base: number
   private readonly eof: boolean
   private readonly little: boolean
   private readonly explicit: boolean
@@ -283,6 +445,7 @@ class Scanner {
 
   constructor(
     buf: Buffer,
+    base: number,
     eof: boolean,
     little: boolean,
     explicit: boolean,
@@ -290,6 +453,7 @@ class Scanner {
     out: Map<number, DataElement>,
   ) {
     this.buf = buf
+    this.base = base
     this.eof = eof
     this.little = little
     this.explicit = explicit
@@ -350,39 +514,65 @@ class Scanner {
     return pos
   }
 
-  /** The top-level data set from `pos` until Pixel Data, the last planned tag, or the end. */
-  readDataSet(pos: number): void {
+  /**
+   * The top-level data set from `state.at` until Pixel Data, the last planned tag, or the end.
+   * Leaves `state` where the scan stopped: at the element that a Truncated interrupted (its
+   * start, or the end of a skipped value past the window), or at the damage.
+   */
+  readDataSet(state: ScanState): void {
     const buf = this.buf
+    const base = this.base
     const { maxTag, tags: wanted, sorted, groups, all } = this.plan
     const byGroup = groups.size > 0
     // Top-level tags ascend, so the planned tags are met in order: a cursor finds them without
     // hashing. A tag out of order (a broken file) is looked up in the set instead.
-    let next = 0
-    let previous = -1
-    for (;;) {
-      if (pos + 8 > buf.length) {
-        if (this.eof && (pos >= buf.length || isZeroPadding(buf, pos))) return
-        this.ensure(pos + 8)
+    let next = state.next
+    let previous = state.previous
+    let pos = state.at - base
+    this.pixelRepresentation = state.pixelRepresentation
+    this.lastTag = state.lastTag
+    let tag = -1
+    try {
+      for (;;) {
+        if (pos + 8 > buf.length) {
+          if (this.eof && (pos >= buf.length || isZeroPadding(buf, pos))) return
+          this.ensure(pos + 8)
+        }
+        tag = this.tagAt(pos)
+        if (tag > maxTag) {
+          if (tag < 0xfffe0000) return
+          // A stray item or delimiter at the top level: skip its 8 bytes, as DCMTK does.
+          pos += 8
+          continue
+        }
+        this.lastTag = tag
+        if (tag === PIXEL_REPRESENTATION && pos + 10 <= buf.length) this.pixelRepresentation = this.u16(pos + 8)
+        let planned: boolean
+        if (tag > previous) {
+          while (next < sorted.length && sorted[next] < tag) next++
+          planned = next < sorted.length && sorted[next] === tag
+        } else {
+          planned = wanted.has(tag)
+        }
+        const keep = all || planned || (byGroup && groups.has(Math.floor(tag / 0x10000)))
+        const end = this.readElement(pos, tag, keep, 0)
+        // A value skipped past the window: the scan goes on from its end, in another window.
+        state.skipped = end > buf.length ? { tag, at: base + pos, length: this.valueLength } : undefined
+        previous = tag
+        pos = end
       }
-      const tag = this.tagAt(pos)
-      if (tag > maxTag) {
-        if (tag < 0xfffe0000) return
-        // A stray item or delimiter at the top level: skip its 8 bytes, as DCMTK does.
-        pos += 8
-        continue
+    } catch (e) {
+      if (e instanceof EtlError && e.code === 'E_CORRUPT') {
+        this.damage = { tag, at: base + pos, reason: e.message }
+        return
       }
-      this.lastTag = tag
-      if (tag === PIXEL_REPRESENTATION && pos + 10 <= buf.length) this.pixelRepresentation = this.u16(pos + 8)
-      let planned: boolean
-      if (tag > previous) {
-        while (next < sorted.length && sorted[next] < tag) next++
-        planned = next < sorted.length && sorted[next] === tag
-      } else {
-        planned = wanted.has(tag)
-      }
-      previous = tag
-      const keep = all || planned || (byGroup && groups.has(Math.floor(tag / 0x10000)))
-      pos = this.readElement(pos, tag, keep, 0)
+      throw e
+    } finally {
+      state.at = base + pos
+      state.next = next
+      state.previous = previous
+      state.pixelRepresentation = this.pixelRepresentation
+      state.lastTag = this.lastTag
     }
   }
 
@@ -421,7 +611,7 @@ class Scanner {
         length = this.u32(pos + 8)
         start = pos + 12
       } else {
-        throw corrupt(`element ${formatTag(tag)} at byte ${pos} has no valid VR`)
+        throw corrupt(`element ${formatTag(tag)} at byte ${this.base + pos} has no valid VR`)
       }
     } else {
       length = this.u32(pos + 4)
@@ -436,14 +626,12 @@ class Scanner {
       return end
     }
     const end = start + length
+    this.valueLength = length
     if (end > buf.length && (keep || this.eof)) {
       if (!this.eof) this.ensure(end)
-      throw new EtlError(
-        length > buf.length ? 'E_CORRUPT' : 'E_TRUNCATED',
-        length > buf.length
-          ? `element ${formatTag(tag)} claims ${length} bytes, more than the file holds (${buf.length})`
-          : `file ends inside element ${formatTag(tag)} (${buf.length} bytes)`,
-      )
+      const size = this.base + buf.length
+      if (length > size) throw corrupt(claimsTooMuch(tag, length, size))
+      truncatedIn(tag, size)
     }
     if (keep) {
       const vr = this.vrOf(code, tag)
@@ -500,7 +688,7 @@ class Scanner {
   }
 
   private withEncoding(explicit: boolean): Scanner {
-    return new Scanner(this.buf, this.eof, this.little, explicit, this.plan, this.out)
+    return new Scanner(this.buf, this.base, this.eof, this.little, explicit, this.plan, this.out)
   }
 }
 
@@ -513,7 +701,7 @@ export function readItems(sequence: DataElement, littleEndian: boolean): Map<num
   const buf = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)
   const explicit = sequence.explicit ?? true
   const items: Map<number, DataElement>[] = []
-  const reader = new Scanner(buf, true, littleEndian, explicit, ALL, new Map())
+  const reader = new Scanner(buf, 0, true, littleEndian, explicit, ALL, new Map())
   let pos = 0
   while (pos + 8 <= buf.length) {
     const tag = reader.tagAt(pos)
@@ -522,7 +710,7 @@ export function readItems(sequence: DataElement, littleEndian: boolean): Map<num
     if (tag === Tags.SequenceDelimitation) break
     if (tag !== Tags.Item) throw corrupt(`${formatTag(sequence.tag)}: expected an item, found ${formatTag(tag)}`)
     const item = new Map<number, DataElement>()
-    const scanner = new Scanner(buf, true, littleEndian, explicit, ALL, item)
+    const scanner = new Scanner(buf, 0, true, littleEndian, explicit, ALL, item)
     pos = length === UNDEFINED_LENGTH ? scanner.readItem(pos, Infinity) : scanner.readItem(pos, pos + length)
     items.push(item)
   }
@@ -565,17 +753,80 @@ const PIXEL_REPRESENTATION = 0x00280103
 
 /** Options of {@link readHeader} and {@link readHeaderSync}. */
 export interface ReadHeaderOptions {
-  /** Bytes of the first read. Default 8192: the whole header of a typical CT image. */
+  /** Bytes of the first read, and of each later window at least. Default 8192: the whole header of a typical CT image. */
   chunkSize?: number
-  /** Largest prefix read to find the planned elements. Default 256 MiB. */
+  /**
+   * Most bytes read from one file (inflated bytes, for a deflated data set), windows together;
+   * unwanted values skipped over are not read. Default 256 MiB.
+   */
   maxBytes?: number
   /** Also fstat the file (for size and mtime). */
   stat?: boolean
   /**
    * A buffer of at least `chunkSize` bytes for the first read, reused from file to file by a
    * caller that is done with each header (its values are views into it) before the next read.
+   * Later windows are always new buffers.
    */
   buffer?: Buffer
+  /** What the reads in flight of this thread may hold together. Default: the thread's one. */
+  budget?: ReadBudget
+}
+
+/**
+ * The bytes that the reads in flight of one thread hold (windows, inflated data): each read may
+ * allocate `small` bytes freely; past that it must hold the budget's one large-read slot, which
+ * it keeps until it ends, and it stops at `maxBytes` (E_UNSUPPORTED). So a thread's reads in
+ * flight hold at most maxBytes + (reads - 1) x small, whatever their number: one large read at
+ * a time, the others waiting for the slot while holding no more than `small` each (no deadlock:
+ * the holder never waits). Synchronous reads, one at a time, never wait.
+ */
+export class ReadBudget {
+  /** Bytes a read may allocate without the large-read slot. */
+  readonly small: number
+  /** Bytes held by reads in flight now, and the most ever (for tests and the bench). */
+  held = 0
+  maxHeld = 0
+  /** Reads that held the large-read slot at once, at most (1 unless a bug). */
+  maxLarge = 0
+  private large = 0
+  private readonly waiting: (() => void)[] = []
+
+  constructor(small = 1024 * 1024) {
+    this.small = small
+  }
+
+  /** Takes the large-read slot: at once when free, else when the reads before have released it. */
+  acquire(): Promise<void> | undefined {
+    if (this.large === 0) {
+      this.large = 1
+      this.maxLarge = Math.max(this.maxLarge, 1)
+      return undefined
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve))
+  }
+
+  /** Gives the slot to the next waiting read, if any. */
+  release(): void {
+    const next = this.waiting.shift()
+    if (next) next()
+    else this.large = 0
+  }
+
+  hold(bytes: number): void {
+    this.held += bytes
+    if (this.held > this.maxHeld) this.maxHeld = this.held
+  }
+}
+
+/** The budget of this thread's reads (a module instance per worker thread). */
+const threadBudget = new ReadBudget()
+
+/** What one read holds of its thread's budget. */
+interface Holding {
+  budget: ReadBudget
+  bytes: number
+  /** Whether it holds the large-read slot. */
+  large: boolean
 }
 
 /** A header plus the file's size and mtime when asked for. */
@@ -584,39 +835,82 @@ export interface FileHeader extends Header {
   mtime?: Date
 }
 
-/** An I/O request of {@link readSteps}: read into a buffer at a file position, or fstat. */
-type Step = { op: 'read'; buf: Buffer; offset: number; length: number; position: number } | { op: 'stat' }
-type StepResult = number | { size: number; mtime: Date }
+/** An I/O request of {@link readSteps}: read into a buffer at a file position, fstat, or wait for the large-read slot. */
+type Step =
+  { op: 'read'; buf: Buffer; offset: number; length: number; position: number } | { op: 'stat' } | { op: 'large' }
+type StepResult = number | Stats
+
+const DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+/** Bytes read so far from one file, against its limit. */
+interface Budget {
+  read: number
+  max: number
+}
+
+/** Counts `bytes` about to be allocated against the thread's budget, first waiting for the large-read slot past `small`. */
+function* reserve(holding: Holding | undefined, bytes: number): Generator<Step, void, StepResult> {
+  if (!holding) return
+  if (!holding.large && holding.bytes + bytes > holding.budget.small) {
+    yield { op: 'large' }
+    holding.large = true
+  }
+  holding.bytes += bytes
+  holding.budget.hold(bytes)
+}
+
+function charge(budget: Budget, bytes: number, what: string): void {
+  budget.read += bytes
+  if (budget.read > budget.max)
+    throw new EtlError('E_UNSUPPORTED', `${what} goes on past ${budget.max} bytes; not read`)
+}
 
 /**
- * The read-and-grow logic, once, for both drivers: it yields the I/O it needs and is resumed
- * with the result (bytes read, or the stat). A first chunk; then, only while the scan asks for
- * more, a longer prefix (never beyond the file's size, never beyond `maxBytes`).
+ * The read logic, once, for both drivers: it yields the I/O it needs and is resumed with the
+ * result (bytes read, or the stat). A first chunk, rescanned from byte 0 as a longer prefix
+ * while the file meta goes on; then the data set in windows: each scan that stops (a value
+ * longer than the window, or an unwanted value that ends past it) goes on in a window read from
+ * where it stopped. Unwanted values are jumped over, never read.
  */
-function* readSteps(plan: ReadPlan, options: ReadHeaderOptions): Generator<Step, FileHeader, StepResult> {
+function* readSteps(
+  plan: ReadPlan,
+  options: ReadHeaderOptions,
+  holding?: Holding,
+): Generator<Step, FileHeader, StepResult> {
   const chunk = options.chunkSize ?? 8192
-  const maxBytes = options.maxBytes ?? 256 * 1024 * 1024
+  const budget: Budget = { read: 0, max: options.maxBytes ?? DEFAULT_MAX_BYTES }
   let buf = options.buffer && options.buffer.length >= chunk ? options.buffer : Buffer.allocUnsafe(chunk)
+  if (buf !== options.buffer) yield* reserve(holding, chunk)
   let n = (yield { op: 'read', buf, offset: 0, length: chunk, position: 0 }) as number
   let eof = n < chunk
   let size: number | undefined = eof ? n : undefined
   let mtime: Date | undefined
-  if (options.stat) {
-    const st = (yield { op: 'stat' }) as { size: number; mtime: Date }
+  // A short first read may be a FIFO or a device (a folder entry swapped after it was listed):
+  // only regular files are read. (Reads that fail are checked by the drivers.)
+  if (options.stat || eof) {
+    const st = (yield { op: 'stat' }) as Stats
+    if (!st.isFile()) throw notRegular(st)
     size = st.size
-    mtime = st.mtime
+    mtime = options.stat ? st.mtime : undefined
   }
   if (n === 0) throw new EtlError('E_NOT_DICOM', 'empty file')
+  charge(budget, n, 'header')
+  let result: ScanResult
+  let state: ScanState | undefined
+  // The file meta and the first element: a prefix from byte 0, grown while it is too short.
   for (;;) {
-    const result = scanHeader(buf.subarray(0, n), eof, plan)
-    if (result.done) return { ...result.header, bytesRead: n, size, mtime }
+    result = scanHeader(buf.subarray(0, n), eof, plan)
+    if (result.done) return { ...result.header, bytesRead: budget.read, size, mtime }
+    state = result.state
+    if (state) break
     if (size === undefined) size = ((yield { op: 'stat' }) as { size: number }).size
     const target = Math.min(result.need, size)
     if (target <= n) {
       eof = true
       continue
     }
-    if (target > maxBytes) throw new EtlError('E_UNSUPPORTED', `header goes on past ${maxBytes} bytes; not read`)
+    charge(budget, target - n, 'header')
+    yield* reserve(holding, target)
     const grown = Buffer.allocUnsafe(target)
     buf.copy(grown, 0, 0, n)
     buf = grown
@@ -627,11 +921,191 @@ function* readSteps(plan: ReadPlan, options: ReadHeaderOptions): Generator<Step,
     }
     eof = n >= size || n < target
   }
+  if (size === undefined) size = ((yield { op: 'stat' }) as { size: number }).size
+  if (state.deflatedAt !== undefined) {
+    const header = yield* scanDeflated(
+      buf.subarray(state.deflatedAt, n),
+      n >= size,
+      size,
+      state,
+      plan,
+      options,
+      n,
+      holding,
+    )
+    return { ...header, bytesRead: budget.read + header.bytesRead, size, mtime }
+  }
+  // The data set, window after window.
+  let base = 0
+  let window = buf.subarray(0, n)
+  for (;;) {
+    const windowEnd = base + window.length
+    const from = state.at
+    // At least a chunk; twice what is left of the last window when the scan goes on inside it
+    // (a long sequence is walked again from its start: doubling keeps that linear).
+    const end = Math.min(size, Math.max(result.need, from + chunk, from + 2 * (windowEnd - from)))
+    if (end <= windowEnd && eof) throw new Error(`scan of a whole window asked for more bytes (${result.need})`)
+    if (from >= size) {
+      // A skipped value ends past the end of the file.
+      base = size
+      window = window.subarray(0, 0)
+      eof = true
+    } else if (end <= windowEnd) {
+      // The file ends within the window: scan it again, to its end.
+      eof = true
+    } else {
+      // A new window from `from`: the bytes of the last one from there on, then reads.
+      charge(budget, end - Math.max(from, windowEnd), 'header')
+      yield* reserve(holding, end - from)
+      const next = Buffer.allocUnsafe(end - from)
+      let have = 0
+      if (from < windowEnd) have = window.copy(next, 0, from - base)
+      while (have < next.length) {
+        const got = (yield {
+          op: 'read',
+          buf: next,
+          offset: have,
+          length: next.length - have,
+          position: from + have,
+        }) as number
+        if (got === 0) break
+        have += got
+      }
+      base = from
+      window = next.subarray(0, have)
+      eof = from + have >= size || have < next.length
+    }
+    result = resumeScan(window, base, eof, plan, state)
+    if (result.done) return { ...result.header, bytesRead: budget.read, size, mtime }
+  }
+}
+
+/** Compressed bytes read at a time from a deflated file. */
+const DEFLATED_CHUNK = 65536
+/** The inflater's working buffer (inflate.ts). */
+const INFLATER_BYTES = 32768 + 65536 + 258
+
+/**
+ * The data set of a deflated file (PS3.5 section A.5), inflated only as far as the scan needs:
+ * each scan gets a window of the inflated bytes from where it stopped; inflated bytes before
+ * that (unwanted values) are dropped as they come. `first` holds the compressed bytes already
+ * read (up to file offset `filePos`); more are read as the inflater asks. The header's
+ * `bytesRead` counts the compressed bytes read here.
+ */
+function* scanDeflated(
+  first: Buffer,
+  final: boolean,
+  size: number,
+  state: ScanState,
+  plan: ReadPlan,
+  options: ReadHeaderOptions,
+  filePos = size,
+  holding?: Holding,
+): Generator<Step, Header, StepResult> {
+  const chunk = options.chunkSize ?? 8192
+  const inflated: Budget = { read: 0, max: options.maxBytes ?? DEFAULT_MAX_BYTES }
+  yield* reserve(holding, INFLATER_BYTES)
+  const inflater = new Inflater()
+  inflater.push(first, final)
+  let compressedRead = 0
+  let input: Buffer | undefined
+  /** Inflated bytes from offset `heldAt` on, not yet given to a scan. */
+  let held: Buffer[] = []
+  let heldAt = 0
+  let heldEnd = 0
+  let need = 0
+  for (;;) {
+    const from = state.at
+    const end = Math.max(need, from + chunk, from + 2 * (heldEnd - from))
+    // Drop what lies before `from`; inflate until `end` or the end of the stream.
+    while (heldEnd < end && !inflater.ended) {
+      let piece: Buffer
+      try {
+        piece = inflater.next()
+      } catch (e) {
+        throw e instanceof EtlError ? e : corrupt(`deflated data set cannot be inflated: ${(e as Error).message}`)
+      }
+      if (piece.length === 0) {
+        if (inflater.ended) break
+        if (!input) {
+          yield* reserve(holding, DEFLATED_CHUNK)
+          input = Buffer.allocUnsafe(DEFLATED_CHUNK)
+        }
+        const got = (yield {
+          op: 'read',
+          buf: input,
+          offset: 0,
+          length: Math.min(DEFLATED_CHUNK, size - filePos),
+          position: filePos,
+        }) as number
+        filePos += got
+        compressedRead += got
+        inflater.push(input.subarray(0, got), got === 0 || filePos >= size)
+        continue
+      }
+      charge(inflated, piece.length, 'deflated data set')
+      const pieceAt = heldEnd
+      heldEnd += piece.length
+      if (heldEnd <= from) {
+        heldAt = heldEnd
+        continue
+      }
+      held.push(Buffer.from(piece.subarray(Math.max(0, from - pieceAt))))
+      if (held.length === 1) heldAt = Math.max(from, pieceAt)
+    }
+    // A new buffer: the scan keeps views into it.
+    yield* reserve(holding, heldEnd - heldAt)
+    let window = Buffer.concat(held)
+    let base = heldAt
+    if (from > base && from <= heldEnd) {
+      window = window.subarray(from - base)
+      base = from
+    }
+    const result = resumeScan(window, base, inflater.ended, plan, state)
+    if (result.done) return { ...result.header, bytesRead: compressedRead }
+    need = result.need
+    // What the window holds from where the scan goes on is given again with the next one.
+    held = state.at < heldEnd && state.at >= base ? [window.subarray(state.at - base)] : []
+    heldAt = held.length ? state.at : heldEnd
+  }
 }
 
 /** Maps what is not an EtlError (a system error of open, read or fstat) to E_READ. */
 function readError(e: unknown, what: string): EtlError {
   return e instanceof EtlError ? e : new EtlError('E_READ', `cannot ${what}: ${describeSystemError(e)}`)
+}
+
+/** E_READ for what is not a regular file, saying what it is. */
+function notRegular(st: Stats): EtlError {
+  const what = st.isDirectory()
+    ? 'a directory'
+    : st.isFIFO()
+      ? 'a FIFO'
+      : st.isSocket()
+        ? 'a socket'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : 'not a file'
+  return new EtlError('E_READ', `not a regular file (${what})`)
+}
+
+/**
+ * Flags of open: read only, and never wait. A FIFO swapped in for a listed file would block a
+ * plain open until some writer came (deaf to signals in a thread); nonblocking, it opens at
+ * once, and its read fails (no positional reads on a FIFO). On regular files the flag does nothing.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)
+
+/** A read that failed: E_READ "not a regular file" when that is why (fstat says), else the error. */
+function failedRead(e: unknown, st: () => Stats): EtlError {
+  if (e instanceof EtlError) return e
+  try {
+    const stats = st()
+    if (!stats.isFile()) return notRegular(stats)
+  } catch {
+    // The fstat failed too: report the read's error.
+  }
+  return readError(e, 'read')
 }
 
 /**
@@ -642,23 +1116,26 @@ function readError(e: unknown, what: string): EtlError {
 export function readHeaderSync(path: string, plan: ReadPlan, options: ReadHeaderOptions = {}): FileHeader {
   let fd: number
   try {
-    fd = openSync(toFsPath(path), 'r')
+    fd = openSync(toFsPath(path), OPEN_FLAGS)
   } catch (e) {
     throw readError(e, 'open')
   }
+  // One read at a time: the large-read slot is never waited for, only counted.
+  const holding: Holding = { budget: options.budget ?? threadBudget, bytes: 0, large: false }
   try {
-    const steps = readSteps(plan, options)
+    const steps = readSteps(plan, options, holding)
     let next = steps.next()
     while (!next.done) {
       const step = next.value
-      next = steps.next(
-        step.op === 'read' ? readSync(fd, step.buf, step.offset, step.length, step.position) : fstatSync(fd),
-      )
+      if (step.op === 'read') next = steps.next(readSync(fd, step.buf, step.offset, step.length, step.position))
+      else if (step.op === 'stat') next = steps.next(fstatSync(fd))
+      else next = steps.next(0)
     }
     return next.value
   } catch (e) {
-    throw readError(e, 'read')
+    throw failedRead(e, () => fstatSync(fd))
   } finally {
+    holding.budget.hold(-holding.bytes)
     closeSync(fd)
   }
 }
@@ -671,16 +1148,22 @@ export async function readHeader(path: string, plan: ReadPlan, options: ReadHead
   let fd: number
   try {
     fd = await new Promise<number>((resolve, reject) =>
-      open(toFsPath(path), 'r', (e, fd) => (e ? reject(e) : resolve(fd))),
+      open(toFsPath(path), OPEN_FLAGS, (e, fd) => (e ? reject(e) : resolve(fd))),
     )
   } catch (e) {
     throw readError(e, 'open')
   }
+  const holding: Holding = { budget: options.budget ?? threadBudget, bytes: 0, large: false }
   try {
-    const steps = readSteps(plan, options)
+    const steps = readSteps(plan, options, holding)
     let next = steps.next()
     while (!next.done) {
       const step = next.value
+      if (step.op === 'large') {
+        await holding.budget.acquire()
+        next = steps.next(0)
+        continue
+      }
       const result = await new Promise<StepResult>((resolve, reject) =>
         step.op === 'read'
           ? read(fd, step.buf, step.offset, step.length, step.position, (e, n) => (e ? reject(e) : resolve(n)))
@@ -690,8 +1173,11 @@ export async function readHeader(path: string, plan: ReadPlan, options: ReadHead
     }
     return next.value
   } catch (e) {
-    throw readError(e, 'read')
+    // A synchronous fstat here: the read has failed, this is no hot path.
+    throw failedRead(e, () => fstatSync(fd))
   } finally {
+    holding.budget.hold(-holding.bytes)
+    if (holding.large) holding.budget.release()
     await new Promise<void>((resolve) => close(fd, () => resolve()))
   }
 }

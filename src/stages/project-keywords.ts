@@ -74,6 +74,8 @@ export function projectRow(record: HeaderRecord, columns: readonly ColumnSpec[],
   const context: FormatContext = { ...options.format, littleEndian: header.littleEndian, charsets, warn }
   let metaContext: FormatContext | undefined
   const row: Row = new Array<string>(columns.length)
+  const damage = header.damage
+  if (damage && warn) warn(`data set unreadable from ${formatTag(damage.tag)} at byte ${damage.at}: ${damage.reason}`)
   for (let i = 0; i < columns.length; i++) {
     const source = columns[i].source
     if (source.kind === 'pseudo') {
@@ -84,12 +86,19 @@ export function projectRow(record: HeaderRecord, columns: readonly ColumnSpec[],
     }
     if (source.path) {
       row[i] = pathCell(header.elements, source.path, context)
+      if (row[i] === '' && damage && source.tag >= damage.tag)
+        warn?.(`${columns[i].name}: unreadable: ${damage.reason}`)
       continue
     }
     const element = header.elements.get(source.tag)
     // The file meta is always explicit VR little endian, whatever the data set's syntax.
-    if (!element) row[i] = ''
-    else if (source.tag >>> 16 !== 0x0002) row[i] = formatValue(element, context)
+    if (!element) {
+      row[i] = ''
+      // A tag at or after the damage may be in the file, past what could be read.
+      if (damage && source.tag >= damage.tag && source.tag >>> 16 !== 0x0002) {
+        warn?.(`${columns[i].name}: unreadable: ${damage.reason}`)
+      }
+    } else if (source.tag >>> 16 !== 0x0002) row[i] = formatValue(element, context)
     else row[i] = formatValue(element, (metaContext ??= { ...context, littleEndian: true }))
   }
   return row

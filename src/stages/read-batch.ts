@@ -15,6 +15,7 @@ import {
   type FileHeader,
   type ReadPlan,
   type DataElement,
+  type Damage,
 } from '../dicom/read-header.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'
@@ -153,6 +154,8 @@ export interface PackedBatch {
   skips: { index: number; skip: Skip }[]
   /** Warnings about values, by index in the batch. */
   warnings: { index: number; message: string }[]
+  /** Where headers' data sets became unreadable, by index in the batch. */
+  damages: { index: number; damage: Damage }[]
 }
 
 const FILE_FIELDS = 8
@@ -172,6 +175,7 @@ class BatchPacker {
   private readonly syntaxes: string[] = []
   private readonly skips: { index: number; skip: Skip }[] = []
   private readonly warnings: { index: number; message: string }[] = []
+  private readonly damages: { index: number; damage: Damage }[] = []
   private values = Buffer.allocUnsafe(64 * 1024)
   private used = 0
   private count = 0
@@ -198,6 +202,7 @@ class BatchPacker {
         this.cells.length - first,
       )
     } else {
+      if (r.header.damage) this.damages.push({ index, damage: r.header.damage })
       this.addHeader(r.header)
     }
   }
@@ -242,6 +247,7 @@ class BatchPacker {
       syntaxes: this.syntaxes,
       skips: this.skips,
       warnings: this.warnings,
+      damages: this.damages,
     }
   }
 }
@@ -279,6 +285,10 @@ export function unpackBatch(paths: readonly string[], batch: PackedBatch): ReadR
     const result: ReadResult = { path: paths[i], row, bytesRead: files[f + 1] }
     if (kind === KIND_ROW_FACTS) result.facts = { size: files[f + 2], mtimeMs: files[f + 3], sop: row.pop() as string }
     results[i] = result
+  }
+  for (const { index, damage } of batch.damages) {
+    const result = results[index]
+    if ('header' in result) result.header.damage = damage
   }
   for (const { index, message } of batch.warnings) {
     const result = results[index]

@@ -182,11 +182,26 @@ t.test('bad files: each has its code and a reason', async (t) => {
       'E_TRUNCATED',
       /file ends/,
     ],
-    ['length beyond the file', huge, 'E_CORRUPT', /claims 65520 bytes/],
+    [
+      'a file meta element without VR',
+      Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.from([2, 0, 0x10, 0, 0x3f, 0x3f, 2, 0, 0x31, 0])]),
+      'E_CORRUPT',
+      /file meta element \(0002,0010\) has no valid VR/,
+    ],
+  ]
+  for (const [name, bytes, code, reason] of cases) {
+    const e = scanError(bytes, plan)
+    t.equal(e.code, code, `${name}: code`)
+    t.match(e.message, reason, `${name}: reason`)
+  }
+  // Damage in the data set: what comes before it is read, and the header says where it is
+  // (issue 10: a row with warnings, as pydicom reads such files, rather than a failure).
+  const damaged: [string, Buffer, number, RegExp][] = [
+    ['length beyond the file', huge, PatientName, /\(0010,0010\) claims 65520 bytes, more than the file holds/],
     [
       'sequences nested 70 deep',
       part10(dataSet([deep], EXPLICIT_LE), TS.explicitLE),
-      'E_CORRUPT',
+      0x00191001,
       /nested deeper than 64/,
     ],
     [
@@ -198,15 +213,16 @@ t.test('bad files: each has its code and a reason', async (t) => {
         ]),
         TS.explicitLE,
       ),
-      'E_CORRUPT',
+      Modality,
       /\(0008,0060\) at byte \d+ has no valid VR/,
     ],
   ]
-  for (const [name, bytes, code, reason] of cases) {
-    const e = scanError(bytes, name === 'sequences nested 70 deep' ? planRead([0x00200000]) : plan)
-    t.equal(e.code, code, `${name}: code`)
-    t.match(e.message, reason, `${name}: reason`)
+  for (const [name, bytes, tag, reason] of damaged) {
+    const h = scan(bytes, name === 'sequences nested 70 deep' ? planRead([0x00200000]) : plan)
+    t.equal(h.damage?.tag, tag, `${name}: the damaged element`)
+    t.match(h.damage?.reason, reason, `${name}: reason`)
   }
+  t.same(value(scan(huge), Modality), text('CT'), 'values before the damage are read')
 })
 
 t.test('readHeader reads a first chunk and grows only when the header goes on', async (t) => {
@@ -257,4 +273,135 @@ t.test('implicit VR: ambiguous dictionary VRs resolved (US or SS by Pixel Repres
       `Pixel Representation ${representation}`,
     )
   }
+})
+
+/** Records the largest Buffer allocated while `fn` runs. */
+async function largestAllocation<T>(fn: () => T | Promise<T>): Promise<[T, number]> {
+  const saved = { alloc: Buffer.alloc, allocUnsafe: Buffer.allocUnsafe, allocUnsafeSlow: Buffer.allocUnsafeSlow }
+  let largest = 0
+  const spy =
+    <F extends (size: number, ...rest: never[]) => Buffer>(f: F) =>
+    (size: number, ...rest: never[]) => {
+      largest = Math.max(largest, size)
+      return f(size, ...rest)
+    }
+  Buffer.alloc = spy(saved.alloc) as typeof Buffer.alloc
+  Buffer.allocUnsafe = spy(saved.allocUnsafe) as typeof Buffer.allocUnsafe
+  Buffer.allocUnsafeSlow = spy(saved.allocUnsafeSlow) as typeof Buffer.allocUnsafeSlow
+  try {
+    return [await fn(), largest]
+  } finally {
+    Object.assign(Buffer, saved)
+  }
+}
+
+/** A data set with an unwanted OB value of `size` bytes before PatientName (issue 10). */
+function bigValueFirst(size: number, fill = 0): El[] {
+  return [
+    { tag: 0x00080005, vr: 'CS', value: 'ISO_IR 100' },
+    { tag: Modality, vr: 'CS', value: 'CT' },
+    { tag: 0x00091001, vr: 'OB', value: Buffer.alloc(size, fill) },
+    { tag: 0x00091002, vr: 'OB', value: Buffer.alloc(3000, 1) },
+    { tag: PatientName, vr: 'PN', value: 'Doe^Jane' },
+    { tag: SliceLocation, vr: 'DS', value: '-66.250' },
+    { tag: Rows, vr: 'US', value: bin.us(512) },
+    { tag: 0x7fe00010, vr: 'OW', value: Buffer.alloc(1 << 20, 7) },
+  ]
+}
+
+t.test('issue 10: an unwanted value longer than the window is jumped over, not read', async (t) => {
+  const { readHeaderSync } = await import('../../src/dicom/read-header.js')
+  const dir = t.testdir({})
+  const file = join(dir, 'big-ob.dcm')
+  writeFileSync(file, part10(dataSet(bigValueFirst(20 << 20), EXPLICIT_LE), TS.explicitLE))
+  for (const [name, read] of [
+    ['async', () => readHeader(file, plan)],
+    ['sync', () => readHeaderSync(file, plan, { buffer: Buffer.alloc(8192) })],
+    ['sync, 256-byte windows', () => readHeaderSync(file, plan, { chunkSize: 256 })],
+  ] as const) {
+    const [h, largest] = await largestAllocation(read)
+    t.same(value(h, PatientName), text('Doe^Jane'), `${name}: PatientName after the 20 MB value`)
+    t.same(value(h, Modality), text('CT'), `${name}: Modality before it (a view into the first window)`)
+    t.same(value(h, SliceLocation), text('-66.250'), `${name}: SliceLocation`)
+    t.equal(h.elements.get(Rows)?.vr, 'US', `${name}: Rows`)
+    t.ok(h.bytesRead <= 3 * 8192, `${name}: ${h.bytesRead} bytes read, not 20 MB`)
+    t.ok(largest < 64 * 1024, `${name}: largest buffer ${largest} bytes`)
+  }
+  const cut = join(dir, 'cut.dcm')
+  const whole = part10(dataSet(bigValueFirst(1 << 20), EXPLICIT_LE), TS.explicitLE)
+  // Cut inside the value: its length fits the file, its end does not.
+  writeFileSync(cut, whole.subarray(0, (1 << 20) + 100))
+  await t.rejects(readHeader(cut, plan), { code: 'E_TRUNCATED', message: /ends inside element \(0009,1001\)/ })
+  const header = readHeaderSync(file, planRead([Modality]))
+  t.ok(header.bytesRead <= 8192, 'a scan that ends before the big value reads one chunk')
+})
+
+t.test('issue 10: a deflated data set is inflated only up to the last wanted tag, in pieces', async (t) => {
+  const { readHeaderSync } = await import('../../src/dicom/read-header.js')
+  const dir = t.testdir({})
+  const file = join(dir, 'bomb.dcm')
+  // 60 MB of zeros before PatientName: about 60 KB compressed.
+  const bytes = part10(deflateRawSync(dataSet(bigValueFirst(60 << 20), EXPLICIT_LE), { level: 9 }), TS.deflated)
+  writeFileSync(file, bytes)
+  for (const [name, read] of [
+    ['async', () => readHeader(file, plan)],
+    ['sync', () => readHeaderSync(file, plan)],
+    ['whole buffer', () => scan(bytes)],
+  ] as const) {
+    const [h, largest] = await largestAllocation(read)
+    t.same(value(h, PatientName), text('Doe^Jane'), `${name}: PatientName after 60 MB of inflated zeros`)
+    t.same(value(h, SliceLocation), text('-66.250'), `${name}: SliceLocation`)
+    t.ok(largest < 1 << 20, `${name}: largest buffer ${largest} bytes, not the inflated 60 MB`)
+  }
+  // Incompressible pixel data after the header: only the compressed header is read.
+  const random = Buffer.alloc(4 << 20)
+  for (let i = 0, x = 1; i < random.length; i++) random[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24
+  const image = join(dir, 'image.dcm')
+  const ctFile = part10(
+    deflateRawSync(
+      Buffer.concat([
+        dataSet(ct(EXPLICIT_LE).slice(0, -1), EXPLICIT_LE),
+        dataSet([{ tag: 0x7fe00010, vr: 'OB', value: random }], EXPLICIT_LE),
+      ]),
+    ),
+    TS.deflated,
+  )
+  writeFileSync(image, ctFile)
+  const h = readHeaderSync(image, plan)
+  t.same(value(h, SliceLocation), text('-66.250'))
+  t.ok(h.bytesRead < 128 * 1024, `${h.bytesRead} bytes read of a ${ctFile.length}-byte file`)
+  writeFileSync(join(dir, 'cut.dcm'), bytes.subarray(0, 40_000))
+  t.match(
+    readHeaderSync(join(dir, 'cut.dcm'), plan).damage,
+    { tag: 0x00091001, reason: /claims 62914560 bytes, more than the file holds/ },
+    'a cut stream ends inside the big value: the data set is damaged there',
+  )
+})
+
+t.test('issue 10: reads in flight share a budget: one large read at a time', async (t) => {
+  const { ReadBudget } = await import('../../src/dicom/read-header.js')
+  const dir = t.testdir({})
+  const big = 0x00091001
+  const files = Array.from({ length: 8 }, (_, i) => {
+    const file = join(dir, `wanted-${i}.dcm`)
+    writeFileSync(file, part10(dataSet(bigValueFirst(3 << 20, i), EXPLICIT_LE), TS.explicitLE))
+    return file
+  })
+  const budget = new ReadBudget(1 << 20)
+  const wanted = planRead([big, PatientName])
+  const headers = await Promise.all(files.map((file) => readHeader(file, wanted, { budget })))
+  headers.forEach((h, i) => {
+    t.equal(h.elements.get(big)?.value.length, 3 << 20, `file ${i}: the wanted 3 MB value`)
+    t.equal(h.elements.get(big)?.value[12345], i, `file ${i}: its own bytes`)
+    t.same(value(h, PatientName), text('Doe^Jane'), `file ${i}: PatientName`)
+  })
+  t.equal(budget.maxLarge, 1, 'one large read at a time')
+  // A large read holds its 3 MB window and the chunks before; each other read at most 1 MiB.
+  t.ok(budget.maxHeld <= (3 << 20) + 3 * 8192 + 7 * (1 << 20), `at most ${budget.maxHeld} bytes held at once`)
+  t.equal(budget.held, 0, 'all released')
+  await t.rejects(readHeader(files[0], wanted, { budget, maxBytes: 1 << 20 }), {
+    code: 'E_UNSUPPORTED',
+    message: /goes on past 1048576 bytes/,
+  })
+  t.equal(budget.held, 0, 'released after a failure too')
 })

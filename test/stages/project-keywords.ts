@@ -77,3 +77,38 @@ t.test('as a stream, warnings name their file', async (t) => {
   t.same(rows, [['']])
   t.same(warnings, ['x.dcm: (0028,0010) IS value "1A" is not a valid number; left empty'])
 })
+
+t.test('issue 10: a damaged data set is a row; columns at or after the damage are empty with a warning', async (t) => {
+  const { damagedFiles } = await import('../fixtures/hostile-files.js')
+  const files = damagedFiles()
+  const cols = columns('Modality', 'PatientName', 'SliceThickness', 'SliceLocation', 'Rows', 'TransferSyntaxUID')
+  const rowOf = (bytes: Buffer) => {
+    const r = scanHeader(bytes, true, planRead(columnTags(cols)))
+    if (!r.done) throw new Error('unfinished')
+    const warnings: string[] = []
+    const row = projectRow({ path: 'x', header: r.header }, cols, { onWarning: (_p, m) => warnings.push(m) })
+    return { row, warnings }
+  }
+  // pydicom 2.3.1 (dcmread force=True) reads `length` and `badVR` too, but gives SliceThickness
+  // the rest of the file as its text ("5  \0A\x10DS\b\0-66.250 ...") and finds neither
+  // SliceLocation nor Rows; we leave the damaged element empty rather than emit garbage.
+  const length = rowOf(files.length)
+  t.same(length.row, ['CT', 'Doe^Jane', '', '', '', '1.2.840.10008.1.2.1'])
+  t.same(length.warnings, [
+    'data set unreadable from (0018,0050) at byte 246: element (0018,0050) claims 65520 bytes, more than the file holds (282)',
+    'SliceThickness: unreadable: element (0018,0050) claims 65520 bytes, more than the file holds (282)',
+    'SliceLocation: unreadable: element (0018,0050) claims 65520 bytes, more than the file holds (282)',
+    'Rows: unreadable: element (0018,0050) claims 65520 bytes, more than the file holds (282)',
+  ])
+  const badVR = rowOf(files.badVR)
+  t.same(badVR.row, ['CT', 'Doe^Jane', '', '', '', '1.2.840.10008.1.2.1'])
+  t.match(badVR.warnings, [
+    /unreadable from \(0018,0050\) at byte 246: .* has no valid VR/,
+    /^SliceThickness: unreadable/,
+  ])
+  // Damage before every wanted element: still a row, all of its data set cells empty. pydicom
+  // fails on this file ("ValueError: embedded null character", reading the 65520-byte value).
+  const first = rowOf(files.first)
+  t.same(first.row, ['', '', '', '', '', '1.2.840.10008.1.2.1'])
+  t.equal(first.warnings.length, 6, 'the damage, and each of the five data set columns')
+})

@@ -320,3 +320,17 @@ t.test('a prestarted reader thread is adopted by the next stage that needs one',
   t.equal(spareReaders(), 0, 'the stage took the prestarted thread')
   t.equal(info.ignored, 2, 'the two non-DICOM samples are ignored')
 })
+
+t.test('issue 10: a header crosses threads with its damage', async (t) => {
+  const { packBatch, unpackBatch } = await import('../../src/stages/read-batch.js')
+  const header: FileHeader = {
+    elements: new Map([[0x00080060, { tag: 0x00080060, vr: 'CS', value: Buffer.from('CT') }]]),
+    transferSyntaxUID: undefined,
+    littleEndian: true,
+    explicitVR: true,
+    bytesRead: 300,
+    damage: { tag: 0x00180050, at: 246, reason: 'element (0018,0050) at byte 246 has no valid VR' },
+  }
+  const [result] = unpackBatch(['a.dcm'], packBatch([{ path: 'a.dcm', header }]))
+  t.same('header' in result && result.header.damage, header.damage)
+})
