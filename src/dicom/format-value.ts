@@ -174,6 +174,8 @@ function oneNumber(raw: string, element: DataElement, ctx: FormatContext): strin
     return ''
   }
   const shortest = String(number)
+  // Fifteen digits or fewer (every standard IS, nearly every DS) always survive a double.
+  if (text.length <= 15) return shortest
   // A double holds 15 to 17 significant digits: beyond them (an IS over 2^53, a DS of 20
   // digits) its shortest form is another number. The stored text is kept then, with only the
   // changes that are exact: no `+`, no leading zeros, a 0 before a leading point.
