@@ -174,8 +174,9 @@ function oneNumber(raw: string, element: DataElement, ctx: FormatContext): strin
     return ''
   }
   const shortest = String(number)
-  // Fifteen digits or fewer (every standard IS, nearly every DS) always survive a double.
-  if (text.length <= 15) return shortest
+  // Fifteen digits or fewer without an exponent (every standard IS, nearly every DS) always
+  // survive a double; an exponent can leave its range (`1e-400` is 0).
+  if (text.length <= 15 && text.indexOf('e') < 0 && text.indexOf('E') < 0) return shortest
   // A double holds 15 to 17 significant digits: beyond them (an IS over 2^53, a DS of 20
   // digits) its shortest form is another number. The stored text is kept then, with only the
   // changes that are exact: no `+`, no leading zeros, a 0 before a leading point.
