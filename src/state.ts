@@ -17,6 +17,7 @@
  * read again, and the run says how many were.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { Transform, type Writable } from 'node:stream'
 import { EtlError, ExitCode } from './errors.js'
 import { toFsPath } from './io/fs-path.js'
@@ -56,6 +57,10 @@ const NOT_STATE = 'is not a state file of etl'
 /** Bytes read at a time while indexing, and for a record's line. */
 const CHUNK = 1 << 20
 const LINE = 4096
+/** The start of a record line that holds its path (a path is at most 4096 bytes, escaped up to 6 times that). */
+const PATH_PREFIX = 32 * 1024
+/** The longest line used: a longer record is not (its file is read again); a longer header is no state. */
+const MAX_LINE = 64 * 1024 * 1024
 
 /**
  * The previous state, indexed: `keys` holds, sorted, `hash(path) * 2^indexBits + record`, so
@@ -111,9 +116,12 @@ export class PreviousState {
     let count = 0
     let position = 0
     let header: string | undefined
-    // A line longer than a chunk (the header of many columns, a long row) is gathered here.
-    let carry: Buffer | undefined
+    // A line longer than a chunk goes on in the next: of a record, only its start is kept (the
+    // path, which is all the index needs); of the header, all of it, up to MAX_LINE.
+    let carry: Buffer[] = []
+    let carried = 0
     let carryStart = 0
+    const lineOf = (tail: Buffer): Buffer => (carried === 0 ? tail : Buffer.concat([...carry, tail]))
     for (;;) {
       const n = readSync(fd, chunk, 0, CHUNK, position)
       if (n === 0) break
@@ -121,11 +129,11 @@ export class PreviousState {
       for (;;) {
         const end = chunk.indexOf(10, from)
         if (end < 0 || end >= n) break
-        const lineStart = carry ? carryStart : position + from
+        const lineStart = carried > 0 ? carryStart : position + from
         if (header === undefined) {
-          header = (carry ? Buffer.concat([carry, chunk.subarray(0, end)]) : chunk.subarray(from, end)).toString()
+          header = lineOf(chunk.subarray(from, end)).toString()
         } else {
-          const line = carry ? Buffer.concat([carry, chunk.subarray(0, end)]) : chunk.subarray(from, end)
+          const line = lineOf(chunk.subarray(from, Math.min(end, from + PATH_PREFIX)))
           if (count === hashes.length) {
             hashes = grow(hashes)
             starts = grow(starts)
@@ -133,18 +141,20 @@ export class PreviousState {
           hashes[count] = hashPathOfLine(line)
           starts[count++] = lineStart
         }
-        carry = undefined
+        carry = []
+        carried = 0
         from = end + 1
       }
       if (from < n) {
-        const rest = chunk.subarray(from, n)
-        if (!carry) carryStart = position + from
-        carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest)
+        if (carried === 0) carryStart = position + from
+        const keep = header === undefined ? MAX_LINE : PATH_PREFIX
+        if (carried < keep) carry.push(Buffer.from(chunk.subarray(from, Math.min(n, from + keep - carried))))
+        carried += n - from
+        if (header === undefined && carried > MAX_LINE) throw `${NOT_STATE} (no header line)`
       }
       position += n
       // --full: only the header is checked (that the file is a state), the records are not needed.
       if (header !== undefined && signature === undefined) break
-      if (header === undefined && position > 16 * CHUNK) throw `${NOT_STATE} (no header line)`
     }
     if (header === undefined && position === 0) return new PreviousState(fd, hashes, starts, 0)
     let parsed: { etl_state?: number; signature?: string } | undefined
@@ -176,6 +186,11 @@ export class PreviousState {
     }
     for (let k = lo; k < keys.length && keys[k] < low + scale; k++) {
       const line = this.lineAt(this.starts[keys[k] - low])
+      if (line === undefined) {
+        // Too long to be a record of ours (its path cannot be told): not used.
+        bad()
+        continue
+      }
       if (line.length <= key.length + 1 || line.compare(key, 0, key.length, 1, key.length + 1) !== 0) continue
       const entry = parseRecord(line, path, width)
       if (!entry) {
@@ -188,20 +203,33 @@ export class PreviousState {
   }
 
   /** The line (without its newline) that starts at `start`. */
-  private lineAt(start: number): Buffer {
+  private lineAt(start: number): Buffer | undefined {
     let length = 0
     for (;;) {
       if (this.buffer.length - length < LINE) {
-        const grown = Buffer.allocUnsafe(this.buffer.length * 2)
+        const grown = Buffer.allocUnsafe(Math.min(this.buffer.length * 2, MAX_LINE + LINE))
         this.buffer.copy(grown, 0, 0, length)
         this.buffer = grown
       }
-      const n = readSync(this.fd, this.buffer, length, this.buffer.length - length, start + length)
+      const want = Math.min(this.buffer.length - length, MAX_LINE + 1 - length)
+      const n = readSync(this.fd, this.buffer, length, want, start + length)
       const end = this.buffer.indexOf(10, length)
-      if (end >= 0 && end < length + n) return Buffer.from(this.buffer.subarray(0, end))
-      length += n
-      if (n === 0) return Buffer.from(this.buffer.subarray(0, length))
+      const found = end >= 0 && end < length + n
+      length = found ? end : length + n
+      // Too long to be a record of ours: not used (its file is read again).
+      if (length > MAX_LINE) {
+        this.keepSmall(0)
+        return undefined
+      }
+      if (found || n === 0) return this.keepSmall(length)
     }
+  }
+
+  /** The first `length` bytes of the line buffer, copied; the buffer goes back to its usual size. */
+  private keepSmall(length: number): Buffer {
+    const line = Buffer.from(this.buffer.subarray(0, length))
+    if (this.buffer.length > 16 * LINE) this.buffer = Buffer.allocUnsafe(LINE)
+    return line
   }
 
   close(): void {
@@ -286,7 +314,7 @@ export function skipUnchanged(state: RunState, knownRows: KnownRows): Transform 
     objectMode: true,
     highWaterMark: 64,
     transform(path: string, _encoding, callback) {
-      const known = previous?.lookup(path, state.width, bad)
+      const known = previous?.lookup(resolve(path), state.width, bad)
       if (!known) return callback(null, path)
       // Synchronous: a stat of a listed file takes microseconds, an awaited one a turn of the loop.
       const s = statSync(toFsPath(path), { throwIfNoEntry: false })
@@ -341,7 +369,7 @@ export function recordRows(signature: string, file: Writable, newRows: NewRows, 
         const found = newRows.get(row)
         if (found) {
           const e = found.entry
-          chunk += `${JSON.stringify([found.path, e.size, e.mtimeMs, e.sop, e.row])}\n`
+          chunk += `${JSON.stringify([resolve(found.path), e.size, e.mtimeMs, e.sop, e.row])}\n`
         }
       }
       this.push(row)

@@ -193,3 +193,41 @@ t.test('issue 10: a state that cannot be written fails the run and leaves every 
     'no temporary file or lock left',
   )
 })
+
+t.test('issue 10: one state for runs from different folders: records are keyed by the absolute path', async (t) => {
+  const dir = t.testdir({ A: {}, B: {} })
+  const chest = join(ROOT, 'samples/PAT001/STUDY_20240312/SER003_CHEST')
+  copyFileSync(join(chest, 'IM00002'), join(dir, 'A/x.dcm'))
+  copyFileSync(join(chest, 'IM00004'), join(dir, 'B/x.dcm'))
+  const when = new Date('2026-11-01T10:00:00Z')
+  for (const f of ['A/x.dcm', 'B/x.dcm']) utimesSync(join(dir, f), when, when)
+  const args = ['extract', '.', '-k', 'SOPInstanceUID', '-k', 'SliceLocation', '--state', join(dir, 'shared.jsonl')]
+  const a = await runCli(args, { cwd: join(dir, 'A') })
+  t.equal(a.code, 0, a.stderr)
+  const b = await runCli(args, { cwd: join(dir, 'B') })
+  const truth = await runCli(['extract', '.', '-k', 'SOPInstanceUID', '-k', 'SliceLocation'], { cwd: join(dir, 'B') })
+  t.equal(b.stdout, truth.stdout, "B's file gives its own row, not A's ./x.dcm from the state")
+  t.not(a.stdout, b.stdout)
+})
+
+t.test('issue 10: a state with a record line of over 64 MiB: that record is not used, in bounded memory', async (t) => {
+  const dir = t.testdir({})
+  cpSync(join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD'), join(dir, 'in'), { recursive: true })
+  const first = await extract(dir)
+  const lines = readFileSync(join(dir, 'state.jsonl'), 'utf8').split('\n')
+  const record = JSON.parse(lines[1]) as [string, number, number, string, string[]]
+  // The same file's record, its first cell 65 MiB long: the record is found by its path, then refused.
+  const huge = JSON.stringify([
+    record[0],
+    record[1],
+    record[2],
+    record[3],
+    ['x'.repeat(65 << 20), ...record[4].slice(1)],
+  ])
+  writeFileSync(join(dir, 'state.jsonl'), [lines[0], huge, ...lines.slice(2)].join('\n'))
+  const again = await extract(dir)
+  t.equal(again.code, 0, again.stderr)
+  t.same(again.rows, first.rows, 'the output of a full run')
+  t.match(again.stderr, /39 unchanged, not read/)
+  t.match(again.stderr, /1 records were not usable/)
+})

@@ -15,13 +15,12 @@
 import {
   close,
   closeSync,
+  constants,
   fchmodSync,
   fchownSync,
   fsync,
   lstatSync,
-  open,
   openSync,
-  readSync,
   realpathSync,
   renameSync,
   statSync,
@@ -32,7 +31,11 @@ import {
 import { basename, dirname, join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
+import { planRead, readHeaderSync } from '../dicom/read-header.js'
 import { temporaryName } from './lock.js'
+
+/** How long a FIFO output is waited for a reader. */
+const FIFO_WAIT_MS = 5000
 
 /** A file a run writes, resolved before anything is read. */
 export interface Target {
@@ -57,18 +60,25 @@ export interface TargetRules {
 /**
  * Resolves where `given` will be written, or throws: E_USAGE (exit 64) for a target that must
  * not be written (a folder, a block device, a socket, a device where only a file will do, a
- * DICOM file), E_OUTPUT (exit 74) for one that cannot be (its folder does not exist, a broken
- * link).
+ * DICOM file, another user's link or file in a shared folder), E_OUTPUT (exit 74) for one that
+ * cannot be (its folder does not exist, a broken link).
  */
 export function resolveTarget(given: string, label: string, rules: TargetRules = {}): Target {
   const absolute = resolve(given)
+  const refuse = (what: string): never => {
+    throw new EtlError('E_USAGE', `${label} ${given} ${what}: refusing to write it`, ExitCode.USAGE)
+  }
   let path: string
   let existing: Stats | undefined
   try {
     const link = lstatSync(absolute)
+    if (link.isSymbolicLink() && plantedInSharedFolder(absolute, link)) {
+      refuse("is another user's symbolic link in a shared folder (sticky, writable by all)")
+    }
     path = link.isSymbolicLink() ? realpathSync(absolute) : absolute
     existing = link.isSymbolicLink() ? statSync(path) : link
   } catch (e) {
+    if (e instanceof EtlError) throw e
     const code = (e as NodeJS.ErrnoException).code
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw cannotWrite(label, given, e)
     if (lstatSync(absolute, { throwIfNoEntry: false })?.isSymbolicLink()) {
@@ -81,9 +91,6 @@ export function resolveTarget(given: string, label: string, rules: TargetRules =
     }
     return { label, given, path, inPlace: false }
   }
-  const refuse = (what: string) => {
-    throw new EtlError('E_USAGE', `${label} ${given} ${what}: refusing to write it`, ExitCode.USAGE)
-  }
   if (existing.isDirectory()) refuse('is a folder')
   if (!existing.isFile()) {
     if (rules.devices && (existing.isCharacterDevice() || existing.isFIFO())) {
@@ -91,21 +98,34 @@ export function resolveTarget(given: string, label: string, rules: TargetRules =
     }
     refuse('is not a regular file')
   }
-  if (looksLikeDicom(path)) refuse('is a DICOM file')
+  if (plantedInSharedFolder(path, existing))
+    refuse("is another user's file in a shared folder (sticky, writable by all)")
+  if (isDicom(path)) refuse('is a DICOM file')
   return { label, given, path, inPlace: false, existing }
 }
 
-/** A Part-10 file (`DICM` at byte 128): never a file of ours to replace. */
-function looksLikeDicom(path: string): boolean {
-  let fd: number | undefined
+/**
+ * A link or file that another user may have planted for us: in a sticky folder that everyone
+ * may write (`/tmp`), owned neither by this process's user nor by the folder's owner. Following
+ * such a link, or replacing such a file with one that keeps its owner and mode, would write
+ * patient data where that user chose (the rule of Linux's protected_symlinks and
+ * protected_regular).
+ */
+function plantedInSharedFolder(path: string, st: Stats): boolean {
+  const folder = statSync(dirname(path), { throwIfNoEntry: false })
+  if (!folder || (folder.mode & 0o1002) !== 0o1002) return false
+  const me = process.geteuid?.()
+  return st.uid !== me && st.uid !== folder.uid
+}
+
+/** A file that the reader takes for DICOM (Part 10, or a raw data set): never a file of ours to replace. */
+function isDicom(path: string): boolean {
   try {
-    fd = openSync(path, 'r')
-    const head = Buffer.alloc(132)
-    return readSync(fd, head, 0, 132, 0) === 132 && head.toString('latin1', 128, 132) === 'DICM'
-  } catch {
-    return false
-  } finally {
-    if (fd !== undefined) closeSync(fd)
+    readHeaderSync(path, planRead([]))
+    return true
+  } catch (e) {
+    const code = (e as EtlError).code
+    return code !== 'E_NOT_DICOM' && code !== 'E_EMPTY' && code !== 'E_READ'
   }
 }
 
@@ -134,14 +154,36 @@ export class AtomicFile extends Writable {
     if (!target.inPlace) this.fd = createLike(this.tempPath, target)
   }
 
+  /**
+   * A device or FIFO is opened without blocking: a FIFO that no process reads would block a
+   * plain open for ever, deaf to signals. A reader may be about to start (`etl -o p & cat p`):
+   * the open is tried again for a few seconds, the event loop free meanwhile.
+   */
   override _construct(callback: (error?: Error | null) => void): void {
     if (!this.target.inPlace) return callback()
-    // A FIFO's open waits for a reader: done off this thread, so signals are still handled.
-    open(this.target.path, 'w', (err, fd) => {
-      if (err) return callback(this.failure(err))
-      this.fd = fd
-      callback()
-    })
+    const until = Date.now() + FIFO_WAIT_MS
+    const attempt = () => {
+      try {
+        this.fd = openSync(this.target.path, constants.O_WRONLY | constants.O_NONBLOCK)
+        callback()
+      } catch (e) {
+        const noReader = (e as NodeJS.ErrnoException).code === 'ENXIO'
+        if (noReader && !this.destroyed && Date.now() < until) {
+          setTimeout(attempt, 50)
+          return
+        }
+        callback(
+          noReader
+            ? new EtlError(
+                'E_OUTPUT',
+                `cannot write ${this.target.label} ${this.target.given}: a FIFO that no process reads`,
+                ExitCode.IO_ERR,
+              )
+            : this.failure(e as Error),
+        )
+      }
+    }
+    attempt()
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -150,6 +192,11 @@ export class AtomicFile extends Writable {
 
   private writeAll(chunk: Buffer, offset: number, callback: (error?: Error | null) => void): void {
     write(this.fd as number, chunk, offset, chunk.length - offset, null, (err, written) => {
+      // A FIFO or terminal opened non-blocking is full for now: try again shortly.
+      if (err && (err as NodeJS.ErrnoException).code === 'EAGAIN') {
+        setTimeout(() => this.writeAll(chunk, offset, callback), 5)
+        return
+      }
       if (err) return callback(this.failure(err))
       if (offset + written < chunk.length) this.writeAll(chunk, offset + written, callback)
       else callback()
@@ -207,10 +254,10 @@ export class AtomicFile extends Writable {
 }
 
 /**
- * Creates a temporary file with the mode, group and owner of the file it replaces (when the
- * process may set them: root, or the owner for the group), or with the umask's mode when new.
- * The mode is set on the descriptor before any byte is written, so the data is never more
- * readable than the file it replaces.
+ * Creates a temporary file like the file it replaces: its owner and group where the process
+ * may set them (root), else its group (a member may), and its mode, set on the descriptor before
+ * any byte is written. A group that cannot be kept loses its permission bits, so the data never
+ * becomes readable by a group that could not read it before. A new file gets 0666 less the umask.
  */
 function createLike(path: string, target: Target): number {
   const old = target.existing
@@ -221,17 +268,10 @@ function createLike(path: string, target: Target): number {
     throw cannotWrite(target.label, target.given, e)
   }
   if (old) {
+    let mode = old.mode & 0o7777
+    if (!setOwner(fd, old.uid, old.gid) && !setOwner(fd, -1, old.gid)) mode &= ~0o070
     try {
-      fchownSync(fd, old.uid, old.gid)
-    } catch {
-      try {
-        fchownSync(fd, -1, old.gid)
-      } catch {
-        // Not ours to give away: the new file is owned by this user, its mode as the old one's.
-      }
-    }
-    try {
-      fchmodSync(fd, old.mode & 0o7777)
+      fchmodSync(fd, mode & ~0o6000)
     } catch (e) {
       closeQuietly(fd)
       unlinkQuietly(path)
@@ -239,6 +279,16 @@ function createLike(path: string, target: Target): number {
     }
   }
   return fd
+}
+
+/** fchown, told whether it took (unprivileged, a file keeps its user, and a group only of the user's own). */
+function setOwner(fd: number, uid: number, gid: number): boolean {
+  try {
+    fchownSync(fd, uid, gid)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * whose process is gone (a run killed with SIGKILL, a crash, a reboot that reused its pid) is
  * stale: it is replaced, and the temporary files that run left are removed.
  */
-import { closeSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, linkSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
@@ -32,28 +32,15 @@ export function acquireLock(target: string): Lock {
   const path = `${target}.lock`
   const notes: string[] = []
   const me: Owner = { ...thisProcess(), host: hostname(), started: new Date().toISOString() }
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o644)
-      try {
-        writeSync(fd, `${JSON.stringify(me)}\n`)
-      } finally {
-        closeSync(fd)
-      }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (createLock(path, me, target)) {
       removeStaleTemporaries(target, notes)
-      return { path, notes, release: () => unlinkQuietly(path) }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        unlinkQuietly(path)
-        throw new EtlError(
-          'E_OUTPUT',
-          `cannot write ${target}: ${describeSystemError(e)} (taking its lock)`,
-          ExitCode.IO_ERR,
-        )
-      }
+      return { path, notes, release: () => removeIfOurs(path, me) }
     }
-    const owner = readOwner(path)
-    if (owner && (owner.host !== me.host || isRunning(owner))) {
+    const seen = readLock(path)
+    if (seen === undefined) continue // Released meanwhile: try again.
+    const { owner } = seen
+    if (owner && (owner.host !== me.host || isAlive(owner, seen.uid))) {
       throw new EtlError(
         'E_LOCKED',
         `another run (pid ${owner.pid} on ${owner.host}, started ${owner.started}) is writing ${target}; ` +
@@ -61,19 +48,108 @@ export function acquireLock(target: string): Lock {
         ExitCode.LOCKED,
       )
     }
-    notes.push(
-      owner
-        ? `removed the stale lock of pid ${owner.pid} (not running since ${owner.started})`
-        : `removed an unreadable lock ${path}`,
-    )
-    unlinkQuietly(path)
+    if (breakStaleLock(path, seen.text)) {
+      notes.push(
+        owner
+          ? `removed the stale lock of pid ${owner.pid} (not running since ${owner.started})`
+          : `removed an unreadable lock ${path}`,
+      )
+    }
   }
   throw new EtlError('E_LOCKED', `${path} keeps coming back: another run is starting at the same time`, ExitCode.LOCKED)
 }
 
-function readOwner(path: string): Owner | undefined {
+/**
+ * Creates the lock file with our owner record, atomically: the record is written to a file of
+ * our own, which is then hard-linked as the lock (a link, unlike a rename, fails when the lock
+ * exists). So a lock is never seen empty or half-written, which another run would take for an
+ * unreadable, stale one. False when a lock exists.
+ */
+function createLock(path: string, me: Owner, target: string): boolean {
+  const mine = `${path}.${me.pid}.${Math.random().toString(36).slice(2, 8)}`
   try {
-    const owner = JSON.parse(readFileSync(path, 'utf8')) as Owner
+    writeFileSync(mine, `${JSON.stringify(me)}\n`, { flag: 'wx', mode: 0o644 })
+    try {
+      linkSync(mine, path)
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e
+      // A file system without hard links: created exclusively, then written (a short window).
+      writeFileSync(path, `${JSON.stringify(me)}\n`, { flag: 'wx', mode: 0o644 })
+    }
+    return true
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw new EtlError(
+      'E_OUTPUT',
+      `cannot write ${target}: ${describeSystemError(e)} (taking its lock)`,
+      ExitCode.IO_ERR,
+    )
+  } finally {
+    unlinkQuietly(mine)
+  }
+}
+
+/**
+ * A lock's owner is alive while its process runs (same pid, same start time) and, for a lock
+ * file of another user, belongs to that user: a lock naming pid 1 that some other user wrote
+ * is not a run of theirs.
+ */
+function isAlive(owner: Owner, fileUid: number): boolean {
+  if (!isRunning(owner)) return false
+  const processUid = statSync(`/proc/${owner.pid}`, { throwIfNoEntry: false })?.uid
+  return processUid === undefined || fileUid === process.geteuid?.() || processUid === fileUid
+}
+
+/**
+ * Removes a stale lock, unless another run replaced it meanwhile. Two runs that found the same
+ * stale lock must not both remove it (the second would remove the first one's new lock): the
+ * removal is done holding a second lock file (`.lock.break`), and only if the lock still holds
+ * the text found stale. A `.lock.break` older than a minute was left by a run killed right
+ * there, and goes. Returns whether this run removed the lock.
+ */
+function breakStaleLock(path: string, staleText: string): boolean {
+  const breaker = `${path}.break`
+  let fd: number
+  try {
+    fd = openSync(breaker, 'wx', 0o644)
+  } catch {
+    const st = statSync(breaker, { throwIfNoEntry: false })
+    if (st && Date.now() - st.mtimeMs > 60_000) unlinkQuietly(breaker)
+    return false
+  }
+  closeSync(fd)
+  try {
+    if (readLock(path)?.text !== staleText) return false
+    unlinkQuietly(path)
+    return true
+  } finally {
+    unlinkQuietly(breaker)
+  }
+}
+
+/** Removes the lock if it is still ours (a lock broken by mistake and retaken by another run is theirs). */
+function removeIfOurs(path: string, me: Owner): void {
+  const owner = readLock(path)?.owner
+  if (owner && owner.pid === me.pid && owner.start === me.start && owner.started === me.started) unlinkQuietly(path)
+}
+
+/** The lock file's text, owner record (undefined when unreadable) and file owner; undefined when there is none. */
+function readLock(path: string): { text: string; owner: Owner | undefined; uid: number } | undefined {
+  let text: string
+  let uid: number
+  try {
+    text = readFileSync(path, 'utf8')
+    uid = statSync(path).uid
+  } catch {
+    return undefined
+  }
+  return { text, owner: readOwner(text), uid }
+}
+
+function readOwner(text: string): Owner | undefined {
+  try {
+    const owner = JSON.parse(text) as Owner
     if (!Number.isInteger(owner.pid)) return undefined
     return { ...owner, start: Number.isInteger(owner.start) ? owner.start : undefined }
   } catch {

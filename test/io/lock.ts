@@ -1,12 +1,12 @@
 // One run at a time per output, with real processes and lock files.
 import t from 'tap'
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { acquireLock } from '../../src/io/lock.js'
 import { processStart, thisProcess } from '../../src/io/process.js'
-import { runCli } from '../fixtures/cli.js'
+import { ROOT, runCli } from '../fixtures/cli.js'
 
 /** The pid of a process that has ended. */
 function deadPid(): number {
@@ -89,3 +89,42 @@ t.test('issue 10: sort folders left by a killed run (rows of patient data) are r
   t.match(r.stderr, `removed ${stale}, the sort folder of a run that was killed`)
   t.same(readdirSync(tmp), [`etl-sort-${me.pid}-${me.start ?? 0}-ghijkl`], 'a live run keeps its folder')
 })
+
+t.test('issue 10: many runs meeting one stale lock at once: exactly one takes it', async (t) => {
+  const dir = t.testdir({})
+  const target = join(dir, 't.csv')
+  const log = join(dir, 'got.log')
+  for (let round = 0; round < 4; round++) {
+    writeFileSync(log, '')
+    writeFileSync(`${target}.lock`, JSON.stringify({ pid: deadPid(), host: hostname(), started: 'earlier' }))
+    const startAt = Date.now() + 1500
+    const script = join(ROOT, 'test/fixtures/lock-race.mjs')
+    const runs = Array.from(
+      { length: 12 },
+      () =>
+        new Promise((resolve) => spawn(process.execPath, [script, target, log, String(startAt)]).on('close', resolve)),
+    )
+    const codes = await Promise.all(runs)
+    t.same(new Set(codes), new Set([0]), `round ${round}: every contender ended cleanly`)
+    t.equal(readFileSync(log, 'utf8').split('\n').filter(Boolean).length, 1, `round ${round}: one holder`)
+    t.equal(existsSync(`${target}.lock`), false, 'the holder released it')
+  }
+})
+
+t.test(
+  "issue 10: a lock another user wrote naming someone else's process (pid 1) is stale",
+  { skip: process.getuid?.() === 0 ? false : 'needs root, to give the lock file to another user' },
+  async (t) => {
+    const dir = t.testdir({})
+    chmodSync(dir, 0o777)
+    const target = join(dir, 'out.csv')
+    writeFileSync(
+      `${target}.lock`,
+      JSON.stringify({ pid: 1, start: processStart(1), host: hostname(), started: 'then' }),
+    )
+    chownSync(`${target}.lock`, 65534, 65534)
+    const r = await runCli(['extract', 'samples', '-k', 'Modality', '-o', target])
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stderr, 'removed the stale lock of pid 1')
+  },
+)

@@ -1,6 +1,8 @@
 // Issue 10: output, errors and state are one transaction; real processes, real files.
 import t from 'tap'
 import {
+  chownSync,
+  lchownSync,
   chmodSync,
   copyFileSync,
   existsSync,
@@ -14,6 +16,9 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT, runCli } from '../fixtures/cli.js'
+import { dataSet, IMPLICIT_LE } from '../fixtures/dicom-builder.js'
+import { nobodySkip, runAsNobody } from '../fixtures/nobody.js'
+import { execFileSync } from 'node:child_process'
 
 const SAMPLE = join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm')
 const extract = (...args: string[]) => runCli(['extract', 'samples', '-k', 'PatientName', ...args])
@@ -112,4 +117,72 @@ t.test('replaced outputs keep their mode; new ones follow the umask', async (t) 
   t.equal(second.code, 0)
   t.equal(statSync(state).mode & 0o777, 0o600, 'the state keeps 0600')
   t.equal(existsSync(`${state}.lock`), false)
+})
+
+t.test(
+  'a shared folder (sticky, writable by all): links and files planted by another user are refused',
+  { skip: process.getuid?.() === 0 ? false : 'needs root, to plant files as another user' },
+  async (t) => {
+    const dir = t.testdir({ shared: {}, victim: { 'important.txt': 'precious\n' } })
+    const shared = join(dir, 'shared')
+    chmodSync(shared, 0o1777)
+    symlinkSync(join(dir, 'victim/important.txt'), join(shared, 'dose.csv'))
+    lchownSync(join(shared, 'dose.csv'), 65534, 65534)
+    writeFileSync(join(shared, 'errors.csv'), '')
+    chownSync(join(shared, 'errors.csv'), 65534, 65534)
+    chmodSync(join(shared, 'errors.csv'), 0o666)
+    const link = await extract('-o', join(shared, 'dose.csv'))
+    t.equal(link.code, 64)
+    t.match(link.stderr, /dose\.csv is another user's symbolic link in a shared folder/)
+    t.equal(readFileSync(join(dir, 'victim/important.txt'), 'utf8'), 'precious\n', 'the link target is untouched')
+    const planted = await extract('-o', join(shared, 'mine.csv'), '--errors', join(shared, 'errors.csv'))
+    t.equal(planted.code, 64)
+    t.match(planted.stderr, /errors\.csv is another user's file in a shared folder/)
+    t.equal(existsSync(join(shared, 'mine.csv')), false, 'nothing written')
+    const own = await extract('-o', join(shared, 'mine.csv'))
+    t.equal(own.code, 0, 'a file of our own there is fine')
+  },
+)
+
+t.test('a DICOM file without preamble (a raw data set) is never overwritten', async (t) => {
+  const dir = t.testdir({})
+  const raw = dataSet(
+    [
+      { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.2' },
+      { tag: 0x00080018, vr: 'UI', value: '1.2.3.4.5' },
+      { tag: 0x00100010, vr: 'PN', value: 'Doe^Jane' },
+    ],
+    IMPLICIT_LE,
+  )
+  writeFileSync(join(dir, 'raw.dcm'), raw)
+  const read = await runCli(['extract', join(dir, 'raw.dcm'), '-k', 'PatientName'])
+  t.match(read.stdout, 'Doe^Jane', 'etl reads it as DICOM')
+  for (const flag of ['-o', '--errors']) {
+    const r = await extract(flag, join(dir, 'raw.dcm'))
+    t.equal(r.code, 64, `${flag}: exit 64`)
+    t.match(r.stderr, /raw\.dcm is a DICOM file: refusing to write it/)
+  }
+  t.same(readFileSync(join(dir, 'raw.dcm')), raw, 'the file is untouched')
+})
+
+t.test('a group that cannot be kept loses its permission bits', { skip: nobodySkip }, async (t) => {
+  const dir = t.testdir({ 'report.csv': 'old\n' })
+  chmodSync(dir, 0o777)
+  const report = join(dir, 'report.csv')
+  chownSync(report, 0, 0)
+  chmodSync(report, 0o644)
+  const r = await runAsNobody(['extract', 'samples', '-k', 'PatientName', '-o', report])
+  t.equal(r.code, 0, r.stderr)
+  const st = statSync(report)
+  t.equal(st.uid, 65534, "nobody cannot give the file to root: it is nobody's")
+  t.not(st.gid, 0, 'nor keep the group root')
+  t.equal(st.mode & 0o777, 0o604, 'so the group bits go; the others keep what they had')
+})
+
+t.test('a FIFO that no process reads: exit 74 after a few seconds of waiting for one, not a hang', async (t) => {
+  const dir = t.testdir({})
+  execFileSync('mkfifo', [join(dir, 'err.fifo')])
+  const r = await extract('--errors', join(dir, 'err.fifo'))
+  t.equal(r.code, 74)
+  t.match(r.stderr, /cannot write errors file .*err\.fifo: a FIFO that no process reads/)
 })
