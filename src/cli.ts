@@ -2,8 +2,11 @@
 /** The `etl` command line: a thin yargs shell over the library; one module per command. */
 import { readFileSync } from 'node:fs'
 import { tuneHeapForStreaming } from './heap.js'
+import { guardStderr } from './io/stderr.js'
 
 tuneHeapForStreaming()
+// Messages on stderr are best effort: a closed or full stderr must not end a run half-way.
+guardStderr()
 // A file size limit (`ulimit -f`, set by some cron and batch environments) kills a process that
 // writes past it with SIGXFSZ, leaving temporary files and locks behind. Handled, the write fails
 // with EFBIG instead, and the run ends as on a full disk: one line, exit 74, old outputs intact.
