@@ -21,7 +21,8 @@ const EPILOGUE = `Exit codes:
   74  an output, errors or state file could not be written (all of them are left as they were)
   75  another run holds the lock of the same output or state file
   78  the pipeline file is invalid
-  130 interrupted (SIGINT), 143 terminated (SIGTERM): the previous output is left as it was
+  129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM): the previous
+      output is left as it was
 
 CSV goes to stdout (or the output file); failures, warnings and the summary go to stderr.
 Docs: README.md`

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
-import { EtlError, ExitCode } from '../errors.js'
+import { EtlError, ExitCode, signalExitCode, STOP_SIGNALS } from '../errors.js'
 import { isStdoutClosed } from '../io/stdout.js'
 import { createLogger } from '../log.js'
 import type { FormatOptions } from '../dicom/format-value.js'
@@ -157,10 +157,12 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
     const stop = new AbortController()
     const onSignal = (signal: NodeJS.Signals) => {
       // A second signal while the first is being handled ends the process at once.
-      if (stop.signal.aborted) process.exit(signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED)
+      if (stop.signal.aborted) process.exit(signalExitCode(signal))
       stop.abort(signal)
     }
-    process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
+    // SIGHUP too: a run whose terminal is closed must not leave its lock and temporary output.
+    const signals = Object.keys(STOP_SIGNALS) as NodeJS.Signals[]
+    for (const signal of signals) process.on(signal, onSignal)
     const maxFailures = parseFailureLimit(args.maxFailures)
     const since = parseSince(args.since)
     const withSince = since ? { ...spec, source: { ...spec.source, since } } : spec
@@ -175,7 +177,7 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
       signal: stop.signal,
     }).finally(() => {
       // After an interruption the handlers stay: a second Ctrl-C must still exit 130, not kill.
-      if (!stop.signal.aborted) process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
+      if (!stop.signal.aborted) for (const signal of signals) process.off(signal, onSignal)
     })
     process.exitCode = exitCodeOf(summary, maxFailures)
   } catch (err) {
