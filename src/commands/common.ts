@@ -256,6 +256,9 @@ export function parseSince(text: string | undefined, now = Date.now()): Date | u
   return date
 }
 
+/** Why `--errors` cannot be `-`: stdout carries the CSV alone. */
+export const ERRORS_NOT_STDOUT = "--errors names a file; '-' (stdout) is for the CSV"
+
 /** A usage error: one line, the hint to --help, exit 64. */
 export function usage(message: string): never {
   throw new EtlError('E_USAGE', message, ExitCode.USAGE)
