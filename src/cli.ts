@@ -2,8 +2,11 @@
 /** The `etl` command line: a thin yargs shell over the library; one module per command. */
 import { readFileSync } from 'node:fs'
 import { tuneHeapForStreaming } from './heap.js'
+import { guardStderr } from './io/stderr.js'
 
 tuneHeapForStreaming()
+// Messages on stderr are best effort: a closed or full stderr must not end a run half-way.
+guardStderr()
 // A file size limit (`ulimit -f`, set by some cron and batch environments) kills a process that
 // writes past it with SIGXFSZ, leaving temporary files and locks behind. Handled, the write fails
 // with EFBIG instead, and the run ends as on a full disk: one line, exit 74, old outputs intact.
@@ -18,7 +21,8 @@ const EPILOGUE = `Exit codes:
   74  an output, errors or state file could not be written (all of them are left as they were)
   75  another run holds the lock of the same output or state file
   78  the pipeline file is invalid
-  130 interrupted (SIGINT), 143 terminated (SIGTERM): the previous output is left as it was
+  129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM): the previous
+      output is left as it was
 
 CSV goes to stdout (or the output file); failures, warnings and the summary go to stderr.
 Docs: README.md`

@@ -28,12 +28,26 @@ export const ExitCode = {
   LOCKED: 75,
   /** The pipeline file is invalid. */
   CONFIG: 78,
+  /** Stopped by SIGHUP (its terminal closed): 128 + 1. */
+  HANGUP: 129,
   /** Stopped by SIGINT (Ctrl-C), as shells report it: 128 + 2. */
   INTERRUPTED: 130,
   /** Stopped by SIGTERM: 128 + 15. */
   TERMINATED: 143,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+/** The signals that stop a run cleanly (the previous output kept), each with its exit code. */
+export const STOP_SIGNALS = {
+  SIGHUP: ExitCode.HANGUP,
+  SIGINT: ExitCode.INTERRUPTED,
+  SIGTERM: ExitCode.TERMINATED,
+} as const
+
+/** The exit code of a run stopped by `signal`: 128 + its number (SIGINT's, 130, for any other). */
+export function signalExitCode(signal: string): ExitCode {
+  return STOP_SIGNALS[signal as keyof typeof STOP_SIGNALS] ?? ExitCode.INTERRUPTED
+}
 
 /** Error codes of per-file outcomes and of fatal errors. */
 export type ErrorCode =

@@ -180,6 +180,21 @@ t.test('bad input, flags and outputs: one message, no stack trace, its own exit 
   }
 })
 
+t.test("review finding: --errors - is a usage error, not a file named '-'", async (t) => {
+  // Before: both commands wrote the errors CSV to a file literally named `-` in the cwd.
+  const dir = t.testdir({ 'p.yaml': `source:\n  paths: [${join(ROOT, SAMPLE)}]\nextract: [PatientID]\n` })
+  for (const args of [
+    ['extract', join(ROOT, SAMPLE), '-k', 'PatientID', '--errors', '-'],
+    ['run', 'p.yaml', '--errors', '-'],
+  ]) {
+    const r = await runCli([...args, '--threads', '0'], { cwd: dir })
+    t.equal(r.code, 64, `${args[0]}: exit 64`)
+    t.equal(r.stdout, '', `${args[0]}: nothing on stdout`)
+    t.equal(r.stderr, "etl: --errors names a file; '-' (stdout) is for the CSV\netl: run 'etl --help' for usage\n")
+    t.same(readdirSync(dir), ['p.yaml'], `${args[0]}: no file named '-'`)
+  }
+})
+
 t.test('etl validate: ok, or every problem at file:line:col', async (t) => {
   const ok = await runCli(['validate', 'pipelines/dose.yaml'])
   t.equal(ok.code, 0)

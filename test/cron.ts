@@ -86,3 +86,54 @@ t.test('--since: only files modified since a date or within a duration', async (
   t.same(parseSince('2026-11-01T06:00Z', now), new Date('2026-11-01T06:00:00Z'))
   t.throws(() => parseSince('last tuesday', now), { code: 'E_USAGE', message: /--since must be a date/ })
 })
+
+t.test('review finding: --since refuses dates that do not exist and durations beyond any date', async (t) => {
+  // Before: 99999999999d gave an Invalid Date (every file "older", exit 66 with a misleading
+  // message) and 2026-02-30 was rolled over to March 2 in silence.
+  const dir = t.testdir({})
+  copyFileSync(SAMPLE, join(dir, 'a.dcm'))
+  const cases: [string, RegExp][] = [
+    ['99999999999d', /^etl: --since 99999999999d: a duration reaching back before any date\n/],
+    ['2026-02-30', /^etl: --since 2026-02-30: no such date or time\n/],
+    ['2027-02-29', /^etl: --since 2027-02-29: no such date or time\n/],
+    ['2026-13-01', /no such date or time/],
+    ['2026-11-01T24:00', /no such date or time/],
+    ['2026-11-01T06:60', /no such date or time/],
+    ['2026-11-01T06:00+01:60', /no such date or time/],
+    ['last tuesday', /^etl: --since must be a date \(2026-11-01, 2026-11-01T06:00\) or a duration/],
+  ]
+  for (const [since, message] of cases) {
+    const r = await runCli(['extract', dir, '-k', 'path', '--since', since, '--threads', '0'])
+    t.equal(r.code, 64, `--since ${since}: exit 64`)
+    t.equal(r.stdout, '', `--since ${since}: nothing on stdout`)
+    t.match(r.stderr, message, `--since ${since}: says why`)
+    t.equal(r.stderr.split('\n').length, 3, `--since ${since}: one line and the hint to --help`)
+  }
+  t.same(parseSince('2028-02-29T23:59:59Z'), new Date('2028-02-29T23:59:59Z'), 'a leap day is a date')
+})
+
+t.test('review finding: --since reads a date alone and a date-time without a zone in local time', async (t) => {
+  // Before: a date alone was read as UTC midnight and a date-time as local time (JS's rule).
+  // In Tokyo (UTC+9, no daylight saving time) a file modified at 2026-10-31T20:00Z is
+  // modified on 1 November at 05:00 local time.
+  const dir = t.testdir({})
+  copyFileSync(SAMPLE, join(dir, 'a.dcm'))
+  const mtime = new Date('2026-10-31T20:00:00Z')
+  utimesSync(join(dir, 'a.dcm'), mtime, mtime)
+  const cases: [string, boolean][] = [
+    ['2026-11-01', true], // local midnight, 2026-10-31T15:00Z (UTC midnight would leave it out)
+    ['2026-11-01T04:00', true],
+    ['2026-11-01 05:00', true],
+    ['2026-11-01T06:00', false],
+    ['2026-11-01T00:00Z', false], // a zone named: that zone
+    ['2026-11-01T04:00+09:00', true],
+    ['2026-11-01T05:30+0900', false],
+  ]
+  for (const [since, kept] of cases) {
+    const r = await runCli(['extract', dir, '-k', 'path', '--since', since, '--allow-empty', '--threads', '0'], {
+      env: { TZ: 'Asia/Tokyo' },
+    })
+    t.equal(r.code, 0, `--since ${since}: exit 0`)
+    t.same(parseCsv(r.stdout), kept ? [['path'], [join(dir, 'a.dcm')]] : [['path']], `--since ${since}: ${kept}`)
+  }
+})

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
-import { EtlError, ExitCode } from '../errors.js'
+import { EtlError, ExitCode, signalExitCode, STOP_SIGNALS } from '../errors.js'
 import { isStdoutClosed } from '../io/stdout.js'
 import { createLogger } from '../log.js'
 import type { FormatOptions } from '../dicom/format-value.js'
@@ -57,7 +57,9 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     })
     .option('since', {
       type: 'string',
-      describe: 'Only files modified since a date (2026-11-01, 2026-11-01T06:00) or for a duration (24h, 7d, 30m)',
+      describe:
+        'Only files modified since a date (2026-11-01, 2026-11-01T06:00: local time unless Z or +01:00 follows) ' +
+        'or for a duration (24h, 7d, 30m)',
       requiresArg: true,
     })
     .option('state', {
@@ -157,10 +159,12 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
     const stop = new AbortController()
     const onSignal = (signal: NodeJS.Signals) => {
       // A second signal while the first is being handled ends the process at once.
-      if (stop.signal.aborted) process.exit(signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED)
+      if (stop.signal.aborted) process.exit(signalExitCode(signal))
       stop.abort(signal)
     }
-    process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
+    // SIGHUP too: a run whose terminal is closed must not leave its lock and temporary output.
+    const signals = Object.keys(STOP_SIGNALS) as NodeJS.Signals[]
+    for (const signal of signals) process.on(signal, onSignal)
     const maxFailures = parseFailureLimit(args.maxFailures)
     const since = parseSince(args.since)
     const withSince = since ? { ...spec, source: { ...spec.source, since } } : spec
@@ -175,7 +179,7 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
       signal: stop.signal,
     }).finally(() => {
       // After an interruption the handlers stay: a second Ctrl-C must still exit 130, not kill.
-      if (!stop.signal.aborted) process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
+      if (!stop.signal.aborted) for (const signal of signals) process.off(signal, onSignal)
     })
     process.exitCode = exitCodeOf(summary, maxFailures)
   } catch (err) {
@@ -210,22 +214,50 @@ export function parseFailureLimit(text: string | undefined): FailureLimit | unde
   return m[2] ? { percent: Number(m[1]) } : { count: Number(m[1]) }
 }
 
-/** --since: an ISO date or date-time, or a duration back from now (`30m`, `24h`, `7d`, `2w`). */
+const SINCE_FORMS = 'a date (2026-11-01, 2026-11-01T06:00) or a duration (30m, 24h, 7d, 2w)'
+
+/**
+ * --since: a date or date-time, or a duration back from now (`30m`, `24h`, `7d`, `2w`); throws a
+ * usage error otherwise. A date alone and a date-time without a zone are read in local time
+ * (`2026-11-01` is local midnight, as a cron user means it); `Z` or `+01:00` names the zone. A date
+ * that does not exist (`2026-02-30`, `T24:00`) is refused, not rolled over into the next month.
+ */
 export function parseSince(text: string | undefined, now = Date.now()): Date | undefined {
   if (text === undefined) return undefined
-  const duration = /^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$/i.exec(text.trim())
+  const trimmed = text.trim()
+  const duration = /^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$/i.exec(trimmed)
   if (duration) {
     const minutes = { m: 1, min: 1, h: 60, d: 1440, w: 10080 }[
       duration[2].toLowerCase() as 'm' | 'min' | 'h' | 'd' | 'w'
     ]
-    return new Date(now - Number(duration[1]) * minutes * 60_000)
+    const date = new Date(now - Number(duration[1]) * minutes * 60_000)
+    if (Number.isNaN(date.getTime())) return usage(`--since ${text}: a duration reaching back before any date`)
+    return date
   }
-  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?$/.test(text.trim())) {
-    const date = new Date(text.trim().replace(' ', 'T'))
-    if (!Number.isNaN(date.getTime())) return date
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?(Z|([+-])(\d{2}):?(\d{2}))?$/i.exec(trimmed)
+  if (!m) return usage(`--since must be ${SINCE_FORMS}, got "${text}"`)
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((n) => Number(n ?? 0))
+  const zoneMinutes = m[9] === undefined ? 0 : Number(m[9]) * 60 + Number(m[10])
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+  const exists = days !== undefined && day >= 1 && day <= days && hour <= 23 && minute <= 59 && second <= 59
+  if (!exists || Number(m[10] ?? 0) > 59 || zoneMinutes > 14 * 60) {
+    return usage(`--since ${text}: no such date or time`)
   }
-  return usage(`--since must be a date (2026-11-01, 2026-11-01T06:00) or a duration (30m, 24h, 7d, 2w), got "${text}"`)
+  let date: Date
+  if (m[7] === undefined) {
+    date = new Date(2000, month - 1, day, hour, minute, second)
+    date.setFullYear(year)
+  } else {
+    const utc = new Date(Date.UTC(2000, month - 1, day, hour, minute, second))
+    utc.setUTCFullYear(year)
+    date = new Date(utc.getTime() - (m[8] === '-' ? -1 : 1) * zoneMinutes * 60_000)
+  }
+  return date
 }
+
+/** Why `--errors` cannot be `-`: stdout carries the CSV alone. */
+export const ERRORS_NOT_STDOUT = "--errors names a file; '-' (stdout) is for the CSV"
 
 /** A usage error: one line, the hint to --help, exit 64. */
 export function usage(message: string): never {

@@ -5,6 +5,7 @@ import { suggestKeyword } from '../dicom/keywords.js'
 import { type ColumnSpec, type PipelineSpec, type SortKey } from '../pipeline/spec.js'
 import {
   CONCURRENCY_OPTION,
+  ERRORS_NOT_STDOUT,
   formatFromArgs,
   withFormatOptions,
   type FormatArgs,
@@ -53,6 +54,7 @@ export function extractSpec(args: Omit<ExtractArgs, keyof CommonArgs>): Pipeline
     }
     sort.push({ column, descending: m[2] === 'desc' })
   }
+  if (args.errors === '-') problems.push(ERRORS_NOT_STDOUT)
   const bad = checkConcurrency(args.concurrency, args.threads)
   if (bad) problems.push(bad)
   if (problems.length > 0) usage(problems.join('\netl: '))

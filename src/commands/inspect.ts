@@ -9,6 +9,7 @@ import { formatTag, lookupTag, Tags } from '../dicom/keywords.js'
 import { parseCharsets } from '../dicom/charset.js'
 import { latin1, planRead, readHeaderSync, readItems, type DataElement } from '../dicom/read-header.js'
 import { EtlError, ExitCode } from '../errors.js'
+import { displayPath, escapeControls } from '../io/fs-path.js'
 import { writeLines } from '../io/stdout.js'
 import { fail } from './common.js'
 
@@ -32,7 +33,7 @@ export function inspectLines(file: string, width = 80): string[] {
   const lines: string[] = []
   const syntax = header.transferSyntaxUID ?? '(none: raw data set)'
   const encoding = `${header.explicitVR ? 'explicit' : 'implicit'} VR ${header.littleEndian ? 'little' : 'big'} endian`
-  lines.push(`# ${file}: transfer syntax ${syntax}, ${encoding}; header ${header.bytesRead} bytes read`)
+  lines.push(`# ${displayPath(file)}: transfer syntax ${syntax}, ${encoding}; header ${header.bytesRead} bytes read`)
   const walk = (elements: ReadonlyMap<number, DataElement>, prefix: string, depth: number, charsets: string[]) => {
     const own = elements.get(Tags.SpecificCharacterSet)
     const here = own ? parseCharsets(latin1(own.value)) : charsets
@@ -81,14 +82,19 @@ function stepText(tag: number, elements: ReadonlyMap<number, DataElement>): stri
         .replace(/[\0 ]+$/, '')
         .trim()
       const hex = formatTag(tag)
-      if (name) return `${hex.slice(1, 5)},xx${hex.slice(8, 10)}@${name}`
+      if (name) return `${hex.slice(1, 5)},xx${hex.slice(8, 10)}@${escapeControls(name)}`
     }
   }
   return lookupTag(tag)?.keyword ?? formatTag(tag).slice(1, -1)
 }
 
+/**
+ * A value as shown: on one line (line breaks as a space), its other control characters written
+ * out as `\x1b` (a value comes from whoever wrote the file: an escape sequence in it must not
+ * drive the terminal), cut at `width` characters.
+ */
 function shorten(text: string, width: number): string {
-  const oneLine = text.replace(/[\r\n]+/g, ' ')
+  const oneLine = escapeControls(text.replace(/[\r\n]+/g, ' '))
   return oneLine.length > width ? `${oneLine.slice(0, width - 1)}…` : oneLine
 }
 

@@ -5,6 +5,7 @@ import { EtlError, ExitCode } from '../errors.js'
 import type { PipelineSpec } from '../pipeline/spec.js'
 import {
   CONCURRENCY_OPTION,
+  ERRORS_NOT_STDOUT,
   formatFromArgs,
   withFormatOptions,
   type FormatArgs,
@@ -46,6 +47,8 @@ export async function loadOrExplain(file: string): Promise<PipelineSpec> {
 export function applyOverrides(spec: PipelineSpec, args: Omit<RunArgs, keyof CommonArgs | 'pipeline'>): PipelineSpec {
   const bad = checkConcurrency(args.concurrency, args.threads)
   if (bad) usage(bad)
+  // As output.errors in a pipeline file: a file literally named `-` is never what was meant.
+  if (args.errors === '-') usage(ERRORS_NOT_STDOUT)
   return {
     ...spec,
     source: {

@@ -10,8 +10,9 @@
  * - {@link decodeFsName}: bytes of a name, as the lister reads them, to such a string;
  * - {@link toFsPath}: the string back to what `fs` calls take (a Buffer of the original bytes
  *   when it holds escapes, else the string itself);
- * - {@link displayPath}: the string as text for people and CSV cells, unambiguous: valid UTF-8
- *   as it is, each undecodable byte as `\xNN` (lower-case hex), and a backslash as `\\`.
+ * - {@link displayPath}: the string as text for people and CSV cells, unambiguous and inert on a
+ *   terminal: valid UTF-8 as it is, each undecodable byte as `\xNN` (lower-case hex), each
+ *   control character as `\xNN` (C0 and DEL) or `\u00NN` (C1), and a backslash as `\\`.
  */
 
 /** Any surrogate code unit: the quick test that a string may hold an escaped byte. */
@@ -87,18 +88,56 @@ export function toFsPath(path: string): string | Buffer {
   return Buffer.concat(parts)
 }
 
+/** Whether a code unit is a control character: C0 (U+0000-001F), DEL (U+007F) or C1 (U+0080-009F). */
+function isControl(code: number): boolean {
+  return code <= 0x1f || (code >= 0x7f && code <= 0x9f)
+}
+
+/** A control character written out: C0 and DEL as `\xNN`, C1 as `\u00NN`. */
+function controlEscape(code: number): string {
+  return `${code < 0x80 ? '\\x' : '\\u00'}${code.toString(16).padStart(2, '0')}`
+}
+
+/**
+ * Text with each control character written out, so that it cannot drive a terminal (an escape
+ * sequence, a carriage return over what was printed) or fake a line of its own (a line feed):
+ * C0 and DEL as `\xNN` (`\x0a`, `\x1b`), C1 as `\u00NN` (`\u009b`), with two lower-case hex
+ * digits. C1 is written apart from `\xNN` because {@link displayPath} writes an undecodable byte
+ * 0x80-0x9F so; bytes below 0x80 are always valid UTF-8, so a C0 `\xNN` is never a byte's.
+ */
+export function escapeControls(text: string): string {
+  let out = ''
+  let start = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (!isControl(code)) continue
+    out += text.slice(start, i) + controlEscape(code)
+    start = i + 1
+  }
+  return start === 0 ? text : out + text.slice(start)
+}
+
 /**
  * A path as text for people and CSV cells: valid UTF-8 as it is, each byte of a name that is
- * not valid UTF-8 as `\xNN` (`M\xfcller.dcm`), and so that this stays unambiguous, each
- * backslash doubled (`a\b` is written `a\\b`).
+ * not valid UTF-8 as `\xNN` (`M\xfcller.dcm`), each control character as `\xNN` or `\u00NN`
+ * ({@link escapeControls}: a name holding a line feed or an escape sequence cannot fake a log
+ * line or drive the terminal), and so that this stays unambiguous, each backslash doubled
+ * (`a\b` is written `a\\b`).
  */
 export function displayPath(path: string): string {
-  if (!path.includes('\\') && !SURROGATE.test(path)) return path
+  let plain = true
+  for (let i = 0; i < path.length && plain; i++) {
+    const code = path.charCodeAt(i)
+    plain = code !== 0x5c && !isControl(code) && (code < 0xd800 || code > 0xdfff)
+  }
+  if (plain) return path
   let out = ''
   for (let i = 0; i < path.length; i++) {
     const ch = path[i]
+    const code = path.charCodeAt(i)
     if (ch === '\\') out += '\\\\'
-    else if (isEscapedByte(path, i)) out += `\\x${(path.charCodeAt(i) - 0xdc00).toString(16)}`
+    else if (isEscapedByte(path, i)) out += `\\x${(code - 0xdc00).toString(16)}`
+    else if (isControl(code)) out += controlEscape(code)
     else out += ch
   }
   return out

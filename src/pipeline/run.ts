@@ -6,7 +6,7 @@
  */
 import { pipeline } from 'node:stream/promises'
 import type { Duplex, Readable, Transform, Writable } from 'node:stream'
-import { EtlError, ExitCode, describeSystemError } from '../errors.js'
+import { EtlError, ExitCode, describeSystemError, signalExitCode } from '../errors.js'
 import type { AtomicFile } from '../io/atomic-file.js'
 import { displayPath } from '../io/fs-path.js'
 import { prepareOutputs, type RunOutputs } from '../io/outputs.js'
@@ -27,7 +27,7 @@ import { DEFAULT_SORT_MEMORY_MB, defaultThreads, type PipelineSpec } from './spe
 export interface RunOptions extends LoggerOptions {
   /** Draw a progress line on stderr. Default: when stderr is a terminal and not quiet. */
   progress?: boolean
-  /** Stops the run (SIGINT, SIGTERM): every stage is torn down and no output replaced. */
+  /** Stops the run (SIGINT, SIGTERM, SIGHUP): every stage is torn down and no output replaced. */
   signal?: AbortSignal
   /** Failures tolerated before the exit code is 65. Default none. */
   maxFailures?: FailureLimit
@@ -150,7 +150,7 @@ async function runPrepared(
     await outputs.discard()
     if (options.signal?.aborted) {
       const name = String(options.signal.reason ?? 'SIGINT')
-      const code = name === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED
+      const code = signalExitCode(name)
       const files = [outputs.output, outputs.errors, outputs.state].flatMap((f) => (f ? [f.target.given] : []))
       const kept =
         files.length === 0

@@ -18,7 +18,7 @@
  *
  * The runs live in a folder of their own under the temporary folder (`TMPDIR`), removed when
  * the output ends, when the stream is destroyed (a failure anywhere in the pipeline, or a
- * SIGINT or SIGTERM handler aborting it, as `etl` does), and at process exit. The sorter does
+ * SIGINT, SIGTERM or SIGHUP handler aborting it, as `etl` does), and at process exit. The sorter does
  * not listen for signals itself: a library cannot know whether the program means to handle
  * them, and two listeners that each leave the signal to the other (as signal-exit does) would
  * keep the process alive. A program gets clean runs on Ctrl-C by aborting its pipeline.

@@ -65,3 +65,33 @@ t.test('the CLI: stdout, and one-line errors with their exit codes', async (t) =
   t.equal(missing.code, 66)
   t.match(missing.stderr, /missing\.dcm: cannot open: no such file or directory/)
 })
+
+t.test('review finding: a value holding an escape sequence is shown written out, not run', async (t) => {
+  // Before: shorten() replaced only line breaks, so a DICOM value could clear the screen or
+  // recolour it, or set the terminal's title, when a user inspected the file.
+  const dir = t.testdir({})
+  const file = join(dir, 'evil.dcm')
+  writeFileSync(
+    file,
+    part10(
+      dataSet(
+        [
+          // UTF-8, where an ESC is text (ISO 2022 sets take it as a code extension)
+          { tag: 0x00080005, vr: 'CS', value: 'ISO_IR 192' },
+          { tag: 0x00081030, vr: 'LO', value: Buffer.from('\x1b[2J\x1b[31mred\u009b0m\x07', 'utf8') },
+          { tag: 0x00190010, vr: 'LO', value: Buffer.from('ACME\x1b[0m', 'latin1') },
+          { tag: 0x00191001, vr: 'LO', value: 'x' },
+          { tag: 0x00204000, vr: 'LT', value: 'line 1\r\nline 2' },
+        ],
+        EXPLICIT_LE,
+      ),
+      TS.explicitLE,
+    ),
+  )
+  const r = await runCli(['inspect', file])
+  t.equal(r.code, 0)
+  t.notMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, 'no control character but the line ends')
+  t.match(r.stdout, /\(0008,1030\) LO {2}StudyDescription +\\x1b\[2J\\x1b\[31mred\\u009b0m\\x07\n/)
+  t.match(r.stdout, /\(0019,1001\) LO {2}0019,xx01@ACME\\x1b\[0m +x\n/, 'a private creator too')
+  t.match(r.stdout, /\(0020,4000\) LT {2}ImageComments +line 1 line 2\n/, 'line breaks still a space')
+})
