@@ -58,8 +58,13 @@ export interface ListInfo {
   listed: number
   /** Files left out as older than `since`. */
   older?: number
-  /** Folders and links that could not be listed. */
+  /** Broken links, link loops and folders that vanished while listed: failures of their own. */
   failed?: number
+  /**
+   * Folders (and links) that exist but could not be listed (permission denied, an I/O error):
+   * they hide an unknown number of files. Counted apart from `failed`.
+   */
+  unlisted?: number
   /** True once every input has been listed. */
   done: boolean
 }
@@ -133,8 +138,9 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
     info.older = (info.older ?? 0) + 1
     return false
   }
-  const report = (path: string, reason: string) => {
-    info.failed = (info.failed ?? 0) + 1
+  const report: Report = (path, reason, unlisted = false) => {
+    if (unlisted) info.unlisted = (info.unlisted ?? 0) + 1
+    else info.failed = (info.failed ?? 0) + 1
     options.onSkip?.({ path, outcome: 'failed', code: 'E_READ', reason })
   }
   const ignored =
@@ -169,13 +175,25 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
     const why = [
       ...(leftOut ? [`${leftOut} left out by ignore patterns`] : []),
       ...(info.older ? [`${info.older} older than --since`] : []),
-      ...(info.failed ? [`${info.failed} folders or links could not be listed`] : []),
+      ...(info.unlisted ? [`${info.unlisted} folders or links could not be listed`] : []),
+      ...(info.failed ? [`${info.failed} broken or looping links or vanished folders`] : []),
     ]
     const message = `no files found under ${options.paths.join(', ')}${why.length ? ` (${why.join(', ')})` : ''}`
     if (!options.allowEmpty) throw new EtlError('E_NO_FILES', message, ExitCode.NO_INPUT)
     options.onEmpty?.(message)
   }
   info.done = true
+}
+
+/**
+ * Reports a folder or link that could not be listed. `unlisted`: it exists but could not be
+ * read, so that it hides an unknown number of files (see {@link ListInfo.unlisted}).
+ */
+type Report = (path: string, reason: string, unlisted?: boolean) => void
+
+/** Whether a folder that could not be read hides files: anything but its having vanished. */
+function hidesFiles(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException).code !== 'ENOENT'
 }
 
 interface Found {
@@ -236,11 +254,7 @@ function* readFolder(folder: string): Generator<Dirent[]> {
 }
 
 /** The files under a folder, depth first, in chunks; problems are reported and passed over. */
-function* walkFolder(
-  root: string,
-  options: ListFilesOptions,
-  report: (path: string, reason: string) => void,
-): Generator<Found[]> {
+function* walkFolder(root: string, options: ListFilesOptions, report: Report): Generator<Found[]> {
   const hidden = options.hidden ?? false
   const follow = options.followSymlinks ?? false
   // Real paths of the folders walked: a link into one of them is a loop (only links can make one).
@@ -269,7 +283,7 @@ function* walkFolder(
         if (chunk.length > 0) yield chunk
       }
     } catch (e) {
-      report(folder, `cannot list folder: ${describeSystemError(e)}`)
+      report(folder, `cannot list folder: ${describeSystemError(e)}`, hidesFiles(e))
     }
     for (let i = inside.length - 1; i >= 0; i--) folders.push(inside[i])
   }
@@ -284,11 +298,7 @@ function realPath(path: string): string {
 }
 
 /** What a symbolic link leads to, reporting broken links and loops. */
-function linkTarget(
-  path: string,
-  walked: Set<string>,
-  report: (path: string, reason: string) => void,
-): 'file' | 'folder' | undefined {
+function linkTarget(path: string, walked: Set<string>, report: Report): 'file' | 'folder' | undefined {
   try {
     const s = statSync(toFsPath(path))
     if (s.isFile()) return 'file'
@@ -302,10 +312,10 @@ function linkTarget(
     return 'folder'
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    report(
-      path,
-      code === 'ENOENT' ? 'broken symbolic link' : code === 'ELOOP' ? 'symbolic link loop' : describeSystemError(e),
-    )
+    if (code === 'ENOENT') report(path, 'broken symbolic link')
+    else if (code === 'ELOOP') report(path, 'symbolic link loop')
+    // What the link leads to cannot be told (permission denied): a folder of it would be unlisted.
+    else report(path, describeSystemError(e), true)
     return undefined
   }
 }
@@ -434,7 +444,7 @@ function patternOf(input: string, options: ListFilesOptions): Input | undefined 
 function* walkPattern(
   input: Extract<Input, { kind: 'pattern' }>,
   options: ListFilesOptions,
-  report: (path: string, reason: string) => void,
+  report: Report,
 ): Generator<Found[]> {
   const { base, segments } = input
   const n = segments.length
@@ -488,7 +498,7 @@ function* walkPattern(
         if (chunk.length > 0) yield chunk
       }
     } catch (e) {
-      report(folder === '' ? '.' : folder, `cannot list folder: ${describeSystemError(e)}`)
+      report(folder === '' ? '.' : folder, `cannot list folder: ${describeSystemError(e)}`, hidesFiles(e))
     }
     for (let k = inside.length - 1; k >= 0; k--) folders.push(inside[k])
   }
