@@ -115,7 +115,13 @@ async function runPrepared(
   const knownRows: KnownRows = new WeakMap()
   const threads = spec.source.threads ?? defaultThreads()
   const stages: (Readable | Transform | Writable)[] = [
-    listFiles({ ...spec.source, info: listInfo, onSkip, onEmpty: (message) => log.note(message) }),
+    listFiles({
+      ...spec.source,
+      info: listInfo,
+      onSkip,
+      onEmpty: (message) => log.note(message),
+      onNote: (message) => log.note(message),
+    }),
     ...(state ? [skipUnchanged(state, knownRows)] : []),
     readRows({
       columns,

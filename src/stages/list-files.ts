@@ -51,6 +51,8 @@ export interface ListFilesOptions {
   allowEmpty?: boolean
   /** Told, with `allowEmpty`, that no file was found ("no files found under ..."). */
   onEmpty?: (message: string) => void
+  /** Told of each input left out as listed by another ("a/b is inside a: listed once"). */
+  onNote?: (message: string) => void
 }
 
 /** What the lister has done so far. */
@@ -147,9 +149,9 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
     options.ignore && options.ignore.length > 0 ? picomatch([...options.ignore], { dot: true }) : undefined
   let leftOut = 0
   // Every input is checked before anything is listed: a missing one fails the run at once.
-  const inputs: Input[] = []
-  for (const input of options.paths) inputs.push(await resolveInput(input, options))
-  for (const input of inputs) {
+  const resolved: Input[] = []
+  for (const input of options.paths) resolved.push(await resolveInput(input, options))
+  for (const input of distinctInputs(resolved, options)) {
     const chunks: AsyncIterable<Found[]> | Iterable<Found[]> =
       input.kind === 'file'
         ? [[{ path: input.path, mtimeMs: input.mtimeMs }]]
@@ -194,6 +196,79 @@ type Report = (path: string, reason: string, unlisted?: boolean) => void
 /** Whether a folder that could not be read hides files: anything but its having vanished. */
 function hidesFiles(e: unknown): boolean {
   return (e as NodeJS.ErrnoException).code !== 'ENOENT'
+}
+
+/** How an input is shown in a note: as given. */
+function shownInput(input: Input): string {
+  return displayPath(input.kind === 'pattern' ? input.pattern : input.path)
+}
+
+/** Whether the real path `inner` is `outer` or lies inside it; with `hidden` false, not under a dot-name. */
+function within(inner: string, outer: string, hidden: boolean): boolean {
+  if (inner === outer) return true
+  const prefix = outer.endsWith('/') ? outer : `${outer}/`
+  if (!inner.startsWith(prefix)) return false
+  // A folder walk leaves out names starting with a dot: what lies below one is not listed twice.
+  return (
+    hidden ||
+    !inner
+      .slice(prefix.length)
+      .split('/')
+      .some((name) => name.startsWith('.'))
+  )
+}
+
+/**
+ * The inputs less those another input lists already, each told to `onNote`: the same file or
+ * folder given twice (after following symbolic links: `realpath`), a file or folder inside an
+ * input folder, and a pattern whose static base is inside an input folder (unless, without
+ * `hidden`, one of its parts starts with a dot: it may match what the walk leaves out). Two
+ * patterns are both kept (unless written alike), overlapping or not: telling whether they match
+ * a file in common is a walk of its own. Costs one realpath per input, nothing per file.
+ */
+function distinctInputs(inputs: Input[], options: ListFilesOptions): Input[] {
+  const hidden = options.hidden ?? false
+  const real = inputs.map((input) => {
+    try {
+      return realPath(input.kind === 'pattern' ? input.base || '.' : input.path)
+    } catch {
+      return undefined // Vanished since it was checked: the walk reports it.
+    }
+  })
+  const kept: Input[] = []
+  inputs.forEach((input, i) => {
+    const path = real[i]
+    // The folder that lists it: the outermost (shortest real path, then first) is itself kept.
+    let by: number | undefined
+    let same: number | undefined
+    if (path !== undefined) {
+      const hiddenPart = !hidden && input.kind === 'pattern' && input.segments.some((p) => p.text.startsWith('.'))
+      inputs.forEach((other, j) => {
+        const outer = real[j]
+        if (j === i || outer === undefined) return
+        if (other.kind === 'folder' && !hiddenPart && within(path, outer, hidden)) {
+          if (input.kind === 'folder' && path === outer && j > i) return
+          if (by === undefined || outer.length < (real[by] as string).length) by = j
+        } else if (same === undefined && j < i && other.kind === input.kind && path === outer) {
+          if (other.kind !== 'pattern' || other.pattern === (input as typeof other).pattern) same = j
+        }
+      })
+    }
+    const shown = by ?? same
+    if (shown === undefined) {
+      kept.push(input)
+      return
+    }
+    const [it, other] = [shownInput(input), shownInput(inputs[shown])]
+    const how =
+      it === other
+        ? 'given twice'
+        : input.kind === 'pattern' || real[shown] !== path
+          ? `inside ${other}`
+          : `the same as ${other}`
+    options.onNote?.(`${it} is ${how}: listed once`)
+  })
+  return kept
 }
 
 interface Found {
