@@ -16,7 +16,8 @@ const EPILOGUE = `Exit codes:
       or a folder could not be listed (whatever --max-failures allows)
   66  an input path does not exist (E_NO_INPUT), or no file was found (E_NO_FILES; see --allow-empty)
   70  internal error (a bug)
-  74  an output, errors or state file could not be written (all of them are left as they were)
+  74  an output, errors or state file could not be written (all of them are left as they were),
+      or no file descriptor was left at all (E_FILE_LIMIT: raise ulimit -n)
   75  another run holds the lock of the same output or state file
   78  the pipeline file is invalid
   130 interrupted (SIGINT), 143 terminated (SIGTERM): the previous output is left as it was

@@ -236,3 +236,14 @@ t.test('issue 10: a FIFO swapped in for a listed file is a failure, not a read t
   t.equal(cli.code, 0, 'the CLI lists regular files only: the FIFO in the folder is left alone')
   t.same(parseCsv(cli.stdout), [['PatientID'], ['PAT001']])
 })
+
+t.test('review 2: out of file descriptors, reads wait for one another: every file is read', async (t) => {
+  const dir = t.testdir({})
+  for (let i = 0; i < 600; i++) copyFileSync(SAMPLE, join(dir, `IM${i}.dcm`))
+  const run = `ulimit -n 256; exec "${process.execPath}" "${CLI}" extract "${dir}" -k SOPInstanceUID -j 1024 --threads 0`
+  const r = spawnSync('bash', ['-c', run], { cwd: ROOT, encoding: 'utf8' })
+  t.equal(r.status, 0, 'exit 0')
+  t.equal(parseCsv(r.stdout).length, 1 + 600, 'a row for each file')
+  t.notMatch(r.stderr, 'too many open files')
+  t.match(r.stderr, /600 rows written, 0 ignored \(not DICOM\), 0 failed/)
+})
