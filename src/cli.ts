@@ -15,10 +15,12 @@ process.on('SIGXFSZ', () => {})
 const EPILOGUE = `Exit codes:
   0   every file read (non-DICOM files are ignored and counted)
   64  bad command line (also: two outputs naming one file, an output over an input or a DICOM file)
-  65  some DICOM files could not be read (rows for the others were written; see --max-failures)
+  65  some DICOM files could not be read (rows for the others were written; see --max-failures),
+      or a folder could not be listed (whatever --max-failures allows)
   66  an input path does not exist (E_NO_INPUT), or no file was found (E_NO_FILES; see --allow-empty)
   70  internal error (a bug)
-  74  an output, errors or state file could not be written (all of them are left as they were)
+  74  an output, errors or state file could not be written (all of them are left as they were),
+      or no file descriptor was left at all (E_FILE_LIMIT: raise ulimit -n)
   75  another run holds the lock of the same output or state file
   78  the pipeline file is invalid
   129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM): the previous

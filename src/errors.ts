@@ -57,6 +57,7 @@ export type ErrorCode =
   | 'E_CORRUPT'
   | 'E_UNSUPPORTED'
   | 'E_READ'
+  | 'E_FILE_LIMIT'
   | 'E_USAGE'
   | 'E_CONFIG'
   | 'E_NO_INPUT'

@@ -26,6 +26,8 @@ export interface Summary {
   warnings: number
   bytesRead: number
   elapsedMs: number
+  /** Folders (or links) that exist but could not be listed: an unknown number of files unread. */
+  unlisted?: number
   /** Files left out because they are older than --since. */
   older?: number
   /** Incremental runs: files not read because the state knows them unchanged. */
@@ -75,6 +77,9 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
       if (options.quiet) return
       const seconds = (s.elapsedMs / 1000).toFixed(2)
       const rate = s.elapsedMs > 0 ? Math.round((s.listed * 1000) / s.elapsedMs) : 0
+      const unlisted = s.unlisted
+        ? `, ${s.unlisted} ${s.unlisted === 1 ? 'folder' : 'folders'} could not be listed`
+        : ''
       const warnings = s.warnings ? `, ${s.warnings} value warnings` : ''
       const notes = [
         ...(s.older ? [`${s.older} older than --since left out`] : []),
@@ -85,7 +90,7 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
         s.groups === undefined ? `${s.rows} rows written` : `${s.groups} rows written from ${s.rows} headers`
       line(
         `${s.listed} files listed${older}, ${written}, ${s.ignored} ignored (not DICOM), ` +
-          `${s.failed} failed${warnings} in ${seconds} s (${rate} files/s)`,
+          `${s.failed} failed${unlisted}${warnings} in ${seconds} s (${rate} files/s)`,
       )
     },
     error(message) {

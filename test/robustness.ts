@@ -8,6 +8,7 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  readFileSync,
   readdirSync,
   symlinkSync,
   unlinkSync,
@@ -35,10 +36,10 @@ function runAsNobody(args: string[]): Promise<{ code: number | null; stdout: str
   return new Promise((resolve) => {
     const child = spawn(
       'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args],
-      {
-        cwd: ROOT,
-      },
+      // Without tap's hooks, which tap puts back into NODE_OPTIONS on every spawn: they write
+      // coverage into .tap at exit, which nobody cannot (a stack trace on stderr, a changed exit code).
+      ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-u', 'NODE_OPTIONS', process.execPath, CLI, ...args],
+      { cwd: ROOT },
     )
     let stdout = ''
     let stderr = ''
@@ -109,7 +110,7 @@ t.test(
     t.same(parseCsv(r.stdout), [['path'], [join(dir, 'ok/IM1.dcm')]])
     t.match(r.stderr, `failed: ${join(dir, 'locked')}: cannot list folder: permission denied`)
     t.match(r.stderr, `failed: ${join(dir, 'ok/secret.dcm')}: cannot open: permission denied`)
-    t.match(r.stderr, /1 rows written, 0 ignored \(not DICOM\), 2 failed/)
+    t.match(r.stderr, /1 rows written, 0 ignored \(not DICOM\), 1 failed, 1 folder could not be listed/)
 
     writeFileSync(join(dir, 'out-ro', 'old.csv'), 'previous\n')
     chmodSync(join(dir, 'out-ro', 'old.csv'), 0o644)
@@ -118,6 +119,42 @@ t.test(
     t.equal(ro.code, 74)
     t.match(ro.stderr, /cannot write .*out-ro\/old\.csv: permission denied/)
     t.same(readdirSync(join(dir, 'out-ro')), ['old.csv'], 'the old output is there, nothing else')
+  },
+)
+
+t.test(
+  'review 1: a folder that cannot be listed is exit 65 whatever --max-failures allows',
+  {
+    skip: asNobody
+      ? false
+      : canBecomeNobody
+        ? 'user nobody cannot reach this clone (a parent folder is private)'
+        : 'needs root and setpriv to become nobody',
+  },
+  async (t) => {
+    const dir = t.testdir({})
+    chmodSync(dir, 0o755)
+    for (const sub of ['in', 'in/a', 'in/b', 'out']) mkdirSync(join(dir, sub), { mode: 0o755 })
+    chmodSync(join(dir, 'out'), 0o777)
+    for (let i = 0; i < 40; i++) copyFileSync(SAMPLE, join(dir, 'in/a', `IM${i}.dcm`))
+    for (let i = 0; i < 48; i++) copyFileSync(SAMPLE, join(dir, 'in/b', `IM${i}.dcm`))
+    chmodSync(join(dir, 'in/b'), 0o000)
+    const out = join(dir, 'out/o.csv')
+    const args = ['extract', join(dir, 'in'), '-k', 'SOPInstanceUID', '-o', out]
+    for (const limit of ['5%', '100%', '1000']) {
+      const r = await runAsNobody([...args, '--max-failures', limit])
+      t.equal(r.code, 65, `--max-failures ${limit}: 48 files are hidden from the run`)
+      t.equal(readFileSync(out, 'utf8').split('\n').length - 2, 40, 'the rows of the files listed are written')
+      t.match(r.stderr, `failed: ${join(dir, 'in/b')}: cannot list folder: permission denied [E_READ]`)
+      t.match(r.stderr, /40 rows written, 0 ignored \(not DICOM\), 0 failed, 1 folder could not be listed in /)
+    }
+    const json = await runAsNobody([...args, '--max-failures', '5%', '--log-format', 'json'])
+    const summary = json.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string })
+      .find((e) => e.event === 'summary')
+    t.match(summary, { listed: 40, rows: 40, failed: 0, unlisted: 1, exitCode: 65 })
   },
 )
 
@@ -198,4 +235,15 @@ t.test('issue 10: a FIFO swapped in for a listed file is a failure, not a read t
   const cli = await runCli(['extract', dir, '-k', 'PatientID'])
   t.equal(cli.code, 0, 'the CLI lists regular files only: the FIFO in the folder is left alone')
   t.same(parseCsv(cli.stdout), [['PatientID'], ['PAT001']])
+})
+
+t.test('review 2: out of file descriptors, reads wait for one another: every file is read', async (t) => {
+  const dir = t.testdir({})
+  for (let i = 0; i < 600; i++) copyFileSync(SAMPLE, join(dir, `IM${i}.dcm`))
+  const run = `ulimit -n 256; exec "${process.execPath}" "${CLI}" extract "${dir}" -k SOPInstanceUID -j 1024 --threads 0`
+  const r = spawnSync('bash', ['-c', run], { cwd: ROOT, encoding: 'utf8' })
+  t.equal(r.status, 0, 'exit 0')
+  t.equal(parseCsv(r.stdout).length, 1 + 600, 'a row for each file')
+  t.notMatch(r.stderr, 'too many open files')
+  t.match(r.stderr, /600 rows written, 0 ignored \(not DICOM\), 0 failed/)
 })

@@ -20,8 +20,8 @@
  * syntax, and the reverse) is read as the bytes say, as DCMTK and pydicom do.
  */
 import { close, closeSync, constants, fstat, fstatSync, open, openSync, read, readSync, type Stats } from 'node:fs'
-import { EtlError, describeSystemError } from '../errors.js'
-import { toFsPath } from '../io/fs-path.js'
+import { EtlError, ExitCode, describeSystemError } from '../errors.js'
+import { displayPath, toFsPath } from '../io/fs-path.js'
 import { Inflater } from './inflate.js'
 import { formatTag, lookupTag, Tags } from './keywords.js'
 
@@ -1145,14 +1145,8 @@ export function readHeaderSync(path: string, plan: ReadPlan, options: ReadHeader
  * flight at once: the way to hide the latency of network or cold storage.
  */
 export async function readHeader(path: string, plan: ReadPlan, options: ReadHeaderOptions = {}): Promise<FileHeader> {
-  let fd: number
-  try {
-    fd = await new Promise<number>((resolve, reject) =>
-      open(toFsPath(path), OPEN_FLAGS, (e, fd) => (e ? reject(e) : resolve(fd))),
-    )
-  } catch (e) {
-    throw readError(e, 'open')
-  }
+  const fd = await openForRead(path)
+  openReads++
   const holding: Holding = { budget: options.budget ?? threadBudget, bytes: 0, large: false }
   try {
     const steps = readSteps(plan, options, holding)
@@ -1179,5 +1173,56 @@ export async function readHeader(path: string, plan: ReadPlan, options: ReadHead
     holding.budget.hold(-holding.bytes)
     if (holding.large) holding.budget.release()
     await new Promise<void>((resolve) => close(fd, () => resolve()))
+    openReads--
+    descriptorWaiters.shift()?.()
+  }
+}
+
+/** Asynchronous reads of this thread holding a file descriptor now. */
+let openReads = 0
+/** Opens waiting for a descriptor: each read that ends wakes one. */
+const descriptorWaiters: (() => void)[] = []
+/** Backoffs, in ms, of an open that finds no descriptor while no read of this thread holds one. */
+const IDLE_BACKOFF_MS = [5, 10, 20, 50, 100, 200, 400, 800]
+
+/**
+ * Opens a file for {@link readHeader}. Out of file descriptors (EMFILE, ENFILE) is a limit of
+ * the process, not a property of the file: the open waits until another read of this thread
+ * ends (or 50 ms, for descriptors freed elsewhere) and tries again, so that every file is read
+ * whatever the concurrency. Only when no read of this thread holds a descriptor and the open
+ * still fails after backing off (about 1.6 s) is it fatal: EtlError E_FILE_LIMIT, exit 74, not
+ * the file's failure.
+ */
+async function openForRead(path: string): Promise<number> {
+  for (let idle = 0; ;) {
+    try {
+      return await new Promise<number>((resolve, reject) =>
+        open(toFsPath(path), OPEN_FLAGS, (e, fd) => (e ? reject(e) : resolve(fd))),
+      )
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code !== 'EMFILE' && code !== 'ENFILE') throw readError(e, 'open')
+      if (openReads > 0) {
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer)
+            const i = descriptorWaiters.indexOf(wake)
+            if (i >= 0) descriptorWaiters.splice(i, 1)
+            resolve()
+          }
+          const timer = setTimeout(wake, 50)
+          descriptorWaiters.push(wake)
+        })
+      } else if (idle < IDLE_BACKOFF_MS.length) {
+        await new Promise((resolve) => setTimeout(resolve, IDLE_BACKOFF_MS[idle++]))
+      } else {
+        throw new EtlError(
+          'E_FILE_LIMIT',
+          `cannot open ${displayPath(path)}: ${describeSystemError(e)}, with no other read open: ` +
+            'raise the limit (ulimit -n) or lower -j',
+          ExitCode.IO_ERR,
+        )
+      }
+    }
   }
 }

@@ -44,9 +44,11 @@ export type FailureLimit = { count: number } | { percent: number }
 
 /**
  * The exit code a finished run deserves: 65 when more DICOM files failed than `limit` allows
- * (by default, any), else 0. Failures are reported either way.
+ * (by default, any), or when a folder could not be listed (it hides an unknown number of files,
+ * so no limit can allow it), else 0. Failures are reported either way.
  */
 export function exitCodeOf(summary: Summary, limit: FailureLimit = { count: 0 }): ExitCode {
+  if (summary.unlisted) return ExitCode.DATA_ERR
   const dicom = summary.rows + summary.failed
   const over = 'count' in limit ? summary.failed > limit.count : summary.failed * 100 > limit.percent * dicom
   return over ? ExitCode.DATA_ERR : ExitCode.OK
@@ -113,7 +115,13 @@ async function runPrepared(
   const knownRows: KnownRows = new WeakMap()
   const threads = spec.source.threads ?? defaultThreads()
   const stages: (Readable | Transform | Writable)[] = [
-    listFiles({ ...spec.source, info: listInfo, onSkip, onEmpty: (message) => log.note(message) }),
+    listFiles({
+      ...spec.source,
+      info: listInfo,
+      onSkip,
+      onEmpty: (message) => log.note(message),
+      onNote: (message) => log.note(message),
+    }),
     ...(state ? [skipUnchanged(state, knownRows)] : []),
     readRows({
       columns,
@@ -183,6 +191,7 @@ async function runPrepared(
     rows: readInfo.read + (state ? state.unchanged : 0),
     ignored: readInfo.ignored,
     failed: readInfo.failed + (listInfo.failed ?? 0),
+    ...(listInfo.unlisted && { unlisted: listInfo.unlisted }),
     warnings,
     bytesRead: readInfo.bytesRead,
     elapsedMs: performance.now() - started,

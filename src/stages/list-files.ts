@@ -51,6 +51,8 @@ export interface ListFilesOptions {
   allowEmpty?: boolean
   /** Told, with `allowEmpty`, that no file was found ("no files found under ..."). */
   onEmpty?: (message: string) => void
+  /** Told of each input left out as listed by another ("a/b is inside a: listed once"). */
+  onNote?: (message: string) => void
 }
 
 /** What the lister has done so far. */
@@ -58,8 +60,13 @@ export interface ListInfo {
   listed: number
   /** Files left out as older than `since`. */
   older?: number
-  /** Folders and links that could not be listed. */
+  /** Broken links, link loops and folders that vanished while listed: failures of their own. */
   failed?: number
+  /**
+   * Folders (and links) that exist but could not be listed (permission denied, an I/O error):
+   * they hide an unknown number of files. Counted apart from `failed`.
+   */
+  unlisted?: number
   /** True once every input has been listed. */
   done: boolean
 }
@@ -133,17 +140,18 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
     info.older = (info.older ?? 0) + 1
     return false
   }
-  const report = (path: string, reason: string) => {
-    info.failed = (info.failed ?? 0) + 1
+  const report: Report = (path, reason, unlisted = false) => {
+    if (unlisted) info.unlisted = (info.unlisted ?? 0) + 1
+    else info.failed = (info.failed ?? 0) + 1
     options.onSkip?.({ path, outcome: 'failed', code: 'E_READ', reason })
   }
   const ignored =
     options.ignore && options.ignore.length > 0 ? picomatch([...options.ignore], { dot: true }) : undefined
   let leftOut = 0
   // Every input is checked before anything is listed: a missing one fails the run at once.
-  const inputs: Input[] = []
-  for (const input of options.paths) inputs.push(await resolveInput(input, options))
-  for (const input of inputs) {
+  const resolved: Input[] = []
+  for (const input of options.paths) resolved.push(await resolveInput(input, options))
+  for (const input of distinctInputs(resolved, options)) {
     const chunks: AsyncIterable<Found[]> | Iterable<Found[]> =
       input.kind === 'file'
         ? [[{ path: input.path, mtimeMs: input.mtimeMs }]]
@@ -169,13 +177,98 @@ async function* walk(options: ListFilesOptions, info: ListInfo): AsyncGenerator<
     const why = [
       ...(leftOut ? [`${leftOut} left out by ignore patterns`] : []),
       ...(info.older ? [`${info.older} older than --since`] : []),
-      ...(info.failed ? [`${info.failed} folders or links could not be listed`] : []),
+      ...(info.unlisted ? [`${info.unlisted} folders or links could not be listed`] : []),
+      ...(info.failed ? [`${info.failed} broken or looping links or vanished folders`] : []),
     ]
     const message = `no files found under ${options.paths.join(', ')}${why.length ? ` (${why.join(', ')})` : ''}`
     if (!options.allowEmpty) throw new EtlError('E_NO_FILES', message, ExitCode.NO_INPUT)
     options.onEmpty?.(message)
   }
   info.done = true
+}
+
+/**
+ * Reports a folder or link that could not be listed. `unlisted`: it exists but could not be
+ * read, so that it hides an unknown number of files (see {@link ListInfo.unlisted}).
+ */
+type Report = (path: string, reason: string, unlisted?: boolean) => void
+
+/** Whether a folder that could not be read hides files: anything but its having vanished. */
+function hidesFiles(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException).code !== 'ENOENT'
+}
+
+/** How an input is shown in a note: as given. */
+function shownInput(input: Input): string {
+  return displayPath(input.kind === 'pattern' ? input.pattern : input.path)
+}
+
+/** Whether the real path `inner` is `outer` or lies inside it; with `hidden` false, not under a dot-name. */
+function within(inner: string, outer: string, hidden: boolean): boolean {
+  if (inner === outer) return true
+  const prefix = outer.endsWith('/') ? outer : `${outer}/`
+  if (!inner.startsWith(prefix)) return false
+  // A folder walk leaves out names starting with a dot: what lies below one is not listed twice.
+  return (
+    hidden ||
+    !inner
+      .slice(prefix.length)
+      .split('/')
+      .some((name) => name.startsWith('.'))
+  )
+}
+
+/**
+ * The inputs less those another input lists already, each told to `onNote`: the same file or
+ * folder given twice (after following symbolic links: `realpath`), a file or folder inside an
+ * input folder, and a pattern whose static base is inside an input folder (unless, without
+ * `hidden`, one of its parts starts with a dot: it may match what the walk leaves out). Two
+ * patterns are both kept (unless written alike), overlapping or not: telling whether they match
+ * a file in common is a walk of its own. Costs one realpath per input, nothing per file.
+ */
+function distinctInputs(inputs: Input[], options: ListFilesOptions): Input[] {
+  const hidden = options.hidden ?? false
+  const real = inputs.map((input) => {
+    try {
+      return realPath(input.kind === 'pattern' ? input.base || '.' : input.path)
+    } catch {
+      return undefined // Vanished since it was checked: the walk reports it.
+    }
+  })
+  const kept: Input[] = []
+  inputs.forEach((input, i) => {
+    const path = real[i]
+    // The folder that lists it: the outermost (shortest real path, then first) is itself kept.
+    let by: number | undefined
+    let same: number | undefined
+    if (path !== undefined) {
+      const hiddenPart = !hidden && input.kind === 'pattern' && input.segments.some((p) => p.text.startsWith('.'))
+      inputs.forEach((other, j) => {
+        const outer = real[j]
+        if (j === i || outer === undefined) return
+        if (other.kind === 'folder' && !hiddenPart && within(path, outer, hidden)) {
+          if (input.kind === 'folder' && path === outer && j > i) return
+          if (by === undefined || outer.length < (real[by] as string).length) by = j
+        } else if (same === undefined && j < i && other.kind === input.kind && path === outer) {
+          if (other.kind !== 'pattern' || other.pattern === (input as typeof other).pattern) same = j
+        }
+      })
+    }
+    const shown = by ?? same
+    if (shown === undefined) {
+      kept.push(input)
+      return
+    }
+    const [it, other] = [shownInput(input), shownInput(inputs[shown])]
+    const how =
+      it === other
+        ? 'given twice'
+        : input.kind === 'pattern' || real[shown] !== path
+          ? `inside ${other}`
+          : `the same as ${other}`
+    options.onNote?.(`${it} is ${how}: listed once`)
+  })
+  return kept
 }
 
 interface Found {
@@ -236,11 +329,7 @@ function* readFolder(folder: string): Generator<Dirent[]> {
 }
 
 /** The files under a folder, depth first, in chunks; problems are reported and passed over. */
-function* walkFolder(
-  root: string,
-  options: ListFilesOptions,
-  report: (path: string, reason: string) => void,
-): Generator<Found[]> {
+function* walkFolder(root: string, options: ListFilesOptions, report: Report): Generator<Found[]> {
   const hidden = options.hidden ?? false
   const follow = options.followSymlinks ?? false
   // Real paths of the folders walked: a link into one of them is a loop (only links can make one).
@@ -269,7 +358,7 @@ function* walkFolder(
         if (chunk.length > 0) yield chunk
       }
     } catch (e) {
-      report(folder, `cannot list folder: ${describeSystemError(e)}`)
+      report(folder, `cannot list folder: ${describeSystemError(e)}`, hidesFiles(e))
     }
     for (let i = inside.length - 1; i >= 0; i--) folders.push(inside[i])
   }
@@ -284,11 +373,7 @@ function realPath(path: string): string {
 }
 
 /** What a symbolic link leads to, reporting broken links and loops. */
-function linkTarget(
-  path: string,
-  walked: Set<string>,
-  report: (path: string, reason: string) => void,
-): 'file' | 'folder' | undefined {
+function linkTarget(path: string, walked: Set<string>, report: Report): 'file' | 'folder' | undefined {
   try {
     const s = statSync(toFsPath(path))
     if (s.isFile()) return 'file'
@@ -302,10 +387,10 @@ function linkTarget(
     return 'folder'
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    report(
-      path,
-      code === 'ENOENT' ? 'broken symbolic link' : code === 'ELOOP' ? 'symbolic link loop' : describeSystemError(e),
-    )
+    if (code === 'ENOENT') report(path, 'broken symbolic link')
+    else if (code === 'ELOOP') report(path, 'symbolic link loop')
+    // What the link leads to cannot be told (permission denied): a folder of it would be unlisted.
+    else report(path, describeSystemError(e), true)
     return undefined
   }
 }
@@ -434,7 +519,7 @@ function patternOf(input: string, options: ListFilesOptions): Input | undefined 
 function* walkPattern(
   input: Extract<Input, { kind: 'pattern' }>,
   options: ListFilesOptions,
-  report: (path: string, reason: string) => void,
+  report: Report,
 ): Generator<Found[]> {
   const { base, segments } = input
   const n = segments.length
@@ -488,7 +573,7 @@ function* walkPattern(
         if (chunk.length > 0) yield chunk
       }
     } catch (e) {
-      report(folder === '' ? '.' : folder, `cannot list folder: ${describeSystemError(e)}`)
+      report(folder === '' ? '.' : folder, `cannot list folder: ${describeSystemError(e)}`, hidesFiles(e))
     }
     for (let k = inside.length - 1; k >= 0; k--) folders.push(inside[k])
   }

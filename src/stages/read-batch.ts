@@ -17,6 +17,7 @@ import {
   type DataElement,
   type Damage,
 } from '../dicom/read-header.js'
+import { EtlError } from '../errors.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
@@ -80,6 +81,8 @@ export async function readOneAsync(
   try {
     header = await read(path, job.plan, { stat: job.stat })
   } catch (err) {
+    // Out of file descriptors with no read to wait for: the run's fault, not the file's.
+    if (err instanceof EtlError && err.code === 'E_FILE_LIMIT') throw err
     return { path, skip: toSkip(path, err) }
   }
   return job.project ? rowResult(path, header, job.project) : { path, header }

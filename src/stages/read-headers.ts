@@ -158,7 +158,10 @@ class PassedThrough {
 const MAX_OUTSTANDING = 3
 
 /** What a reader thread posts: that it has loaded, or the results of a batch. */
-type ReaderMessage = { ready: true } | { id: number; batch: PackedBatch }
+type ReaderMessage =
+  | { ready: true }
+  | { id: number; batch: PackedBatch }
+  | { id: number; fatal: Pick<EtlError, 'code' | 'message' | 'exitCode'> }
 
 /**
  * A reader thread. It loads its modules as soon as it is spawned and then waits for its job,
@@ -364,7 +367,11 @@ function readerStage(
       thread.worker.postMessage({ job })
       thread.listener = (message) => {
         if (message instanceof Error) failure = message
-        else if ('batch' in message) {
+        else if ('fatal' in message) {
+          const { code, message: text, exitCode } = message.fatal
+          stream.destroy(new EtlError(code, text, exitCode))
+          return
+        } else if ('batch' in message) {
           thread.outstanding--
           const { paths, places } = sent.get(message.id) as { paths: string[]; places: number[] }
           sent.delete(message.id)
@@ -386,10 +393,13 @@ function readerStage(
       done(place, readOne(path, job, job.project ? rowBuffer : undefined))
       return
     }
-    void limit(() => readOneAsync(path, job, options.read)).then((result) => {
-      done(place, result)
-      progress()
-    })
+    limit(() => readOneAsync(path, job, options.read)).then(
+      (result) => {
+        done(place, result)
+        progress()
+      },
+      (err: Error) => stream.destroy(err),
+    )
   }
 
   const stream: Transform = new Transform({

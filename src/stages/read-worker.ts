@@ -3,6 +3,7 @@
  * of paths it is sent and posts the packed results back.
  */
 import { parentPort } from 'node:worker_threads'
+import type { EtlError } from '../errors.js'
 import { readBatch, transferList, type ReadJob } from './read-batch.js'
 
 let job: ReadJob | undefined
@@ -13,8 +14,10 @@ parentPort?.on('message', (message: { job: ReadJob } | { id: number; paths: stri
     job = message.job
     return
   }
-  void readBatch(message.paths, job as ReadJob).then((packed) => {
-    parentPort?.postMessage({ id: message.id, batch: packed }, transferList(packed))
-  })
+  readBatch(message.paths, job as ReadJob).then(
+    (packed) => parentPort?.postMessage({ id: message.id, batch: packed }, transferList(packed)),
+    // A fatal error of the run (no file descriptor to be had): its code and exit code cross too.
+    (err: EtlError) => parentPort?.postMessage({ id: message.id, fatal: { ...err, message: err.message } }),
+  )
 })
 parentPort?.postMessage({ ready: true })

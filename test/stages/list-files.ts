@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import picomatch from 'picomatch'
 import { displayPath, toFsPath } from '../../src/io/fs-path.js'
+import { parseCsv, runCli } from '../fixtures/cli.js'
 import { listFiles, type ListFilesOptions } from '../../src/stages/list-files.js'
 
 /** A small PACS-like tree with a hidden folder, a dot-file and symlinks. */
@@ -221,4 +222,62 @@ t.test('issue 10: no file found is E_NO_FILES, unless allowEmpty', async (t) => 
     t.same(await list({ ...options, allowEmpty: true, onEmpty: (m) => told.push(m) }), [], `${what}: allowed`)
     t.match(told, [message], `${what}: told`)
   }
+})
+
+t.test('review 3: inputs that are one folder, or lie inside an input folder, are listed once', async (t) => {
+  const root = tree()
+  symlinkSync(join(root, 'a'), join(root, 'link-to-a'))
+  const rel = (ps: string[]) => ps.map((p) => p.slice(root.length + 1))
+  const A = ['a/s1/IM1', 'a/s1/IM2.dcm', 'a/s2/IM3']
+  // what, inputs (~ is the tree's root), files listed (below it), notes
+  const cases: [string, string[], string[], string[]][] = [
+    ['a folder inside another', ['~', '~/a/s1'], [...A, 'b/notes.txt'], ['~/a/s1 is inside ~']],
+    ['the inner one first', ['~/a/s1', '~/a'], A, ['~/a/s1 is inside ~/a']],
+    [
+      'one folder, spelt three ways',
+      ['~/a', '~/a/', '~/./a/s1/..'],
+      A,
+      ['~/a/ is the same as ~/a', '~/./a/s1/.. is the same as ~/a'],
+    ],
+    ['through a link to an input (realpath)', ['~/a', '~/link-to-a/s2'], A, ['~/link-to-a/s2 is inside ~/a']],
+    [
+      'named by the outermost folder',
+      ['~/a', '~/a/s1', '~/a/s1/IM1'],
+      A,
+      ['~/a/s1 is inside ~/a', '~/a/s1/IM1 is inside ~/a'],
+    ],
+    ['a file twice', ['~/a/s1/IM1', '~/a/s1/IM1'], ['a/s1/IM1'], ['~/a/s1/IM1 is given twice']],
+    ['a pattern inside a folder', ['~/a', '~/a/**/*.dcm'], A, ['~/a/**/*.dcm is inside ~/a']],
+    ['a pattern twice', ['~/a/*/IM*', '~/a/*/IM*'], A, ['~/a/*/IM* is given twice']],
+    ['two patterns that overlap stay', ['~/a/*/IM*', '~/a/s1/*'], [...A, 'a/s1/IM1', 'a/s1/IM2.dcm'].sort(), []],
+    ['a hidden folder, which the walk leaves out, stays', ['~', '~/.cache'], ['.cache/IM4', ...A, 'b/notes.txt'], []],
+    ['so does a pattern for dot-files', ['~/a', '~/a/.*'], ['a/.DS_Store', ...A], []],
+  ]
+  for (const [what, inputs, files, notes] of cases) {
+    const told: string[] = []
+    const paths = inputs.map((p) => p.replace('~', root))
+    t.same(rel(await list({ paths, onNote: (m) => told.push(m) })), files, what)
+    t.same(
+      told,
+      notes.map((n) => `${n.replaceAll('~', root)}: listed once`),
+      `${what}: notes`,
+    )
+  }
+})
+
+t.test('review 3: the CLI lists overlapping inputs once', async (t) => {
+  const r = await runCli(['extract', 'samples', 'samples/PAT001', '-k', 'SOPInstanceUID'])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(parseCsv(r.stdout).length, 1 + 89, 'one row per file')
+  t.equal(new Set(r.stdout.split('\n')).size, r.stdout.split('\n').length, 'no row twice')
+  t.match(r.stderr, 'etl: samples/PAT001 is inside samples: listed once\n')
+  const dose = await runCli(['run', 'pipelines/dose.yaml', '-i', 'samples', '-i', 'samples/PAT001'])
+  t.equal(dose.code, 0, dose.stderr)
+  const [header, ...rows] = parseCsv(dose.stdout)
+  const slices = header.indexOf('slices')
+  t.same(
+    rows.map((row) => row[slices]),
+    ['0', '40', '48'],
+    'each slice counted once',
+  )
 })
