@@ -16,7 +16,15 @@
  */
 
 /** Any surrogate code unit: the quick test that a string may hold an escaped byte. */
-const SURROGATE = /[\uD800-\uDFFF]/
+/**
+ * Whether a string has no lone surrogate, that is no escaped byte (String.prototype.isWellFormed:
+ * native in Node 20, ES2024, which the ES2022 lib this project compiles against does not declare).
+ */
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+/** A character that {@link displayPath} writes out: a backslash or a control character. */
+// eslint-disable-next-line no-control-regex
+const WRITTEN_OUT = /[\\\x00-\x1f\x7f-\x9f]/
 
 /**
  * The name a directory entry's bytes stand for: the UTF-8 text, with each byte that is not part
@@ -74,7 +82,7 @@ function isEscapedByte(s: string, i: number): boolean {
  * original bytes when it holds escaped bytes (see {@link decodeFsName}).
  */
 export function toFsPath(path: string): string | Buffer {
-  if (!SURROGATE.test(path)) return path
+  if (wellFormed(path)) return path
   const parts: Buffer[] = []
   let start = 0
   for (let i = 0; i < path.length; i++) {
@@ -125,12 +133,7 @@ export function escapeControls(text: string): string {
  * (`a\b` is written `a\\b`).
  */
 export function displayPath(path: string): string {
-  let plain = true
-  for (let i = 0; i < path.length && plain; i++) {
-    const code = path.charCodeAt(i)
-    plain = code !== 0x5c && !isControl(code) && (code < 0xd800 || code > 0xdfff)
-  }
-  if (plain) return path
+  if (!WRITTEN_OUT.test(path) && wellFormed(path)) return path
   let out = ''
   for (let i = 0; i < path.length; i++) {
     const ch = path[i]

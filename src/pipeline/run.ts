@@ -167,13 +167,23 @@ async function runPrepared(
       throw new EtlError('E_INTERRUPTED', `interrupted by ${name}${kept}`, code)
     }
     const e = err as NodeJS.ErrnoException
-    const stdoutFailed = toStdout && (sinkError !== undefined || (e.syscall === 'write' && !(err instanceof EtlError)))
-    if (stdoutFailed && ((sinkError ?? e) as NodeJS.ErrnoException).code === 'EPIPE') {
+    // A write of stdout that failed (the sink's own error: another stage's failure reaches the
+    // sink too, as its destroy error, and is not stdout's).
+    const written = [sinkError, e].find((x) => (x as NodeJS.ErrnoException | undefined)?.syscall === 'write')
+    const stdoutFailed = toStdout && written !== undefined && !(err instanceof EtlError)
+    if (stdoutFailed && (written as NodeJS.ErrnoException).code === 'EPIPE') {
       // The reader of stdout has gone (`etl ... | head`): nothing more to say.
     } else if (err instanceof EtlError) {
       throw err
     } else if (stdoutFailed) {
-      throw new EtlError('E_OUTPUT', `cannot write stdout: ${describeSystemError(sinkError ?? e)}`, ExitCode.IO_ERR)
+      throw new EtlError('E_OUTPUT', `cannot write stdout: ${describeSystemError(written)}`, ExitCode.IO_ERR)
+    } else if (e.code?.startsWith('ERR_WORKER')) {
+      // A process limit (threads, file descriptors) met while starting the reader threads.
+      throw new EtlError(
+        'E_READ',
+        `cannot start reader threads (${e.message}); --threads 0 reads without`,
+        ExitCode.IO_ERR,
+      )
     } else if (e.code) {
       throw new EtlError('E_READ', `cannot read ${e.path ?? 'an input'}: ${describeSystemError(e)}`, ExitCode.IO_ERR)
     } else {

@@ -256,7 +256,7 @@ function readerStage(
   const sharing = perThread === 1 && !options.read
   // A thread that this one helps needs a batch being read and the next one waiting, no more:
   // what waits in its queue at the end is waited for (a cold thread reads 128 files in ~25 ms).
-  const maxOutstanding = sharing ? 2 : MAX_OUTSTANDING
+  const maxOutstanding = sharing ? 3 : MAX_OUTSTANDING
   const maxEarly = 16 * batchSize * Math.max(1, threads)
 
   /** Counts a result at once (skips are reported as they come) and emits it in its turn. */
