@@ -2,16 +2,9 @@
  * dicom-etl as a library: each pipeline stage is a stream factory, composable with
  * `stream.pipeline`; `runPipeline` wires them as the CLI does.
  */
+export { toSkip, type HeaderRecord, type Row, type Skip } from './records.js'
 export { listFiles, type ListFilesOptions, type ListInfo } from './stages/list-files.js'
-export {
-  readHeaders,
-  newReadInfo,
-  toSkip,
-  type HeaderRecord,
-  type ReadHeadersOptions,
-  type ReadInfo,
-  type Skip,
-} from './stages/read-headers.js'
+export { readHeaders, newReadInfo, type ReadHeadersOptions, type ReadInfo } from './stages/read-headers.js'
 export {
   projectKeywords,
   projectRow,
@@ -19,14 +12,12 @@ export {
   columnGroups,
   columnPlan,
   needsStat,
-  type Row,
   type ProjectOptions,
 } from './stages/project-keywords.js'
 export {
   sortRows,
   sortRowsInMemory,
   compareRows,
-  compareCells,
   fanIn,
   DEFAULT_SORT_MEMORY_BYTES,
   type SortColumn,
@@ -69,7 +60,7 @@ export {
 } from './metrics/dlp.js'
 export { K_FACTORS, REGIONS, regionOfBodyPart, bodyPartsOf, type Region } from './metrics/effective-dose.js'
 export { aggregator, AGGREGATE_OPS, type AggregateOp, type Aggregator } from './metrics/aggregate.js'
-export { cellNumber, cellNumbers, formatNumber } from './metrics/cells.js'
+export { cellNumber, cellNumbers, compareCells, formatNumber } from './metrics/cells.js'
 export { formatCsv } from './stages/write-csv.js'
 export { AtomicFile, commitAll, resolveTarget, type Target } from './io/atomic-file.js'
 export { prepareOutputs, type OutputPaths, type RunOutputs } from './io/outputs.js'

@@ -5,7 +5,7 @@
  * "note" | "summary" | "error", "time": ISO 8601, ...}.
  */
 import type { Writable } from 'node:stream'
-import type { Skip } from './stages/read-headers.js'
+import type { Skip } from './records.js'
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {

@@ -23,7 +23,7 @@ import { EtlError, ExitCode } from './errors.js'
 import { toFsPath } from './io/fs-path.js'
 import type { ColumnSpec } from './pipeline/spec.js'
 import type { FormatOptions } from './dicom/format-value.js'
-import type { Row } from './stages/project-keywords.js'
+import type { Row } from './records.js'
 import type { FileFacts } from './stages/read-batch.js'
 
 /** What the state knows of one file: the reader's facts about it, and its row. */

@@ -13,7 +13,7 @@ import { readHeader } from '../src/dicom/read-header.js'
 import { parseColumn } from '../src/pipeline/columns.js'
 import type { ColumnSpec } from '../src/pipeline/spec.js'
 import { columnPlan, projectRow } from '../src/stages/project-keywords.js'
-import { toSkip } from '../src/stages/read-headers.js'
+import { toSkip } from '../src/records.js'
 import { ROOT } from './fixtures/cli.js'
 import { sameValue, type Disagreement, type OracleLine } from './fixtures/same-value.js'
 

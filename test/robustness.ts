@@ -19,7 +19,8 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { planRead } from '../src/dicom/read-header.js'
 import { listFiles } from '../src/stages/list-files.js'
-import { readHeaders, type Skip } from '../src/stages/read-headers.js'
+import type { Skip } from '../src/records.js'
+import { readHeaders } from '../src/stages/read-headers.js'
 import { CLI, ROOT, parseCsv } from './fixtures/cli.js'
 
 const SAMPLE = join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm')

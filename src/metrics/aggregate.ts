@@ -3,8 +3,7 @@
  * constant memory. Empty cells are skipped (as SQL skips NULL), so an aggregate of nothing is an
  * empty cell, except `count`, which is 0.
  */
-import { cellNumber, formatNumber } from './cells.js'
-import { compareCells } from '../stages/sort-rows.js'
+import { cellNumber, compareCells, formatNumber } from './cells.js'
 
 /** The aggregate operations of `aggregate[].op`. */
 export const AGGREGATE_OPS = ['count', 'sum', 'min', 'max', 'mean', 'first', 'last'] as const

@@ -4,6 +4,21 @@
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 
+/** Text in natural order (`IM2` before `IM10`), as the sorter and `min`/`max` compare it. */
+export const naturalOrder = new Intl.Collator('en', { numeric: true })
+
+/** Compares two cells ascending: empty last, numbers before text and by value, text naturally. */
+export function compareCells(a: string, b: string): number {
+  if (a === b) return 0
+  if (a === '') return 1
+  if (b === '') return -1
+  const x = cellNumber(a)
+  const y = cellNumber(b)
+  if (x !== undefined && y !== undefined) return x - y || naturalOrder.compare(a, b)
+  if (x !== undefined || y !== undefined) return x !== undefined ? -1 : 1
+  return naturalOrder.compare(a, b)
+}
+
 /** The number a cell holds (`-2.5`, `1e3`), or undefined for empty cells and other text. */
 export function cellNumber(cell: string): number | undefined {
   return NUMBER.test(cell) ? Number(cell) : undefined

@@ -22,7 +22,7 @@ import {
   type SliceCells,
 } from '../metrics/dlp.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
-import type { Row } from './project-keywords.js'
+import type { Row } from '../records.js'
 import { compareRows } from './sort-rows.js'
 
 /** Where the attributes a dose computation reads are in a row: column indexes. */

@@ -17,7 +17,7 @@ import {
   type RegionSetting,
 } from '../metrics/dlp.js'
 import { doseSlice, sliceCells, type DoseColumns } from './derive-metrics.js'
-import type { Row } from './project-keywords.js'
+import type { Row } from '../records.js'
 import { compareRows } from './sort-rows.js'
 
 /** Options of {@link groupRows}. */

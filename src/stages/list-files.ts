@@ -25,7 +25,7 @@ import { Readable } from 'node:stream'
 import picomatch from 'picomatch'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
 import { decodeFsName, displayPath, toFsPath } from '../io/fs-path.js'
-import type { Skip } from './read-headers.js'
+import type { Skip } from '../records.js'
 
 /** Options of {@link listFiles}. */
 export interface ListFilesOptions {

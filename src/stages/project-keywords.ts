@@ -10,10 +10,7 @@ import { findElement, type PathStep } from '../dicom/paths.js'
 import { latin1, planRead, readItems, type DataElement, type ReadPlan } from '../dicom/read-header.js'
 import { displayPath } from '../io/fs-path.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
-import type { HeaderRecord } from './read-headers.js'
-
-/** A CSV row: one string per column. */
-export type Row = string[]
+import type { HeaderRecord, Row } from '../records.js'
 
 /** Options of {@link projectKeywords}. */
 export interface ProjectOptions {

@@ -21,9 +21,8 @@ import { EtlError } from '../errors.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
-import { projectRow, type Row } from './project-keywords.js'
-import type { Skip } from './read-headers.js'
-import { toSkip } from './read-headers.js'
+import { toSkip, type Row, type Skip } from '../records.js'
+import { projectRow } from './project-keywords.js'
 
 /** What a reader does with each file: read its header, and project it to a row if `project` says how. */
 export interface ReadJob {

@@ -22,12 +22,13 @@
 import { Transform } from 'node:stream'
 import { Worker } from 'node:worker_threads'
 import pLimit from 'p-limit'
-import { EtlError, type ErrorCode } from '../errors.js'
+import { EtlError } from '../errors.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'
 import { planRead, type FileHeader, type ReadHeaderOptions, type ReadPlan } from '../dicom/read-header.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
-import { columnGroups, columnTags, needsStat, type Row } from './project-keywords.js'
+import type { HeaderRecord, Row, Skip } from '../records.js'
+import { columnGroups, columnTags, needsStat } from './project-keywords.js'
 import {
   readOne,
   readOneAsync,
@@ -37,20 +38,6 @@ import {
   type ReadJob,
   type ReadResult,
 } from './read-batch.js'
-
-/** A file whose header was read. */
-export interface HeaderRecord {
-  path: string
-  header: FileHeader
-}
-
-/** A file that gave no row: `ignored` (not DICOM) or `failed` (DICOM that cannot be read). */
-export interface Skip {
-  path: string
-  outcome: 'ignored' | 'failed'
-  code: ErrorCode
-  reason: string
-}
 
 /** Counts kept by the stage. */
 export interface ReadInfo {
@@ -105,15 +92,6 @@ export interface ReadRowsOptions extends ReaderOptions {
 
 export function newReadInfo(): ReadInfo {
   return { read: 0, ignored: 0, failed: 0, bytesRead: 0, inFlight: 0, maxInFlight: 0, threads: 0 }
-}
-
-/** Classifies an error of one file. Anything not an EtlError is a failure with its message. */
-export function toSkip(path: string, err: unknown): Skip {
-  if (err instanceof EtlError) {
-    const outcome = err.code === 'E_NOT_DICOM' ? 'ignored' : 'failed'
-    return { path, outcome, code: err.code, reason: err.message }
-  }
-  return { path, outcome: 'failed', code: 'E_CORRUPT', reason: (err as Error)?.message ?? String(err) }
 }
 
 /** The header reader as a Transform stream (object mode: path strings in, HeaderRecords out). */

@@ -30,8 +30,8 @@ import { isRunning, thisProcess } from '../io/process.js'
 import { join } from 'node:path'
 import { Duplex } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
-import { cellNumber } from '../metrics/cells.js'
-import type { Row } from './project-keywords.js'
+import { cellNumber, compareCells, naturalOrder } from '../metrics/cells.js'
+import type { Row } from '../records.js'
 
 /** One sort key: a column index and its direction. */
 export interface SortColumn {
@@ -63,20 +63,6 @@ export interface SortInfo {
 
 /** The default of {@link SortOptions.memoryBytes}: 64 MiB. */
 export const DEFAULT_SORT_MEMORY_BYTES = 64 * 1024 * 1024
-
-const collator = new Intl.Collator('en', { numeric: true })
-
-/** Compares two cells ascending: empty last, numbers before text and by value, text naturally. */
-export function compareCells(a: string, b: string): number {
-  if (a === b) return 0
-  if (a === '') return 1
-  if (b === '') return -1
-  const x = cellNumber(a)
-  const y = cellNumber(b)
-  if (x !== undefined && y !== undefined) return x - y || collator.compare(a, b)
-  if (x !== undefined || y !== undefined) return x !== undefined ? -1 : 1
-  return collator.compare(a, b)
-}
 
 /** A row comparator for the keys; empty cells stay last in descending order too. */
 export function compareRows(keys: readonly SortColumn[]): (a: Row, b: Row) => number {
@@ -408,10 +394,10 @@ class HeldRows {
         const a = numbers[i]
         const b = numbers[j]
         let c: number
-        if (a === a && b === b) c = a - b || (x === y ? 0 : collator.compare(x ?? String(a), y ?? String(b)))
+        if (a === a && b === b) c = a - b || (x === y ? 0 : naturalOrder.compare(x ?? String(a), y ?? String(b)))
         else if (a === a) c = -1
         else if (b === b) c = 1
-        else c = x === y ? 0 : collator.compare(x as string, y as string)
+        else c = x === y ? 0 : naturalOrder.compare(x as string, y as string)
         if (c !== 0) return descending ? -c : c
       }
       return i - j

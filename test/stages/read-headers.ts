@@ -3,7 +3,8 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { EtlError } from '../../src/errors.js'
 import { planRead, type FileHeader } from '../../src/dicom/read-header.js'
-import { newReadInfo, readHeaders, type HeaderRecord, type Skip } from '../../src/stages/read-headers.js'
+import type { HeaderRecord, Skip } from '../../src/records.js'
+import { newReadInfo, readHeaders } from '../../src/stages/read-headers.js'
 
 const plan = planRead([0x00080060])
 const header = (): FileHeader => ({

@@ -4,7 +4,8 @@ import { linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { compareCells, fanIn, sortRows, sortRowsInMemory, type SortInfo } from '../../src/stages/sort-rows.js'
+import { compareCells } from '../../src/metrics/cells.js'
+import { fanIn, sortRows, sortRowsInMemory, type SortInfo } from '../../src/stages/sort-rows.js'
 import { CLI, ROOT } from '../fixtures/cli.js'
 
 t.test('cells: numbers by value, text naturally, empty last', async (t) => {

@@ -1,0 +1,32 @@
+/**
+ * The records that pass between stages, below every stage: a stage imports these, never another
+ * stage's module (so no two modules import each other).
+ */
+import { EtlError, type ErrorCode } from './errors.js'
+import type { FileHeader } from './dicom/read-header.js'
+
+/** A file whose header was read. */
+export interface HeaderRecord {
+  path: string
+  header: FileHeader
+}
+
+/** A CSV row: one string per column. */
+export type Row = string[]
+
+/** A file that gave no row: `ignored` (not DICOM) or `failed` (DICOM that cannot be read). */
+export interface Skip {
+  path: string
+  outcome: 'ignored' | 'failed'
+  code: ErrorCode
+  reason: string
+}
+
+/** Classifies an error of one file. Anything not an EtlError is a failure with its message. */
+export function toSkip(path: string, err: unknown): Skip {
+  if (err instanceof EtlError) {
+    const outcome = err.code === 'E_NOT_DICOM' ? 'ignored' : 'failed'
+    return { path, outcome, code: err.code, reason: err.message }
+  }
+  return { path, outcome: 'failed', code: 'E_CORRUPT', reason: (err as Error)?.message ?? String(err) }
+}
