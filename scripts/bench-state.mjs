@@ -12,6 +12,7 @@ import {
   existsSync,
   linkSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -67,11 +68,14 @@ async function writeState(root, n, record, path) {
   rmSync(probe, { force: true })
   spawnSync(process.execPath, [join(REPO, 'dist/cli.js'), 'extract', SAMPLE, ...COLUMNS, '-q', '--state', probe])
   const header = readFileSync(probe, 'utf8').split('\n')[0]
+  const inodes = readdirSync(`${root}-sources`)
+    .sort((a, b) => Number(a.slice(1, -4)) - Number(b.slice(1, -4)))
+    .map((name) => statSync(join(`${root}-sources`, name)).ino)
   const out = createWriteStream(path)
   let chunk = `${header}\n`
   for (let i = 0; i < n; i++) {
     const file = join(root, `d${Math.floor(i / 1000)}`, `IM${i % 1000}.dcm`)
-    chunk += `${JSON.stringify([file, record.size, record.mtimeMs, record.sop, record.row])}\n`
+    chunk += `${JSON.stringify([file, record.size, record.mtimeMs, record.sop, record.row, inodes[Math.floor(i / 50_000)]])}\n`
     if (chunk.length > 1 << 20) {
       if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
       chunk = ''

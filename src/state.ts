@@ -7,8 +7,9 @@
  * run's other outputs only when the run succeeds.
  *
  * Format: JSON lines. The first line names the columns and cell format the rows were made with
- * (a state made for other columns is not used, with a warning); each next line is
- * `[path, size, mtimeMs, sopInstanceUID, row]`.
+ * (a state made for other columns, or by an earlier version, is not used, with a warning); each
+ * next line is `[path, size, mtimeMs, sopInstanceUID, row, inode]`, the path absolute. A file is
+ * unchanged when its size, mtime and inode are the record's; its `path` cells are made anew.
  *
  * Memory does not grow with the rows: the previous state stays on disk. Opening it reads the
  * file once and keeps, per record, a hash of its path and where its line starts (16 bytes a
@@ -20,7 +21,7 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Transform, type Writable } from 'node:stream'
 import { EtlError, ExitCode } from './errors.js'
-import { toFsPath } from './io/fs-path.js'
+import { displayPath, toFsPath } from './io/fs-path.js'
 import type { ColumnSpec } from './pipeline/spec.js'
 import type { FormatOptions } from './dicom/format-value.js'
 import type { Row } from './records.js'
@@ -50,6 +51,9 @@ export interface RunState {
   /** The width of a row: a record with another is unusable. */
   width: number
 }
+
+/** The version of the records' format: 2 added the inode. */
+const STATE_VERSION = 2
 
 /** The start of the reason given for a file that is not a state file at all. */
 const NOT_STATE = 'is not a state file of etl'
@@ -166,6 +170,7 @@ export class PreviousState {
     if (typeof parsed !== 'object' || parsed === null || parsed.etl_state === undefined) {
       throw `${NOT_STATE} (its first line is not the header of one)`
     }
+    if (parsed.etl_state !== STATE_VERSION) throw 'was made by an earlier version of etl'
     if (signature !== undefined && parsed.signature !== signature) throw 'was made for other columns or cell formats'
     return new PreviousState(fd, hashes, starts, count)
   }
@@ -266,13 +271,14 @@ function parseRecord(line: Buffer, path: string, width: number): StateEntry | un
   } catch {
     return undefined
   }
-  if (!Array.isArray(record) || record.length !== 5) return undefined
-  const [file, size, mtimeMs, sop, row] = record as unknown[]
+  if (!Array.isArray(record) || record.length !== 6) return undefined
+  const [file, size, mtimeMs, sop, row, ino] = record as unknown[]
   if (file !== path || typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof sop !== 'string') {
     return undefined
   }
+  if (typeof ino !== 'number') return undefined
   if (!Array.isArray(row) || row.length !== width || !row.every((cell) => typeof cell === 'string')) return undefined
-  return { size, mtimeMs, sop, row: row as Row }
+  return { size, mtimeMs, sop, row: row as Row, ino }
 }
 
 /** Opens the previous state for a run; a state that cannot be used is said in `ignored`. */
@@ -307,7 +313,7 @@ export type NewRows = WeakMap<Row, { path: string; entry: StateEntry }>
  * through in order), so that the output is in the order a full run's is. Other paths go on to
  * be read.
  */
-export function skipUnchanged(state: RunState, knownRows: KnownRows): Transform {
+export function skipUnchanged(state: RunState, knownRows: KnownRows, pathColumns: readonly number[] = []): Transform {
   const previous = state.previous
   const bad = () => state.unusable++
   return new Transform({
@@ -318,11 +324,15 @@ export function skipUnchanged(state: RunState, knownRows: KnownRows): Transform 
       if (!known) return callback(null, path)
       // Synchronous: a stat of a listed file takes microseconds, an awaited one a turn of the loop.
       const s = statSync(toFsPath(path), { throwIfNoEntry: false })
-      // Within a millisecond: the state keeps the reader's fstat Date, rounded to whole ms.
-      if (s && s.size === known.entry.size && Math.abs(s.mtimeMs - known.entry.mtimeMs) < 1) {
+      // Within a millisecond: the state keeps the reader's fstat Date, rounded to whole ms. The
+      // inode tells another file at the same path apart (a path through a link, say).
+      const entry = known.entry
+      if (s && s.size === entry.size && Math.abs(s.mtimeMs - entry.mtimeMs) < 1 && s.ino === entry.ino) {
         state.unchanged++
-        knownRows.set(known.entry.row, known.line)
-        return callback(null, known.entry.row)
+        // The path as this run lists it (another run may have named the file otherwise).
+        for (const i of pathColumns) entry.row[i] = displayPath(path)
+        knownRows.set(entry.row, known.line)
+        return callback(null, entry.row)
       }
       callback(null, path)
     },
@@ -339,7 +349,7 @@ export function skipUnchanged(state: RunState, knownRows: KnownRows): Transform 
  * rows end; a write that fails fails the stage.
  */
 export function recordRows(signature: string, file: Writable, newRows: NewRows, knownRows: KnownRows): Transform {
-  let chunk = `${JSON.stringify({ etl_state: 1, signature })}\n`
+  let chunk = `${JSON.stringify({ etl_state: STATE_VERSION, signature })}\n`
   const parts: Buffer[] = []
   let size = 0
   const take = () => {
@@ -369,7 +379,7 @@ export function recordRows(signature: string, file: Writable, newRows: NewRows, 
         const found = newRows.get(row)
         if (found) {
           const e = found.entry
-          chunk += `${JSON.stringify([resolve(found.path), e.size, e.mtimeMs, e.sop, e.row])}\n`
+          chunk += `${JSON.stringify([resolve(found.path), e.size, e.mtimeMs, e.sop, e.row, e.ino])}\n`
         }
       }
       this.push(row)

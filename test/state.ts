@@ -1,6 +1,16 @@
 // Incremental runs with a state file: real processes, real files.
 import t from 'tap'
-import { copyFileSync, cpSync, existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { ROOT, parseCsv, runCli } from './fixtures/cli.js'
 import { spawnSync } from 'node:child_process'
@@ -133,8 +143,9 @@ t.test('issue 10: wrong-shaped records are not used: their files are read again,
     'null',
     '{"a": 1}',
     '[1, 2, 3, 4, 5]',
-    JSON.stringify([path, record[1], record[2], record[3], ['too', 'few']]),
-    JSON.stringify([path, record[1], record[2], record[3], [1, 2, 3]]),
+    JSON.stringify([path, record[1], record[2], record[3], ['too', 'few'], record[5]]),
+    JSON.stringify([path, record[1], record[2], record[3], [1, 2, 3], record[5]]),
+    JSON.stringify([path, record[1], record[2], record[3], record[4]]),
     'not json at all',
     ...lines.slice(2),
   ]
@@ -146,7 +157,7 @@ t.test('issue 10: wrong-shaped records are not used: their files are read again,
   t.match(again.stderr, /1 records were not usable \(wrong shape\): their files were read again/)
   const rewritten = readFileSync(join(dir, 'state.jsonl'), 'utf8').split('\n').filter(Boolean)
   t.equal(rewritten.length, 41, 'the new state has one good record per file')
-  t.ok(rewritten.slice(1).every((l) => (JSON.parse(l) as unknown[]).length === 5))
+  t.ok(rewritten.slice(1).every((l) => (JSON.parse(l) as unknown[]).length === 6))
 })
 
 t.test('issue 10: a state that cannot be used says so; a file that is not a state is never replaced', async (t) => {
@@ -215,7 +226,7 @@ t.test('issue 10: a state with a record line of over 64 MiB: that record is not 
   cpSync(join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD'), join(dir, 'in'), { recursive: true })
   const first = await extract(dir)
   const lines = readFileSync(join(dir, 'state.jsonl'), 'utf8').split('\n')
-  const record = JSON.parse(lines[1]) as [string, number, number, string, string[]]
+  const record = JSON.parse(lines[1]) as [string, number, number, string, string[], number]
   // The same file's record, its first cell 65 MiB long: the record is found by its path, then refused.
   const huge = JSON.stringify([
     record[0],
@@ -223,6 +234,7 @@ t.test('issue 10: a state with a record line of over 64 MiB: that record is not 
     record[2],
     record[3],
     ['x'.repeat(65 << 20), ...record[4].slice(1)],
+    record[5],
   ])
   writeFileSync(join(dir, 'state.jsonl'), [lines[0], huge, ...lines.slice(2)].join('\n'))
   const again = await extract(dir)
@@ -230,4 +242,54 @@ t.test('issue 10: a state with a record line of over 64 MiB: that record is not 
   t.same(again.rows, first.rows, 'the output of a full run')
   t.match(again.stderr, /39 unchanged, not read/)
   t.match(again.stderr, /1 records were not usable/)
+})
+
+t.test('issue 10: a path that leads elsewhere through a link is not taken for the file of its text', async (t) => {
+  const dir = t.testdir({ data: { x: {}, y: { sub: {} } }, out: {} })
+  const chest = join(ROOT, 'samples/PAT001/STUDY_20240312/SER003_CHEST')
+  // Two files of one size and mtime: x/p1.dcm, and y/p1.dcm reached as x/link/../p1.dcm.
+  copyFileSync(join(chest, 'IM00002'), join(dir, 'data/x/p1.dcm'))
+  copyFileSync(join(chest, 'IM00004'), join(dir, 'data/y/p1.dcm'))
+  const when = new Date('2026-11-01T10:00:00Z')
+  for (const f of ['data/x/p1.dcm', 'data/y/p1.dcm']) utimesSync(join(dir, f), when, when)
+  symlinkSync('../y/sub', join(dir, 'data/x/link'))
+  const columns = ['-k', 'SOPInstanceUID', '-k', 'SliceLocation', '-k', 'path', '--state', join(dir, 'out/s.jsonl')]
+  const first = await runCli(['extract', 'data/x/link/..', ...columns], { cwd: dir })
+  t.equal(first.code, 0, first.stderr)
+  const second = await runCli(['extract', 'data/x', ...columns], { cwd: dir })
+  const truth = await runCli(['extract', 'data/x', ...columns.slice(0, 6)], { cwd: dir })
+  t.equal(second.stdout, truth.stdout, "x/p1.dcm gives its own row, not y's")
+  t.notMatch(second.stderr, /unchanged/, 'the record of the other file is not used')
+})
+
+t.test('issue 10: the path cells of rows from the state are the paths as this run lists them', async (t) => {
+  const dir = t.testdir({})
+  cpSync(join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD'), join(dir, 'in'), { recursive: true })
+  const args = ['-k', 'SOPInstanceUID', '-k', 'path', '--state', join(dir, 's.jsonl')]
+  const relative = await runCli(['extract', 'in', ...args], { cwd: dir })
+  t.equal(relative.code, 0)
+  const absolute = await runCli(['extract', join(dir, 'in'), ...args], { cwd: dir })
+  t.match(absolute.stderr, /40 unchanged, not read/)
+  const full = await runCli(['extract', join(dir, 'in'), ...args.slice(0, 4)], { cwd: dir })
+  t.equal(absolute.stdout, full.stdout, 'the bytes of a full run, absolute paths and all')
+})
+
+t.test('issue 10: a state of an earlier version is not used, with a warning, and written anew', async (t) => {
+  const dir = t.testdir({})
+  cpSync(join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD'), join(dir, 'in'), { recursive: true })
+  await extract(dir)
+  const lines = readFileSync(join(dir, 'state.jsonl'), 'utf8').split('\n')
+  const header = JSON.parse(lines[0]) as { etl_state: number; signature: string }
+  const old = lines
+    .slice(1)
+    .filter(Boolean)
+    .map((l) => JSON.stringify((JSON.parse(l) as unknown[]).slice(0, 5)))
+  writeFileSync(join(dir, 'state.jsonl'), [JSON.stringify({ ...header, etl_state: 1 }), ...old, ''].join('\n'))
+  const again = await extract(dir)
+  t.equal(again.code, 0)
+  t.match(again.stderr, /not used: it was made by an earlier version of etl; every file is read/)
+  t.equal(
+    (JSON.parse(readFileSync(join(dir, 'state.jsonl'), 'utf8').split('\n')[0]) as { etl_state: number }).etl_state,
+    2,
+  )
 })

@@ -32,20 +32,38 @@ const DISTANCE_EXTRA = [
 ].concat([13, 13])
 const CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
 
-/** A canonical Huffman code as a lookup table indexed by the next `bits` input bits: symbol << 4 | length. */
+/**
+ * A canonical Huffman code: a lookup table indexed by the next `root` input bits (entries
+ * symbol << 4 | length) for codes of up to ROOT bits, and the code's counts and symbols for
+ * longer ones, decoded bit by bit. Building is linear in the symbols, so a stream of many small
+ * blocks with 15-bit codes costs what zlib's two-level tables cost, not a 32768-entry table each.
+ */
 interface Huffman {
   table: Uint32Array
+  root: number
+  /** The longest code. */
   bits: number
+  /** Codes of each length, and the symbols ordered by code (RFC 1951 section 3.2.2). */
+  count: Uint16Array
+  symbols: Uint16Array
 }
+
+/** Bits of the lookup table. */
+const ROOT = 9
 
 function corrupt(message: string): EtlError {
   return new EtlError('E_CORRUPT', `deflated data set cannot be inflated: ${message}`)
 }
 
-/** The code of the given code lengths (RFC 1951 section 3.2.2); an over-subscribed set is corrupt. */
-function huffman(lengths: ArrayLike<number>): Huffman {
+/**
+ * The code of the given code lengths (RFC 1951 section 3.2.2). An over-subscribed set is
+ * corrupt, and so is an incomplete one, but for a code of one symbol of one bit (a distance
+ * code of a block with a single distance) where `single` allows it: as zlib rules, never for
+ * the code of the code lengths.
+ */
+function huffman(lengths: ArrayLike<number>, single = true): Huffman {
   const count = new Uint16Array(16)
-  let bits = 1
+  let bits = 0
   for (let s = 0; s < lengths.length; s++) {
     count[lengths[s]]++
     if (lengths[s] > bits) bits = lengths[s]
@@ -56,26 +74,34 @@ function huffman(lengths: ArrayLike<number>): Huffman {
     left = left * 2 - count[len]
     if (left < 0) throw corrupt('over-subscribed Huffman code')
   }
+  if (left > 0 && (bits > 1 || !single)) throw corrupt('incomplete Huffman code')
+  const offsets = new Uint16Array(16)
+  for (let len = 1; len < 15; len++) offsets[len + 1] = offsets[len] + count[len]
+  const symbols = new Uint16Array(lengths.length)
+  for (let s = 0; s < lengths.length; s++) if (lengths[s] !== 0) symbols[offsets[lengths[s]]++] = s
   const next = new Uint16Array(16)
   for (let len = 1, code = 0; len <= 15; len++) {
     code = (code + count[len - 1]) << 1
     next[len] = code
   }
-  const table = new Uint32Array(1 << bits)
+  const root = Math.max(1, Math.min(bits, ROOT))
+  const table = new Uint32Array(1 << root)
   for (let s = 0; s < lengths.length; s++) {
     const len = lengths[s]
     if (len === 0) continue
+    const code = next[len]++
+    if (len > root) continue
     // Codes are sent most significant bit first, the table is indexed by bits as they come.
-    let code = next[len]++
     let reversed = 0
-    for (let i = 0; i < len; i++, code >>= 1) reversed = (reversed << 1) | (code & 1)
+    for (let i = 0, c = code; i < len; i++, c >>= 1) reversed = (reversed << 1) | (c & 1)
     for (let i = reversed; i < table.length; i += 1 << len) table[i] = (s << 4) | len
   }
-  return { table, bits }
+  return { table, root, bits: Math.max(bits, 1), count, symbols }
 }
 
 const FIXED_LENGTHS = huffman(Array.from({ length: 288 }, (_, s) => (s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8)))
-const FIXED_DISTANCES = huffman(new Array<number>(30).fill(5))
+// 32 codes of 5 bits, so the fixed code is complete; 30 and 31 never occur in valid data (checked as they come).
+const FIXED_DISTANCES = huffman(new Array<number>(32).fill(5))
 
 /** Thrown when the input ends inside a unit (only once all input was given). */
 class OutOfInput {}
@@ -177,13 +203,34 @@ export class Inflater {
       this.bitBuf |= this.input[this.inPos++] << this.bitCnt
       this.bitCnt += 8
     }
-    const entry = h.table[this.bitBuf & ((1 << h.bits) - 1)]
+    const entry = h.table[this.bitBuf & ((1 << h.root) - 1)]
     const len = entry & 15
-    if (len === 0) throw corrupt('invalid Huffman code')
+    if (len === 0) return this.decodeLong(h)
     if (len > this.bitCnt) throw OUT_OF_INPUT
     this.bitBuf >>>= len
     this.bitCnt -= len
     return entry >>> 4
+  }
+
+  /** A code longer than the table's bits, decoded a bit at a time (canonical codes, RFC 1951 3.2.2). */
+  private decodeLong(h: Huffman): number {
+    let code = 0
+    let first = 0
+    let index = 0
+    for (let len = 1; len <= h.bits; len++) {
+      if (len > this.bitCnt) throw OUT_OF_INPUT
+      code |= (this.bitBuf >>> (len - 1)) & 1
+      const count = h.count[len]
+      if (code - first < count) {
+        this.bitBuf >>>= len
+        this.bitCnt -= len
+        return h.symbols[index + code - first]
+      }
+      index += count
+      first = (first + count) << 1
+      code <<= 1
+    }
+    throw corrupt('invalid Huffman code')
   }
 
   private blockHeader(): void {
@@ -216,7 +263,7 @@ export class Inflater {
     if (nlen > 286 || ndist > 30) throw corrupt('too many length or distance codes')
     const codeLengths = new Uint8Array(19)
     for (let i = 0; i < ncode; i++) codeLengths[CODE_LENGTH_ORDER[i]] = this.bits(3)
-    const lencode = huffman(codeLengths)
+    const lencode = huffman(codeLengths, false)
     const lengths = new Uint8Array(nlen + ndist)
     for (let i = 0; i < nlen + ndist;) {
       const sym = this.decode(lencode)

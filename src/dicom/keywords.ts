@@ -87,7 +87,9 @@ export function lookupTag(tag: number): DictEntry | undefined {
   if (entry === undefined) {
     keywords()
     if (byTag.has(tag)) return byTag.get(tag) ?? undefined
-    const raw = dcmjsLookup(tag)
+    // An odd group is private (PS3.5 7.8): never a repeating group's entry, whose masks (60xx,
+    // 7Fxx) would otherwise match (6001,0010) as OverlayRows and (7FE1,0010) as pixel data.
+    const raw = (tag >>> 16) % 2 === 1 ? undefined : dcmjsLookup(tag)
     entry = raw ? { ...toEntry(raw), tag } : null
     byTag.set(tag, entry)
   }

@@ -540,7 +540,20 @@ class Scanner {
         }
         tag = this.tagAt(pos)
         if (tag > maxTag) {
-          if (tag < 0xfffe0000) return
+          if (tag < 0xfffe0000) {
+            // Past the last wanted tag: the end of the scan, if an element starts here. Bytes
+            // without a valid VR are the inside of a value whose length was damaged: what was
+            // read of the element before may be cut short, and later ones were not found.
+            if (this.explicit && pos + 6 <= buf.length && VR_KIND[(buf[pos + 4] << 8) | buf[pos + 5]] === 0) {
+              const before = previous >= 0 ? previous : tag
+              this.damage = {
+                tag: before,
+                at: base + pos,
+                reason: `after ${formatTag(before)}, no element at byte ${base + pos} (its length is wrong)`,
+              }
+            }
+            return
+          }
           // A stray item or delimiter at the top level: skip its 8 bytes, as DCMTK does.
           pos += 8
           continue
@@ -833,6 +846,8 @@ interface Holding {
 export interface FileHeader extends Header {
   size?: number
   mtime?: Date
+  /** The file's inode (with the stat): tells two files of one size and mtime apart. */
+  ino?: number
 }
 
 /** An I/O request of {@link readSteps}: read into a buffer at a file position, fstat, or wait for the large-read slot. */
@@ -885,6 +900,7 @@ function* readSteps(
   let eof = n < chunk
   let size: number | undefined = eof ? n : undefined
   let mtime: Date | undefined
+  let ino: number | undefined
   // A short first read may be a FIFO or a device (a folder entry swapped after it was listed):
   // only regular files are read. (Reads that fail are checked by the drivers.)
   if (options.stat || eof) {
@@ -892,6 +908,7 @@ function* readSteps(
     if (!st.isFile()) throw notRegular(st)
     size = st.size
     mtime = options.stat ? st.mtime : undefined
+    ino = options.stat ? st.ino : undefined
   }
   if (n === 0) throw new EtlError('E_NOT_DICOM', 'empty file')
   charge(budget, n, 'header')
@@ -900,7 +917,7 @@ function* readSteps(
   // The file meta and the first element: a prefix from byte 0, grown while it is too short.
   for (;;) {
     result = scanHeader(buf.subarray(0, n), eof, plan)
-    if (result.done) return { ...result.header, bytesRead: budget.read, size, mtime }
+    if (result.done) return { ...result.header, bytesRead: budget.read, size, mtime, ino }
     state = result.state
     if (state) break
     if (size === undefined) size = ((yield { op: 'stat' }) as { size: number }).size
@@ -933,7 +950,7 @@ function* readSteps(
       n,
       holding,
     )
-    return { ...header, bytesRead: budget.read + header.bytesRead, size, mtime }
+    return { ...header, bytesRead: budget.read + header.bytesRead, size, mtime, ino }
   }
   // The data set, window after window.
   let base = 0
@@ -976,7 +993,7 @@ function* readSteps(
       eof = from + have >= size || have < next.length
     }
     result = resumeScan(window, base, eof, plan, state)
-    if (result.done) return { ...result.header, bytesRead: budget.read, size, mtime }
+    if (result.done) return { ...result.header, bytesRead: budget.read, size, mtime, ino }
   }
 }
 
@@ -1004,6 +1021,7 @@ function* scanDeflated(
 ): Generator<Step, Header, StepResult> {
   const chunk = options.chunkSize ?? 8192
   const inflated: Budget = { read: 0, max: options.maxBytes ?? DEFAULT_MAX_BYTES }
+  const compressed: Budget = { read: first.length, max: options.maxBytes ?? DEFAULT_MAX_BYTES }
   yield* reserve(holding, INFLATER_BYTES)
   const inflater = new Inflater()
   inflater.push(first, final)
@@ -1040,6 +1058,8 @@ function* scanDeflated(
         }) as number
         filePos += got
         compressedRead += got
+        // Compressed bytes count too: a stream of many tiny blocks costs time, not output.
+        charge(compressed, got, 'deflated data set')
         inflater.push(input.subarray(0, got), got === 0 || filePos >= size)
         continue
       }
@@ -1062,6 +1082,11 @@ function* scanDeflated(
       base = from
     }
     const result = resumeScan(window, base, inflater.ended, plan, state)
+    // The scan ran to the end of what inflated, and the stream stopped short of its last block:
+    // the file was cut inside its header (the end of a whole stream is a header's clean end).
+    if (result.done && inflater.cut && state.at >= heldEnd) {
+      throw new EtlError('E_TRUNCATED', `file ends inside the deflated header (after ${heldEnd} inflated bytes)`)
+    }
     if (result.done) return { ...result.header, bytesRead: compressedRead }
     need = result.need
     // What the window holds from where the scan goes on is given again with the next one.

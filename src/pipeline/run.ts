@@ -123,7 +123,7 @@ async function runPrepared(
       onEmpty: (message) => log.note(message),
       onNote: (message) => log.note(message),
     }),
-    ...(state ? [skipUnchanged(state, knownRows)] : []),
+    ...(state ? [skipUnchanged(state, knownRows, pathColumns(columns))] : []),
     readRows({
       columns,
       format: spec.format,
@@ -257,6 +257,11 @@ export function rowStages(
     return { stages, header: [...names, ...SLICE_DOSE_COLUMNS], sorts: keys.length > 0 }
   }
   return { stages, header: names, sorts: keys.length > 0 }
+}
+
+/** The columns that hold the file's path (made again for rows taken from the state). */
+function pathColumns(columns: PipelineSpec['columns']): number[] {
+  return columns.flatMap((c, i) => (c.source.kind === 'pseudo' && c.source.name === 'path' ? [i] : []))
 }
 
 /** The errors CSV: every ignored and failed file with its reason, into its prepared file. */

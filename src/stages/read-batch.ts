@@ -48,6 +48,8 @@ export interface FileFacts {
   mtimeMs: number
   /** SOP Instance UID, '' when absent. */
   sop: string
+  /** The inode: a path that now names another file (of the same size and mtime) is told by it. */
+  ino: number
 }
 
 /** What reading one path gave: a header, a row, or a skip. */
@@ -107,6 +109,7 @@ function rowResult(path: string, header: FileHeader, project: ProjectJob): ReadR
       size: header.size ?? 0,
       mtimeMs: header.mtime?.getTime() ?? 0,
       sop: sop ? latin1(sop.value).replace(/[\0 ]+$/, '') : '',
+      ino: header.ino ?? 0,
     }
   }
   return result
@@ -198,7 +201,8 @@ class BatchPacker {
         r.bytesRead,
         f ? f.size : NaN,
         f ? f.mtimeMs : NaN,
-        0,
+        // Flags are a header's: a row's facts carry the inode there.
+        f ? f.ino : 0,
         -1,
         first,
         this.cells.length - first,
@@ -285,7 +289,9 @@ export function unpackBatch(paths: readonly string[], batch: PackedBatch): ReadR
     const row: Row = []
     for (let k = first; k < end; k++) row.push(text.slice(k === 0 ? 0 : cellEnds[k - 1], cellEnds[k]))
     const result: ReadResult = { path: paths[i], row, bytesRead: files[f + 1] }
-    if (kind === KIND_ROW_FACTS) result.facts = { size: files[f + 2], mtimeMs: files[f + 3], sop: row.pop() as string }
+    if (kind === KIND_ROW_FACTS) {
+      result.facts = { size: files[f + 2], mtimeMs: files[f + 3], sop: row.pop() as string, ino: files[f + 4] }
+    }
     results[i] = result
   }
   for (const { index, damage } of batch.damages) {

@@ -26,9 +26,12 @@ export function csvLine(cells: readonly string[], cell: (value: string) => strin
 }
 
 /** Text that Excel and LibreOffice read as a formula when a cell starts with it. */
-const FORMULA_START = /^[=+\-@\t\r]/
-/** Text that a spreadsheet reads as a number (and would drop leading zeros or digits of). */
-const NUMBER_LIKE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+const FORMULA_START = /^\s*[=+\-@]|^[\t\r]/
+/**
+ * Text that a spreadsheet reads as a number (and would drop leading zeros or digits of); with
+ * leading or trailing spaces too, which an import that trims spaces removes (` 00123`).
+ */
+const NUMBER_LIKE = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/
 
 /**
  * One cell as CSV for a spreadsheet (`format.spreadsheet`): text that Excel or LibreOffice

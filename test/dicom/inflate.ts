@@ -1,5 +1,5 @@
 import t from 'tap'
-import { constants, deflateRawSync } from 'node:zlib'
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib'
 import { Inflater } from '../../src/dicom/inflate.js'
 
 /** A seeded generator, so that a failure can be replayed. */
@@ -56,4 +56,44 @@ t.test('a cut stream ends early; garbage is E_CORRUPT', async (t) => {
   const bad = new Inflater()
   bad.push(Buffer.from([0xff, 0xff, 0xff, 0xff]), true)
   t.throws(() => bad.next(), { code: 'E_CORRUPT', message: /cannot be inflated: invalid block type/ })
+})
+
+t.test('review of issue 10: damaged streams are judged as zlib judges them', async (t) => {
+  // Mutated deflate streams, fed in slices: where zlib inflates, ours gives the same bytes;
+  // where zlib finds the stream invalid (incomplete or over-subscribed codes, bad distances...),
+  // ours throws E_CORRUPT or, where the damage makes the stream end early, says it was cut.
+  const random = rng(10)
+  const seeds: Buffer[] = []
+  for (let i = 0; i < 8; i++) {
+    const data = Buffer.alloc([100, 5000, 40000, 120000][i % 4])
+    for (let k = 0; k < data.length; k++) data[k] = i % 2 ? 97 + Math.floor(random() * 6) : Math.floor(random() * 256)
+    seeds.push(deflateRawSync(data, { level: (i % 9) + 1, strategy: i % 4 === 3 ? constants.Z_FIXED : 0 }))
+  }
+  let agreed = 0
+  for (let n = 0; n < 3000; n++) {
+    const stream = Buffer.from(seeds[n % seeds.length])
+    // Most damage goes where the dynamic blocks' code lengths are (the stream's first bytes).
+    const span = n % 2 ? Math.min(stream.length, 64) : stream.length
+    for (let k = 0; k <= n % 3; k++) stream[Math.floor(random() * span)] = Math.floor(random() * 256)
+    let theirs: Buffer | Error
+    try {
+      theirs = inflateRawSync(stream)
+    } catch (e) {
+      theirs = e as Error
+    }
+    let ours: { out: Buffer; cut: boolean } | Error
+    try {
+      ours = inflateInSlices(stream, random)
+    } catch (e) {
+      ours = e as Error
+    }
+    if (theirs instanceof Error) {
+      const same = ours instanceof Error ? (ours as { code?: string }).code === 'E_CORRUPT' : ours.cut
+      if (!same) t.fail(`stream ${n}: zlib says "${theirs.message}", ours inflates it`)
+      else agreed++
+    } else if (ours instanceof Error || !ours.out.equals(theirs)) {
+      t.fail(`stream ${n}: zlib inflates it, ours ${ours instanceof Error ? `says ${ours.message}` : 'differs'}`)
+    } else agreed++
+  }
+  t.equal(agreed, 3000, 'every stream judged alike')
 })

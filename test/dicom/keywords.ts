@@ -45,3 +45,10 @@ t.test('dictionary.json is the dictionary of dcmjs (regenerate with npm run dict
   const compact = JSON.parse(readFileSync(new URL('../../src/dicom/dictionary.json', import.meta.url), 'utf8'))
   t.same(compact, fromDcmjs)
 })
+
+t.test('review of issue 10: private (odd) groups never take a repeating group entry', async (t) => {
+  t.equal(lookupTag(0x60000010)?.keyword, 'OverlayRows', '(6000,0010) is OverlayRows')
+  t.equal(lookupTag(0x60020010)?.keyword, 'OverlayRows', 'and so is (6002,0010), a repeating group')
+  t.equal(lookupTag(0x60010010), undefined, '(6001,0010) is a private creator, not OverlayRows')
+  t.equal(lookupTag(0x7fe10010), undefined, '(7FE1,0010) is a private creator, not pixel data')
+})

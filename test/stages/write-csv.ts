@@ -96,7 +96,12 @@ t.test('issue 10: spreadsheet cells (format.spreadsheet)', async (t) => {
     ['20240312', '20240312'],
     ['1.2.840.10008.1.2', '1.2.840.10008.1.2'],
     ['Doe^Jane', 'Doe^Jane'],
-    [' =1', ' =1'],
+    // A space first hides nothing from an import that trims spaces (LibreOffice's "Trim spaces").
+    [' =1', "' =1"],
+    [' =HYPERLINK("x")', `"' =HYPERLINK(""x"")"`],
+    ['\u00a0=1', "'\u00a0=1"],
+    [' 00123', "' 00123"],
+    ['00123 ', "'00123 "],
     ['', ''],
     ['a,=b', '"a,=b"'],
   ]
