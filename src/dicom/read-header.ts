@@ -157,6 +157,12 @@ export interface ScanState {
   skipped?: { tag: number; at: number; length: number }
   /** Deflated: the file offset of the compressed data set; `at` counts inflated bytes. */
   deflatedAt?: number
+  /**
+   * An unwanted top-level element of undefined length (a sequence, encapsulated pixel data)
+   * that goes on past the window, at `at`: the driver walks it a small window at a time
+   * ({@link walkSequence}) rather than reading it whole.
+   */
+  sequence?: { tag: number; contents: number; explicit: boolean }
 }
 
 /** Where a data set stops being readable: the element, its offset, and why. */
@@ -288,6 +294,7 @@ export function resumeScan(
   } catch (e) {
     if (e instanceof Truncated) {
       if (eof) return truncated(end, state.lastTag)
+      state.sequence = scanner.sequence
       return { done: false, need: base + scanner.need, state }
     }
     throw e
@@ -426,6 +433,8 @@ class Scanner {
   need = 0
   /** Set when the top-level scan stopped at a damaged element. */
   damage: Damage | undefined
+  /** Set when an unwanted top-level sequence went past the window (see ScanState.sequence). */
+  sequence: ScanState['sequence']
   /** The value length of the last element of defined length read. */
   valueLength = 0
   /** The last top-level tag reached (for messages). */
@@ -634,7 +643,16 @@ class Scanner {
       // An undefined length is a sequence (SQ, or UN/implicit holding one) or encapsulated data.
       const un = code === UN_CODE
       const contentsExplicit = un ? false : this.explicit
-      const end = this.skipSequence(start, contentsExplicit, depth + 1, tag)
+      let end: number
+      try {
+        end = this.skipSequence(start, contentsExplicit, depth + 1, tag)
+      } catch (e) {
+        // Unwanted, at the top level, and longer than the window: walked by the driver instead.
+        if (e instanceof Truncated && depth === 0 && !keep && !this.eof) {
+          this.sequence = { tag, contents: this.base + start, explicit: contentsExplicit }
+        }
+        throw e
+      }
       if (keep) this.keep(tag, un ? 'SQ' : this.vrOf(code, tag), start, end, contentsExplicit)
       return end
     }
@@ -956,6 +974,21 @@ function* readSteps(
   let base = 0
   let window = buf.subarray(0, n)
   for (;;) {
+    if (state.sequence) {
+      // An unwanted sequence longer than the window: walked, its values jumped over, and the
+      // scan goes on after it in a new window.
+      const { tag, contents, explicit } = state.sequence
+      state.sequence = undefined
+      const walked = yield* walkSequence(tag, contents, explicit, state.littleEndian, size, chunk, budget)
+      if (typeof walked !== 'number') {
+        const { elements, transferSyntaxUID, littleEndian, explicitVR } = state
+        const header = { elements, transferSyntaxUID, littleEndian, explicitVR, damage: walked }
+        return { ...header, bytesRead: budget.read, size, mtime, ino }
+      }
+      state.at = walked
+      state.previous = tag
+      state.skipped = undefined
+    }
     const windowEnd = base + window.length
     const from = state.at
     // At least a chunk; twice what is left of the last window when the scan goes on inside it
@@ -995,6 +1028,98 @@ function* readSteps(
     result = resumeScan(window, base, eof, plan, state)
     if (result.done) return { ...result.header, bytesRead: budget.read, size, mtime, ino }
   }
+}
+
+/**
+ * Walks the items of an undefined-length element from `contents` (PS3.5 section 7.5), reading
+ * a window of `chunk` bytes where it needs one: an item or element of defined length is jumped
+ * over, one of undefined length walked into (a UN's contents are implicit VR, PS3.5 6.2.2).
+ * Returns the offset after its Sequence Delimitation Item, or the damage where a length is
+ * more than the file holds (a file that ends inside is E_TRUNCATED). Memory: one window, whatever the
+ * size of the sequence (a cine's encapsulated pixel data, a private sequence of 300 MB).
+ */
+function* walkSequence(
+  owner: number,
+  contents: number,
+  explicit: boolean,
+  little: boolean,
+  size: number,
+  chunk: number,
+  budget: Budget,
+): Generator<Step, number | Damage, StepResult> {
+  const buf = Buffer.allocUnsafe(Math.max(chunk, 64))
+  let bufAt = 0
+  let bufLength = 0
+  const u16 = (at: number) => (little ? buf.readUInt16LE(at - bufAt) : buf.readUInt16BE(at - bufAt))
+  const u32 = (at: number) => (little ? buf.readUInt32LE(at - bufAt) : buf.readUInt32BE(at - bufAt))
+  /** Makes the window hold `n` bytes from `at`, reading a new one there if it does not. */
+  function* bytes(at: number, n: number): Generator<Step, void, StepResult> {
+    if (at >= bufAt && at + n <= bufAt + bufLength) return
+    if (at + n > size) truncatedIn(owner, size)
+    bufAt = at
+    bufLength = (yield { op: 'read', buf, offset: 0, length: Math.min(buf.length, size - at), position: at }) as number
+    charge(budget, bufLength, 'header')
+    if (bufLength < n) truncatedIn(owner, size)
+  }
+  /** Open sequences (expecting items) and items (expecting elements), innermost last. */
+  const open: { explicit: boolean; item: boolean }[] = [{ explicit, item: false }]
+  let pos = contents
+  while (open.length > 0) {
+    if (open.length > 2 * MAX_DEPTH) throw corrupt(`sequences nested deeper than ${MAX_DEPTH} in ${formatTag(owner)}`)
+    yield* bytes(pos, 8)
+    const top = open[open.length - 1]
+    const tag = u16(pos) * 0x10000 + u16(pos + 2)
+    if (!top.item) {
+      const length = u32(pos + 4)
+      pos += 8
+      if (tag === Tags.SequenceDelimitation) open.pop()
+      else if (tag !== Tags.Item) {
+        throw corrupt(
+          `${formatTag(owner)}: expected an item or sequence delimiter, found ${formatTag(tag)} at byte ${pos - 8}`,
+        )
+      } else if (length === UNDEFINED_LENGTH) open.push({ explicit: top.explicit, item: true })
+      else if (length > size) return { tag: owner, at: pos - 8, reason: claimsTooMuch(owner, length, size) }
+      else pos += length
+      continue
+    }
+    if (tag === Tags.ItemDelimitation || tag === Tags.SequenceDelimitation) {
+      // The end of the item (a sequence delimiter there ends its sequence too, as the scanner reads it).
+      pos += 8
+      open.pop()
+      if (tag === Tags.SequenceDelimitation) open.pop()
+      continue
+    }
+    let length: number
+    let start: number
+    let code = 0
+    if (top.explicit) {
+      yield* bytes(pos, 12)
+      code = (buf[pos + 4 - bufAt] << 8) | buf[pos + 5 - bufAt]
+      const kind = VR_KIND[code]
+      if (kind === SHORT) {
+        length = u16(pos + 6)
+        start = pos + 8
+      } else if (kind === LONG) {
+        length = u32(pos + 8)
+        start = pos + 12
+      } else {
+        throw corrupt(`element ${formatTag(tag)} at byte ${pos} has no valid VR`)
+      }
+    } else {
+      length = u32(pos + 4)
+      start = pos + 8
+    }
+    if (length === UNDEFINED_LENGTH) {
+      open.push({ explicit: code === UN_CODE ? false : top.explicit, item: false })
+      pos = start
+    } else if (length > size) {
+      // A length no file of this size can hold: damage there, as the scanner says of one.
+      return { tag: owner, at: pos, reason: claimsTooMuch(tag, length, size) }
+    } else {
+      pos = start + length
+    }
+  }
+  return pos
 }
 
 /** Compressed bytes read at a time from a deflated file. */
@@ -1082,6 +1207,8 @@ function* scanDeflated(
       base = from
     }
     const result = resumeScan(window, base, inflater.ended, plan, state)
+    // Inflated data is not re-read: a long unwanted sequence there is held in a growing window.
+    state.sequence = undefined
     // The scan ran to the end of what inflated, and the stream stopped short of its last block:
     // the file was cut inside its header (the end of a whole stream is a header's clean end).
     if (result.done && inflater.cut && state.at >= heldEnd) {

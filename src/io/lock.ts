@@ -4,7 +4,7 @@
  * whose process is gone (a run killed with SIGKILL, a crash, a reboot that reused its pid) is
  * stale: it is replaced, and the temporary files that run left are removed.
  */
-import { closeSync, linkSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { linkSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
@@ -32,7 +32,7 @@ export function acquireLock(target: string): Lock {
   const path = `${target}.lock`
   const notes: string[] = []
   const me: Owner = { ...thisProcess(), host: hostname(), started: new Date().toISOString() }
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 4; attempt++) {
     if (createLock(path, me, target)) {
       removeStaleTemporaries(target, notes)
       return { path, notes, release: () => removeIfOurs(path, me) }
@@ -48,7 +48,7 @@ export function acquireLock(target: string): Lock {
         ExitCode.LOCKED,
       )
     }
-    if (breakStaleLock(path, seen.text)) {
+    if (breakStaleLock(path, seen.text, me, target)) {
       notes.push(
         owner
           ? `removed the stale lock of pid ${owner.pid} (not running since ${owner.started})`
@@ -104,27 +104,25 @@ function isAlive(owner: Owner, fileUid: number): boolean {
 /**
  * Removes a stale lock, unless another run replaced it meanwhile. Two runs that found the same
  * stale lock must not both remove it (the second would remove the first one's new lock): the
- * removal is done holding a second lock file (`.lock.break`), and only if the lock still holds
- * the text found stale. A `.lock.break` older than a minute was left by a run killed right
- * there, and goes. Returns whether this run removed the lock.
+ * removal is done holding a second lock (`.lock.break`, taken as the lock is, with our owner
+ * record), and only if the lock still holds the text found stale. A `.lock.break` whose run is
+ * gone (killed right there) is removed the same way. Returns whether this run removed the lock.
  */
-function breakStaleLock(path: string, staleText: string): boolean {
+function breakStaleLock(path: string, staleText: string, me: Owner, target: string): boolean {
   const breaker = `${path}.break`
-  let fd: number
-  try {
-    fd = openSync(breaker, 'wx', 0o644)
-  } catch {
-    const st = statSync(breaker, { throwIfNoEntry: false })
-    if (st && Date.now() - st.mtimeMs > 60_000) unlinkQuietly(breaker)
+  if (!createLock(breaker, me, target)) {
+    const seen = readLock(breaker)
+    const owner = seen?.owner
+    const gone = owner ? owner.host === me.host && !isAlive(owner, seen.uid) : seen !== undefined
+    if (seen && gone && readLock(breaker)?.text === seen.text) unlinkQuietly(breaker)
     return false
   }
-  closeSync(fd)
   try {
     if (readLock(path)?.text !== staleText) return false
     unlinkQuietly(path)
     return true
   } finally {
-    unlinkQuietly(breaker)
+    removeIfOurs(breaker, me)
   }
 }
 

@@ -1,9 +1,9 @@
 import t from 'tap'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deflateRawSync } from 'node:zlib'
-import { planRead, readHeader, scanHeader, type Header } from '../../src/dicom/read-header.js'
+import { planRead, readHeader, readHeaderSync, scanHeader, type Header } from '../../src/dicom/read-header.js'
 import { EtlError } from '../../src/errors.js'
 import {
   bin,
@@ -430,4 +430,65 @@ t.test('issue 10: reads in flight share a budget: one large read at a time', asy
     message: /goes on past 1048576 bytes/,
   })
   t.equal(budget.held, 0, 'released after a failure too')
+})
+
+t.test('review of issue 10: a long unwanted sequence or encapsulated pixel data is walked, not read', async (t) => {
+  const dir = t.testdir({})
+  const BIG = 300 * 1024 * 1024
+  const u32 = (n: number) => bin.ul(n)
+  const item = (length: number) => Buffer.concat([Buffer.from([0xfe, 0xff, 0x00, 0xe0]), u32(length)])
+  const ITEM_END = Buffer.from([0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0])
+  const SEQUENCE_END = Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0])
+  const undefinedLength = (group: number, element: number, vr: string) =>
+    Buffer.concat([bin.us(group), bin.us(element), Buffer.from(vr), Buffer.alloc(2), u32(0xffffffff)])
+  /** Writes head, then `gap` bytes of holes (a sparse file), then tail. */
+  const sparse = (name: string, head: Buffer, gap: number, tail: Buffer) => {
+    const file = join(dir, name)
+    writeFileSync(file, head)
+    const fd = openSync(file, 'r+')
+    writeSync(fd, tail, 0, tail.length, head.length + gap)
+    closeSync(fd)
+    return file
+  }
+  const patient = dataSet([{ tag: PatientName, vr: 'PN', value: 'Doe^Jane' }], EXPLICIT_LE)
+  const trailer = dataSet([{ tag: 0x7fe10010, vr: 'LO', value: 'TRAILER' }], EXPLICIT_LE)
+  const meta = (ts: string) => part10(Buffer.alloc(0), ts)
+
+  // A private sequence before PatientName: an undefined-length item holding a 300 MB OB value.
+  const sequence = sparse(
+    'sequence.dcm',
+    Buffer.concat([
+      meta(TS.explicitLE),
+      undefinedLength(0x0009, 0x1010, 'SQ'),
+      item(0xffffffff),
+      Buffer.concat([bin.us(0x0009), bin.us(0x1011), Buffer.from('OB'), Buffer.alloc(2), u32(BIG)]),
+    ]),
+    BIG,
+    Buffer.concat([ITEM_END, SEQUENCE_END, patient]),
+  )
+  // JPEG pixel data in one 300 MB fragment, then a wanted private element after it.
+  const encapsulated = sparse(
+    'encapsulated.dcm',
+    Buffer.concat([meta(TS.jpegBaseline), patient, undefinedLength(0x7fe0, 0x0010, 'OB'), item(0), item(BIG)]),
+    BIG,
+    Buffer.concat([SEQUENCE_END, trailer]),
+  )
+  const wanted = planRead([PatientName, 0x7fe10010])
+  for (const file of [sequence, encapsulated]) {
+    const h = readHeaderSync(file, wanted)
+    t.same(value(h, PatientName), text('Doe^Jane'), `${file}: PatientName`)
+    t.ok(h.bytesRead < 64 * 1024, `${file}: ${h.bytesRead} bytes read of ${statSync(file).size}`)
+    const async = await readHeader(file, wanted)
+    t.same(value(async, PatientName), text('Doe^Jane'), `${file}: the same asynchronously`)
+  }
+  t.same(value(readHeaderSync(encapsulated, wanted), 0x7fe10010), text('TRAILER'), 'the element after the pixel data')
+  // Cut inside the walked sequence, read in one window or walked: the sequence is damaged there.
+  writeFileSync(join(dir, 'cut.dcm'), readFileSync(sequence).subarray(0, 4096))
+  t.match(readHeaderSync(join(dir, 'cut.dcm'), wanted).damage, { tag: 0x00091010 }, 'cut in the first window')
+  writeFileSync(join(dir, 'cut2.dcm'), Buffer.concat([readFileSync(sequence).subarray(0, 4096), Buffer.alloc(20000)]))
+  t.match(
+    readHeaderSync(join(dir, 'cut2.dcm'), wanted, { chunkSize: 1024 }).damage,
+    { tag: 0x00091010, reason: /\(0009,1011\) claims 314572800 bytes, more than the file holds/ },
+    'walked: the same',
+  )
 })

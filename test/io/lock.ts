@@ -128,3 +128,14 @@ t.test(
     t.match(r.stderr, 'removed the stale lock of pid 1')
   },
 )
+
+t.test('a run killed while it broke a stale lock (its .lock.break left) does not block the next', async (t) => {
+  const dir = t.testdir({})
+  const target = join(dir, 'out.csv')
+  const dead = { pid: deadPid(), host: hostname(), started: 'earlier' }
+  writeFileSync(`${target}.lock`, JSON.stringify(dead))
+  writeFileSync(`${target}.lock.break`, JSON.stringify(dead))
+  const r = await runCli(['extract', 'samples', '-k', 'Modality', '-o', target])
+  t.equal(r.code, 0, r.stderr)
+  t.same(readdirSync(dir), ['out.csv'], 'both leftovers gone')
+})
