@@ -17,10 +17,15 @@ export interface LoggerOptions {
   logFormat?: 'text' | 'json'
 }
 
-/** Counts and time of a finished run. */
+/** Counts and time of a finished run: what the summary line on stderr says. */
 export interface Summary {
+  /** Files listed (after `ignore` and `--since`). */
   listed: number
+  /** Headers read, and rows of unchanged files taken from the state: one per DICOM file. */
+  headers: number
+  /** Rows written: one per header, or one per group with `group_by`. */
   rows: number
+  /** Files that are not DICOM. */
   ignored: number
   failed: number
   warnings: number
@@ -32,8 +37,8 @@ export interface Summary {
   older?: number
   /** Incremental runs: files not read because the state knows them unchanged. */
   unchanged?: number
-  /** Rows written by a pipeline with group_by, one per group (`rows` then counts the headers). */
-  groups?: number
+  /** With `group_by`: the rows are groups, made from `headers`. */
+  grouped?: boolean
 }
 
 export interface Logger {
@@ -87,7 +92,7 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
       ]
       const older = notes.length ? ` (${notes.join(', ')})` : ''
       const written =
-        s.groups === undefined ? `${s.rows} rows written` : `${s.groups} rows written from ${s.rows} headers`
+        s.grouped ? `${s.rows} rows written from ${s.headers} headers` : `${s.rows} rows written`
       line(
         `${s.listed} files listed${older}, ${written}, ${s.ignored} ignored (not DICOM), ` +
           `${s.failed} failed${unlisted}${warnings} in ${seconds} s (${rate} files/s)`,

@@ -50,7 +50,7 @@ export type FailureLimit = { count: number } | { percent: number }
  */
 export function exitCodeOf(summary: Summary, limit: FailureLimit = { count: 0 }): ExitCode {
   if (summary.unlisted) return ExitCode.DATA_ERR
-  const dicom = summary.rows + summary.failed
+  const dicom = summary.headers + summary.failed
   const over = 'count' in limit ? summary.failed > limit.count : summary.failed * 100 > limit.percent * dicom
   return over ? ExitCode.DATA_ERR : ExitCode.OK
 }
@@ -196,10 +196,12 @@ async function runPrepared(
   if (state?.unusable) {
     warn(spec.state ?? '', `${state.unusable} records were not usable (wrong shape): their files were read again`)
   }
+  // Every header read (or row taken from the state) is one row, or goes into one group.
+  const headers = readInfo.read + (state ? state.unchanged : 0)
   const summary: Summary = {
     listed: listInfo.listed,
-    // Every header read gives exactly one row.
-    rows: readInfo.read + (state ? state.unchanged : 0),
+    headers,
+    rows: spec.group ? groupInfo.groups : headers,
     ignored: readInfo.ignored,
     failed: readInfo.failed + (listInfo.failed ?? 0),
     ...(listInfo.unlisted && { unlisted: listInfo.unlisted }),
@@ -208,7 +210,7 @@ async function runPrepared(
     elapsedMs: performance.now() - started,
     older: listInfo.older,
     ...(state && { unchanged: state.unchanged }),
-    ...(spec.group && { groups: groupInfo.groups }),
+    ...(spec.group && { grouped: true }),
   }
   log.summary(summary, exitCodeOf(summary, options.maxFailures))
   return summary
