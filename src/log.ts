@@ -91,8 +91,7 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
         ...(s.unchanged ? [`${s.unchanged} unchanged, not read`] : []),
       ]
       const older = notes.length ? ` (${notes.join(', ')})` : ''
-      const written =
-        s.grouped ? `${s.rows} rows written from ${s.headers} headers` : `${s.rows} rows written`
+      const written = s.grouped ? `${s.rows} rows written from ${s.headers} headers` : `${s.rows} rows written`
       line(
         `${s.listed} files listed${older}, ${written}, ${s.ignored} ignored (not DICOM), ` +
           `${s.failed} failed${unlisted}${warnings} in ${seconds} s (${rate} files/s)`,
