@@ -920,6 +920,10 @@ function* readSteps(
   const budget: Budget = { read: 0, max: options.maxBytes ?? DEFAULT_MAX_BYTES }
   let buf = options.buffer && options.buffer.length >= chunk ? options.buffer : Buffer.allocUnsafe(chunk)
   if (buf !== options.buffer) yield* reserve(holding, chunk)
+  // The stat, when asked for, comes before the read: a file still being written (a PACS
+  // export) is then recorded with the size and mtime of what was read, not of more, so the
+  // state of an incremental run sees it change and reads it again.
+  const before = options.stat ? ((yield { op: 'stat' }) as Stats) : undefined
   let n = (yield { op: 'read', buf, offset: 0, length: chunk, position: 0 }) as number
   let eof = n < chunk
   let size: number | undefined = eof ? n : undefined
@@ -927,8 +931,8 @@ function* readSteps(
   let ino: number | undefined
   // A short first read may be a FIFO or a device (a folder entry swapped after it was listed):
   // only regular files are read. (Reads that fail are checked by the drivers.)
-  if (options.stat || eof) {
-    const st = (yield { op: 'stat' }) as Stats
+  if (before || eof) {
+    const st = before ?? ((yield { op: 'stat' }) as Stats)
     if (!st.isFile()) throw notRegular(st)
     size = st.size
     mtime = options.stat ? st.mtime : undefined
@@ -985,7 +989,14 @@ function* readSteps(
       // scan goes on after it in a new window.
       const { tag, contents, explicit } = state.sequence
       state.sequence = undefined
-      const walked = yield* walkSequence(tag, contents, explicit, state.littleEndian, size, chunk, budget)
+      let walked: number | Damage
+      try {
+        walked = yield* walkSequence(tag, contents, explicit, state.littleEndian, size, chunk, budget)
+      } catch (e) {
+        // A broken sequence is damage there, as the scanner reads one that fits its window.
+        if (!(e instanceof EtlError) || e.code !== 'E_CORRUPT') throw e
+        walked = { tag, at: contents, reason: e.message }
+      }
       if (typeof walked !== 'number') {
         const { elements, transferSyntaxUID, littleEndian, explicitVR } = state
         const header = { elements, transferSyntaxUID, littleEndian, explicitVR, damage: walked, bytesRead: 0 }

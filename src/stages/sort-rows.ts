@@ -23,7 +23,7 @@
  * them, and two listeners that each leave the signal to the other (as signal-exit does) would
  * keep the process alive. A program gets clean runs on Ctrl-C by aborting its pipeline.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { open, rm, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isRunning, thisProcess } from '../io/process.js'
@@ -580,6 +580,10 @@ export function removeStaleSortFolders(note: (message: string) => void, dir = tm
   for (const name of names) {
     const m = /^etl-sort-(\d+)-(\d+)-[A-Za-z0-9]{6}$/.exec(name)
     if (!m || isRunning({ pid: Number(m[1]), start: m[2] === '0' ? undefined : Number(m[2]) })) continue
+    // Only a folder of this user's (in /tmp, another user may plant one, or a link, to have
+    // a root job remove what it chose).
+    const st = lstatSync(join(dir, name), { throwIfNoEntry: false })
+    if (!st?.isDirectory() || st.uid !== process.geteuid?.()) continue
     try {
       rmSync(join(dir, name), { recursive: true, force: true })
       note(`removed ${join(dir, name)}, the sort folder of a run that was killed`)

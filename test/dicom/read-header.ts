@@ -482,6 +482,24 @@ t.test('review of issue 10: a long unwanted sequence or encapsulated pixel data 
     t.same(value(async, PatientName), text('Doe^Jane'), `${file}: the same asynchronously`)
   }
   t.same(value(readHeaderSync(encapsulated, wanted), 0x7fe10010), text('TRAILER'), 'the element after the pixel data')
+  // A broken item deep in a walked sequence: damage at the sequence, as in one window; what
+  // came before is still read (third review of issue 10: the walk failed the whole file).
+  const broken = Buffer.concat([
+    meta(TS.explicitLE),
+    dataSet([{ tag: Modality, vr: 'CS', value: 'CT' }], EXPLICIT_LE),
+    undefinedLength(0x0008, 0x1140, 'SQ'),
+    item(0xffffffff),
+    dataSet([{ tag: 0x00091010, vr: 'OB', value: Buffer.alloc(20000) }], EXPLICIT_LE),
+    Buffer.from([0x09, 0, 0x11, 0x10, 0x5a, 0x5a, 2, 0, 1, 2]),
+    ITEM_END,
+    SEQUENCE_END,
+    patient,
+  ])
+  writeFileSync(join(dir, 'broken.dcm'), broken)
+  const damaged = readHeaderSync(join(dir, 'broken.dcm'), planRead([Modality, PatientName]))
+  t.same(value(damaged, Modality), text('CT'), 'the value before the broken sequence')
+  t.match(damaged.damage, { tag: 0x00081140, reason: /\(0009,1011\) at byte \d+ has no valid VR/ })
+
   // Cut inside the walked sequence, read in one window or walked: the sequence is damaged there.
   writeFileSync(join(dir, 'cut.dcm'), readFileSync(sequence).subarray(0, 4096))
   t.match(readHeaderSync(join(dir, 'cut.dcm'), wanted).damage, { tag: 0x00091010 }, 'cut in the first window')

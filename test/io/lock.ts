@@ -84,10 +84,19 @@ t.test('issue 10: sort folders left by a killed run (rows of patient data) are r
     mkdirSync(folder)
     writeFileSync(join(folder, 'run-1.jsonl'), '["PAT001"]\n')
   }
+  // Another user's folder of that name (planted in a shared /tmp) is not ours to remove.
+  const planted = join(tmp, `etl-sort-${dead}-${(me.start ?? 0) + 1}-zzzzzz`)
+  mkdirSync(planted)
+  const root = process.getuid?.() === 0
+  if (root) chownSync(planted, 65534, 65534)
   const r = await runCli(['extract', 'samples', '-k', 'PatientID', '--sort', 'PatientID'], { env: { TMPDIR: tmp } })
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, `removed ${stale}, the sort folder of a run that was killed`)
-  t.same(readdirSync(tmp), [`etl-sort-${me.pid}-${me.start ?? 0}-ghijkl`], 'a live run keeps its folder')
+  const left = [
+    `etl-sort-${me.pid}-${me.start ?? 0}-ghijkl`,
+    ...(root ? [`etl-sort-${dead}-${(me.start ?? 0) + 1}-zzzzzz`] : []),
+  ]
+  t.same(readdirSync(tmp).sort(), left.sort(), "a live run keeps its folder, and another user's stays")
 })
 
 t.test('issue 10: many runs meeting one stale lock at once: exactly one takes it', async (t) => {
