@@ -22,33 +22,9 @@ import { listFiles } from '../src/stages/list-files.js'
 import type { Skip } from '../src/records.js'
 import { readHeaders } from '../src/stages/read-headers.js'
 import { CLI, ROOT, parseCsv } from './fixtures/cli.js'
+import { nobodySkip, runAsNobody } from './fixtures/nobody.js'
 
 const SAMPLE = join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm')
-const canBecomeNobody = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv')
-// nobody must also reach the clone: a parent folder may be private (`mktemp -d` makes it 0700).
-const nobodyReachesClone =
-  canBecomeNobody &&
-  spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '--version'])
-    .status === 0
-const asNobody = canBecomeNobody && nobodyReachesClone
-
-/** Runs the CLI as user nobody. */
-function runAsNobody(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      'setpriv',
-      // Without tap's hooks, which tap puts back into NODE_OPTIONS on every spawn: they write
-      // coverage into .tap at exit, which nobody cannot (a stack trace on stderr, a changed exit code).
-      ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-u', 'NODE_OPTIONS', process.execPath, CLI, ...args],
-      { cwd: ROOT },
-    )
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 async function list(paths: string[], followSymlinks = false): Promise<{ files: string[]; skips: Skip[] }> {
   const files: string[] = []
@@ -91,11 +67,7 @@ t.test('a file that vanishes between listing and reading is a failure with its r
 t.test(
   'permissions, as user nobody',
   {
-    skip: asNobody
-      ? false
-      : canBecomeNobody
-        ? 'user nobody cannot reach this clone (a parent folder is private)'
-        : 'needs root and setpriv to become nobody',
+    skip: nobodySkip,
   },
   async (t) => {
     const dir = t.testdir({})
@@ -126,11 +98,7 @@ t.test(
 t.test(
   'review 1: a folder that cannot be listed is exit 65 whatever --max-failures allows',
   {
-    skip: asNobody
-      ? false
-      : canBecomeNobody
-        ? 'user nobody cannot reach this clone (a parent folder is private)'
-        : 'needs root and setpriv to become nobody',
+    skip: nobodySkip,
   },
   async (t) => {
     const dir = t.testdir({})

@@ -24,7 +24,6 @@ import {
   realpathSync,
   renameSync,
   statSync,
-  unlinkSync,
   write,
   type Stats,
 } from 'node:fs'
@@ -32,7 +31,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
 import { planRead, readHeaderSync } from '../dicom/read-header.js'
-import { temporaryName } from './lock.js'
+import { temporaryName, unlinkQuietly } from './lock.js'
 
 /** How long a FIFO output is waited for a reader. */
 const FIFO_WAIT_MS = 5000
@@ -306,13 +305,5 @@ function closeQuietly(fd: number): void {
     closeSync(fd)
   } catch {
     // Already closed or failing: nothing more to do with it.
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path)
-  } catch {
-    // Never created, or already gone.
   }
 }

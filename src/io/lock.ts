@@ -180,7 +180,8 @@ function removeStaleTemporaries(target: string, notes: string[]): void {
   }
 }
 
-function unlinkQuietly(path: string): void {
+/** Removes a file, if it is there. */
+export function unlinkQuietly(path: string): void {
   try {
     unlinkSync(path)
   } catch {

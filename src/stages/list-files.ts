@@ -289,14 +289,31 @@ function mtimeOf(path: string): number | undefined {
  */
 function* readFolder(folder: string): Generator<Dirent[]> {
   let undecoded = false
+  yield* readEntries(folder, 'utf8', (entry) => {
+    if (!entry.name.includes('\uFFFD')) return true
+    undecoded = true
+    return false
+  })
+  if (!undecoded) return
+  yield* readEntries(folder, 'buffer', (entry) => {
+    const raw = entry.name as unknown as Buffer
+    if (!raw.toString('utf8').includes('\uFFFD')) return false
+    entry.name = decodeFsName(raw)
+    return true
+  })
+}
+
+/** The entries of a folder that `keep` keeps (it may rename them), in chunks, read with `encoding`. */
+function* readEntries(
+  folder: string,
+  encoding: 'utf8' | 'buffer',
+  keep: (entry: Dirent) => boolean,
+): Generator<Dirent[]> {
   let chunk: Dirent[] = []
-  const dir = opendirSync(toFsPath(folder), { bufferSize: CHUNK })
+  const dir = opendirSync(toFsPath(folder), { bufferSize: CHUNK, encoding: encoding as BufferEncoding })
   try {
     for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
-      if (entry.name.includes('\uFFFD')) {
-        undecoded = true
-        continue
-      }
+      if (!keep(entry)) continue
       chunk.push(entry)
       if (chunk.length >= CHUNK) {
         yield chunk
@@ -305,25 +322,6 @@ function* readFolder(folder: string): Generator<Dirent[]> {
     }
   } finally {
     dir.closeSync()
-  }
-  if (!undecoded) {
-    if (chunk.length > 0) yield chunk
-    return
-  }
-  const bytes = opendirSync(toFsPath(folder), { bufferSize: CHUNK, encoding: 'buffer' as BufferEncoding })
-  try {
-    for (let entry = bytes.readSync(); entry !== null; entry = bytes.readSync()) {
-      const raw = entry.name as unknown as Buffer
-      if (!raw.toString('utf8').includes('\uFFFD')) continue
-      entry.name = decodeFsName(raw)
-      chunk.push(entry)
-      if (chunk.length >= CHUNK) {
-        yield chunk
-        chunk = []
-      }
-    }
-  } finally {
-    bytes.closeSync()
   }
   if (chunk.length > 0) yield chunk
 }

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { dataSet, IMPLICIT_LE, part10, TS } from '../fixtures/dicom-builder.js'
-import { CLI, ROOT, type CliResult } from '../fixtures/cli.js'
+import { CLI, ROOT, runCli, type CliResult } from '../fixtures/cli.js'
 
 /** A file whose one value, shown whole, is 4 MiB: more than any pipe or socket buffer holds. */
 function bigFile(dir: string): string {
@@ -125,15 +125,7 @@ t.test('issue 10: inspect of sequences nested 10,000 deep: bounded, no stack ove
   const dir = t.testdir({})
   const file = join(dir, 'deep.dcm')
   writeFileSync(file, deepFile(10_000))
-  const result = await new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'inspect', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
-  })
+  const result = await runCli(['inspect', file])
   t.equal(result.stderr, '', 'nothing on stderr')
   t.equal(result.code, 0, 'exit 0')
   const lines = result.stdout.trimEnd().split('\n')
