@@ -23,7 +23,7 @@
  * them, and two listeners that each leave the signal to the other (as signal-exit does) would
  * keep the process alive. A program gets clean runs on Ctrl-C by aborting its pipeline.
  */
-import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { closeSync, lstatSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs'
 import { open, rm, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isRunning, thisProcess } from '../io/process.js'
@@ -211,12 +211,17 @@ class RowSorter extends Duplex {
 
   /** Writes lines (each the UTF-8 of a row's JSON) to a new run file; returns its path. */
   private async writeRun(batches: Iterable<Iterable<Buffer>> | AsyncIterable<Iterable<Buffer>>): Promise<string> {
+    if (this.destroyed) throw new Error('the sort was stopped')
     if (!this.dir) {
       this.dir = mkdtempSync(join(this.tempDir, sortFolderPrefix()))
       trackSpillDir(this.dir)
     }
     const path = join(this.dir, `run-${++this.files}.jsonl`)
-    const handle = await open(path, 'wx', 0o600)
+    // The file is made now, not in the thread pool: a destroy that comes while a run is being
+    // written finds every file the folder will hold, and the folder goes in one removal. Once
+    // the folder is gone, the open below fails and the run with it.
+    closeSync(openSync(path, 'wx', 0o600))
+    const handle = await open(path, 'r+')
     this.handles.add(handle)
     try {
       const out = Buffer.allocUnsafe(WRITE_BYTES)
