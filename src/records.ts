@@ -11,8 +11,8 @@ export interface HeaderRecord {
   header: FileHeader
 }
 
-/** A CSV row: one string per column. */
-export type Row = string[]
+/** A row: one typed value per column (see `values.ts`). */
+export type { Row } from './values.js'
 
 /** A file that gave no row: `ignored` (not DICOM) or `failed` (DICOM that cannot be read). */
 export interface Skip {

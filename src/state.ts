@@ -8,7 +8,8 @@
  *
  * Format: JSON lines. The first line names the columns and cell format the rows were made with
  * (a state made for other columns, or by an earlier version, is not used, with a warning); each
- * next line is `[path, size, mtimeMs, sopInstanceUID, row, inode]`, the path absolute. A file is
+ * next line is `[path, size, mtimeMs, sopInstanceUID, row, inode]`, the path absolute, the row's
+ * values typed (names, dates, bytes and long decimals as `{"$pn": ...}`-style objects). A file is
  * unchanged when its size, mtime and inode are the record's; its `path` cells are made anew.
  *
  * Memory does not grow with the rows: the previous state stays on disk. Opening it reads the
@@ -25,6 +26,7 @@ import { displayPath, toFsPath } from './io/fs-path.js'
 import type { ColumnSpec } from './pipeline/spec.js'
 import type { FormatOptions } from './dicom/format-value.js'
 import type { Row } from './records.js'
+import { parseJson } from './values.js'
 import type { FileFacts } from './stages/read-batch.js'
 
 /** What the state knows of one file: the reader's facts about it, and its row. */
@@ -34,8 +36,9 @@ export interface StateEntry extends FileFacts {
 
 /** The signature of the rows a state holds: a state for other columns or formats is ignored. */
 export function stateSignature(columns: readonly ColumnSpec[], format: FormatOptions | undefined): string {
-  // `spreadsheet` changes only how the CSV sink writes cells, not the rows a state keeps.
-  const { spreadsheet: _, ...cells } = format ?? {}
+  // Rows are kept as typed values: how a sink writes them (separator, dates, names, binary,
+  // spreadsheet) does not change them; the fallback character set of decoding does.
+  const cells = format?.charset === undefined ? {} : { charset: format.charset }
   return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells })
 }
 
@@ -53,7 +56,7 @@ export interface RunState {
 }
 
 /** The version of the records' format: 2 added the inode. */
-const STATE_VERSION = 2
+const STATE_VERSION = 3
 
 /** The start of the reason given for a file that is not a state file at all. */
 const NOT_STATE = 'is not a state file of etl'
@@ -263,11 +266,11 @@ function hashPathOfLine(line: Buffer): number {
   return hashBytes(line, 1, Math.min(i + 1, line.length))
 }
 
-/** A record line checked for its shape: `[path, size, mtimeMs, sop, row]` with `width` text cells. */
+/** A record line checked for its shape: `[path, size, mtimeMs, sop, row, ino]` with `width` values. */
 function parseRecord(line: Buffer, path: string, width: number): StateEntry | undefined {
   let record: unknown
   try {
-    record = JSON.parse(line.toString())
+    record = parseJson(line.toString())
   } catch {
     return undefined
   }
@@ -277,7 +280,7 @@ function parseRecord(line: Buffer, path: string, width: number): StateEntry | un
     return undefined
   }
   if (typeof ino !== 'number') return undefined
-  if (!Array.isArray(row) || row.length !== width || !row.every((cell) => typeof cell === 'string')) return undefined
+  if (!Array.isArray(row) || row.length !== width) return undefined
   return { size, mtimeMs, sop, row: row as Row, ino }
 }
 
@@ -379,6 +382,7 @@ export function recordRows(signature: string, file: Writable, newRows: NewRows, 
         const found = newRows.get(row)
         if (found) {
           const e = found.entry
+          // Typed values write themselves as `{"$xx": ...}` objects that parseJson revives.
           chunk += `${JSON.stringify([resolve(found.path), e.size, e.mtimeMs, e.sop, e.row, e.ino])}\n`
         }
       }

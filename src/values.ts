@@ -215,8 +215,13 @@ export function stringifyRow(row: readonly Value[]): string {
 
 /** A row written by {@link stringifyRow}. */
 export function parseRow(json: string): Row {
-  // Typed objects are written as `{"$xx":...}`; rows without them need no reviver.
-  return json.indexOf('{"$') < 0 ? (JSON.parse(json) as Row) : (JSON.parse(json, revive) as Row)
+  return parseJson(json) as Row
+}
+
+/** JSON text with typed values in it (as their `toJSON` wrote them), read back with their types. */
+export function parseJson(json: string): unknown {
+  // Typed objects are written as `{"$xx":...}`; text without them needs no reviver.
+  return json.indexOf('{"$') < 0 ? JSON.parse(json) : JSON.parse(json, revive)
 }
 
 function revive(_key: string, value: unknown): unknown {

@@ -290,6 +290,7 @@ t.test('issue 10: a state of an earlier version is not used, with a warning, and
   t.match(again.stderr, /not used: it was made by an earlier version of etl; every file is read/)
   t.equal(
     (JSON.parse(readFileSync(join(dir, 'state.jsonl'), 'utf8').split('\n')[0]) as { etl_state: number }).etl_state,
-    2,
+    3,
+    'written in the current version (3: typed values)',
   )
 })

@@ -1,5 +1,5 @@
 /**
- * Cell text of a data element, by VR (PS3.5 section 6.2):
+ * The typed value of a data element, by VR (PS3.5 section 6.2), and its cell text:
  *
  * - numbers as numbers: DS and IS in their shortest form ("1.250000" -> 1.25) where a double
  *   holds them exactly, otherwise as stored (an IS over 2^53, a DS of 20 digits: never digits
@@ -11,22 +11,15 @@
  * - PN as its DICOM text, component groups kept (`Yamada^Tarou=山田^太郎=やまだ^たろう`);
  * - DA, TM, DT as stored; AT as (gggg,eeee);
  * - binary VRs (OB, OW, UN...) as base64, never raw bytes;
- * - multiple values joined with a backslash (or the chosen separator).
+ * - multiple values as arrays, joined in text with a backslash (or the chosen separator).
  */
 import { decodeText } from './charset.js'
 import { formatTag, lookupTag } from './keywords.js'
 import { latin1, type DataElement } from './read-header.js'
+import { Binary, Decimal, DicomDate, PersonName, valueText, type TextOptions, type Value } from '../values.js'
 
 /** How cells are written; every choice has the default that keeps the value as DICOM stores it. */
-export interface FormatOptions {
-  /** Joins multiple values. Default backslash, as DICOM stores them. */
-  separator?: string
-  /** DA, TM, DT as stored (`20240312`), or as ISO 8601 (`2024-03-12`, `09:28:15.672`). Default stored. */
-  dates?: 'stored' | 'iso'
-  /** PN whole (`Yamada^Tarou=山田^太郎=やまだ^たろう`), or one component group of it. Default stored. */
-  names?: 'stored' | 'alphabetic' | 'ideographic' | 'phonetic'
-  /** Binary VRs (OB, OW, UN...) as base64, or as their length in bytes. Default base64. */
-  binary?: 'base64' | 'length'
+export interface FormatOptions extends TextOptions {
   /** Character set for text that none declares, or that an unknown term declares. Default latin1 (ISO 8859-1). */
   charset?: string
   /**
@@ -52,37 +45,42 @@ const TRIM_BOTH = new Set(['AE', 'CS', 'DS', 'IS', 'LO', 'SH', 'UC', 'AS', 'DA',
 /** VRs that hold one value only: a backslash in them is text, not a separator. */
 const SINGLE_VALUED = new Set(['ST', 'LT', 'UT', 'UR'])
 
-/** The cell text of an element. */
+/** The cell text of an element: its {@link decodeValue | value} as text, as a text sink writes it. */
 export function formatValue(element: DataElement, ctx: FormatContext): string {
+  return valueText(decodeValue(element, ctx), ctx)
+}
+
+/** The typed value of an element (see `values.ts`); null when it is empty or has no usable value. */
+export function decodeValue(element: DataElement, ctx: FormatContext): Value {
   const { value } = element
   // UN holds the bytes of an element whose VR the writer did not know; where the dictionary
   // knows it, read the value as that VR (PS3.5 section 6.2.2).
   const vr = element.vr === 'UN' ? (knownVR(element.tag) ?? 'UN') : element.vr
-  const sep = ctx.separator ?? '\\'
-  if (value.length === 0) return ''
+  if (value.length === 0) return null
+  const little = ctx.littleEndian
   switch (vr) {
     case 'DS':
     case 'IS':
-      return numberStrings(element, ctx, sep)
+      return numberStrings(element, ctx)
     case 'FL':
-      return numbers(value, 4, sep, (v, at) => shortestFloat32(v.getFloat32(at, ctx.littleEndian)))
+      return numbers(value, 4, (v, at) => Number(shortestFloat32(v.getFloat32(at, little))))
     case 'FD':
-      return numbers(value, 8, sep, (v, at) => String(v.getFloat64(at, ctx.littleEndian)))
+      return numbers(value, 8, (v, at) => v.getFloat64(at, little))
     case 'US':
-      return numbers(value, 2, sep, (v, at) => String(v.getUint16(at, ctx.littleEndian)))
+      return numbers(value, 2, (v, at) => v.getUint16(at, little))
     case 'SS':
-      return numbers(value, 2, sep, (v, at) => String(v.getInt16(at, ctx.littleEndian)))
+      return numbers(value, 2, (v, at) => v.getInt16(at, little))
     case 'UL':
-      return numbers(value, 4, sep, (v, at) => String(v.getUint32(at, ctx.littleEndian)))
+      return numbers(value, 4, (v, at) => v.getUint32(at, little))
     case 'SL':
-      return numbers(value, 4, sep, (v, at) => String(v.getInt32(at, ctx.littleEndian)))
+      return numbers(value, 4, (v, at) => v.getInt32(at, little))
     case 'SV':
-      return numbers(value, 8, sep, (v, at) => String(v.getBigInt64(at, ctx.littleEndian)))
+      return numbers(value, 8, (v, at) => exactInteger(v.getBigInt64(at, little)))
     case 'UV':
-      return numbers(value, 8, sep, (v, at) => String(v.getBigUint64(at, ctx.littleEndian)))
+      return numbers(value, 8, (v, at) => exactInteger(v.getBigUint64(at, little)))
     case 'AT':
-      return numbers(value, 4, sep, (v, at) =>
-        formatTag(((v.getUint16(at, ctx.littleEndian) << 16) | v.getUint16(at + 2, ctx.littleEndian)) >>> 0),
+      return numbers(value, 4, (v, at) =>
+        formatTag(((v.getUint16(at, little) << 16) | v.getUint16(at + 2, little)) >>> 0),
       )
     case 'OB':
     case 'OD':
@@ -91,50 +89,34 @@ export function formatValue(element: DataElement, ctx: FormatContext): string {
     case 'OV':
     case 'OW':
     case 'UN':
-      if (ctx.binary === 'length') return String(value.length)
-      return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
+      // A copy: the element's bytes may be a view into a buffer that the next read reuses.
+      return new Binary(Uint8Array.prototype.slice.call(value))
     case 'SQ':
-      return ''
+      return null
     default: {
       const text = TEXT_VRS.has(vr) ? decodeText(value, ctx.charsets, vr, ctx.charset, ctx.warn) : latin1(value)
-      const shape = (one: string) => {
-        const trimmed = trimValue(one, vr)
-        if (ctx.dates === 'iso' && ISO_DATES[vr]) return ISO_DATES[vr](trimmed)
-        if (vr === 'PN' && ctx.names && ctx.names !== 'stored') return trimmed.split('=')[GROUPS[ctx.names]] ?? ''
-        return trimmed
-      }
-      if (SINGLE_VALUED.has(vr) || text.indexOf('\\') < 0) return shape(text)
-      return text.split('\\').map(shape).join(sep)
+      if (SINGLE_VALUED.has(vr) || text.indexOf('\\') < 0) return textValue(trimValue(text, vr), vr) ?? null
+      return text.split('\\').map((one) => textValue(trimValue(one, vr), vr) ?? '')
     }
   }
 }
 
+/** One text value as its type says: a name, a date or time, or a string; undefined when empty. */
+function textValue(text: string, vr: string): Value | undefined {
+  if (text === '') return undefined
+  if (vr === 'PN') return new PersonName(text)
+  if (vr === 'DA' || vr === 'TM' || vr === 'DT') return new DicomDate(vr, text)
+  return text
+}
+
+/** A 64-bit integer as a number where a double holds it exactly, else as its digits. */
+function exactInteger(value: bigint): number | Decimal {
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(value)
+    : new Decimal(String(value))
+}
+
 /** Removes trailing spaces and NULs, and leading spaces where the VR says they do not count. */
-const GROUPS = { alphabetic: 0, ideographic: 1, phonetic: 2 } as const
-
-/** ISO 8601 forms of DA, TM and DT (PS3.5 table 6.2-1); a value that does not parse stays as stored. */
-const ISO_DATES: Record<string, (value: string) => string> = {
-  DA: (v) => {
-    const m = /^(\d{4})\.?(\d{2})\.?(\d{2})$/.exec(v)
-    return m ? `${m[1]}-${m[2]}-${m[3]}` : v
-  },
-  TM: (v) => isoTime(v) ?? v,
-  DT: (v) => {
-    const m = /^(\d{4})(\d{2})?(\d{2})?(\d{2}(?:\d{2}(?:\d{2}(?:\.\d{1,6})?)?)?)?([+-]\d{4})?$/.exec(v)
-    if (!m) return v
-    let out = m[1] + (m[2] ? `-${m[2]}` : '') + (m[3] ? `-${m[3]}` : '')
-    if (m[4]) out += `T${isoTime(m[4])}`
-    if (m[5]) out += `${m[5].slice(0, 3)}:${m[5].slice(3)}`
-    return out
-  },
-}
-
-function isoTime(v: string): string | undefined {
-  const m = /^(\d{2}):?(\d{2})?:?(\d{2})?(\.\d{1,6})?$/.exec(v)
-  if (!m) return undefined
-  return m[1] + (m[2] ? `:${m[2]}` : '') + (m[3] ? `:${m[3]}` : '') + (m[3] && m[4] ? m[4] : '')
-}
-
 function knownVR(tag: number): string | undefined {
   const vr = lookupTag(tag)?.vr
   return vr && /^[A-Z]{2}$/.test(vr) && vr !== 'SQ' && vr !== 'UN' ? vr : undefined
@@ -152,39 +134,38 @@ function trimValue(text: string, vr: string): string {
 const IS_PATTERN = /^[+-]?\d+$/
 const DS_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 
-function numberStrings(element: DataElement, ctx: FormatContext, sep: string): string {
+function numberStrings(element: DataElement, ctx: FormatContext): Value {
   const text = latin1(element.value)
   if (text.indexOf('\\') < 0) return oneNumber(text, element, ctx)
-  const parts = text.split('\\')
-  for (let i = 0; i < parts.length; i++) parts[i] = oneNumber(parts[i], element, ctx)
-  return parts.join(sep)
+  return text.split('\\').map((part) => oneNumber(part, element, ctx))
 }
 
-function oneNumber(raw: string, element: DataElement, ctx: FormatContext): string {
+function oneNumber(raw: string, element: DataElement, ctx: FormatContext): number | Decimal | null {
   const text = trimValue(raw, 'DS').replace(/\0+$/, '')
-  if (text === '') return ''
+  if (text === '') return null
   if (!(element.vr === 'IS' ? IS_PATTERN : DS_PATTERN).test(text)) {
     ctx.warn?.(`${formatTag(element.tag)} ${element.vr} value "${text}" is not a valid number; left empty`)
-    return ''
+    return null
   }
   const number = Number(text)
   // `1e999` matches the pattern but is Infinity as a double: invalid, as `Infinity` is.
   if (!Number.isFinite(number)) {
     ctx.warn?.(`${formatTag(element.tag)} ${element.vr} value "${text}" is not a valid number; left empty`)
-    return ''
+    return null
   }
-  const shortest = String(number)
   // Fifteen digits or fewer without an exponent (every standard IS, nearly every DS) always
   // survive a double; an exponent can leave its range (`1e-400` is 0).
-  if (text.length <= 15 && text.indexOf('e') < 0 && text.indexOf('E') < 0) return shortest
+  if (text.length <= 15 && text.indexOf('e') < 0 && text.indexOf('E') < 0) return number
   // A double holds 15 to 17 significant digits: beyond them (an IS over 2^53, a DS of 20
   // digits) its shortest form is another number. The stored text is kept then, with only the
   // changes that are exact: no `+`, no leading zeros, a 0 before a leading point.
-  if (sameDecimal(shortest, text)) return shortest
-  return text
-    .replace(/^\+/, '')
-    .replace(/^(-?)0+(?=\d)/, '$1')
-    .replace(/^(-?)\./, '$10.')
+  if (sameDecimal(String(number), text)) return number
+  return new Decimal(
+    text
+      .replace(/^\+/, '')
+      .replace(/^(-?)0+(?=\d)/, '$1')
+      .replace(/^(-?)\./, '$10.'),
+  )
 }
 
 /**
@@ -218,12 +199,15 @@ function decimalParts(text: string): { negative: boolean; digits: string; expone
   return { negative: m[1] === '-', digits, exponent }
 }
 
-function numbers(value: Uint8Array, size: number, sep: string, one: (view: DataView, at: number) => string): string {
+/** The fixed-size values of a binary number VR: one value alone, several as an array. */
+function numbers<T extends Value>(value: Uint8Array, size: number, one: (view: DataView, at: number) => T): Value {
   const view = new DataView(value.buffer, value.byteOffset, value.byteLength)
   const count = Math.floor(value.length / size)
-  let out = ''
-  for (let i = 0; i < count; i++) out += (i ? sep : '') + one(view, i * size)
-  return out
+  if (count === 0) return null
+  if (count === 1) return one(view, 0)
+  const values = new Array<Value>(count)
+  for (let i = 0; i < count; i++) values[i] = one(view, i * size)
+  return values
 }
 
 /** The shortest decimal that reads back as the same 32-bit float. */

@@ -1,9 +1,9 @@
 /**
- * Aggregates over the cells of a column within a group, each folded one cell at a time in
- * constant memory. Empty cells are skipped (as SQL skips NULL), so an aggregate of nothing is an
- * empty cell, except `count`, which is 0.
+ * Aggregates over the values of a column within a group, each folded one value at a time in
+ * constant memory. Empty values are skipped (as SQL skips NULL), so an aggregate of nothing is
+ * null (an empty cell), except `count`, which is 0.
  */
-import { cellNumber, compareCells, formatNumber } from './cells.js'
+import { compareValues, computedNumber, valueNumber, type Value } from '../values.js'
 
 /** The aggregate operations of `aggregate[].op`. */
 export const AGGREGATE_OPS = ['count', 'sum', 'min', 'max', 'mean', 'first', 'last'] as const
@@ -20,19 +20,22 @@ export const AGGREGATE_DOCS: Readonly<Record<AggregateOp, string>> = {
   last: 'the last non-empty cell, in row order',
 }
 
-/** Folds the cells of one group. */
+/** Folds the values of one group. */
 export interface Aggregator {
-  add(cell: string): void
-  /** The aggregate as a cell. */
-  result(): string
+  add(value: Value): void
+  /** The aggregate. */
+  result(): Value
 }
+
+/** Null and '' are empty cells. */
+const isEmpty = (value: Value): boolean => value === null || value === ''
 
 /** A new aggregator for an operation. */
 export function aggregator(op: AggregateOp): Aggregator {
   switch (op) {
     case 'count': {
       let count = 0
-      return { add: (cell) => void (cell !== '' && count++), result: () => String(count) }
+      return { add: (value) => void (!isEmpty(value) && count++), result: () => count }
     }
     case 'sum':
     case 'mean': {
@@ -40,37 +43,37 @@ export function aggregator(op: AggregateOp): Aggregator {
       let count = 0
       let text = false
       return {
-        add(cell) {
-          if (cell === '') return
-          const value = cellNumber(cell)
-          if (value === undefined) text = true
+        add(value) {
+          if (isEmpty(value)) return
+          const number = valueNumber(value)
+          if (number === undefined) text = true
           else {
-            sum += value
+            sum += number
             count++
           }
         },
-        result: () => (text || count === 0 ? '' : formatNumber(op === 'sum' ? sum : sum / count)),
+        result: () => (text || count === 0 ? null : computedNumber(op === 'sum' ? sum : sum / count)),
       }
     }
     case 'min':
     case 'max': {
-      let best: string | undefined
+      let best: Value | undefined
       const sign = op === 'min' ? 1 : -1
       return {
-        add(cell) {
-          if (cell !== '' && (best === undefined || sign * compareCells(cell, best) < 0)) best = cell
+        add(value) {
+          if (!isEmpty(value) && (best === undefined || sign * compareValues(value, best) < 0)) best = value
         },
-        result: () => best ?? '',
+        result: () => best ?? null,
       }
     }
     case 'first':
     case 'last': {
-      let kept: string | undefined
+      let kept: Value | undefined
       return {
-        add(cell) {
-          if (cell !== '' && (op === 'last' || kept === undefined)) kept = cell
+        add(value) {
+          if (!isEmpty(value) && (op === 'last' || kept === undefined)) kept = value
         },
-        result: () => kept ?? '',
+        result: () => kept ?? null,
       }
     }
   }

@@ -24,7 +24,8 @@
  *    no CTDIvol. Overlapping reconstruction (interval below SliceThickness) needs nothing: L is
  *    the interval, not the thickness. It is noted.
  */
-import { cellNumber, cellNumbers, formatNumber } from './cells.js'
+import { formatNumber } from './cells.js'
+import { computedNumber, valueNumber, valueNumbers, valueStrings, type Value } from '../values.js'
 import { K_FACTORS, regionOfBodyPart, type Region } from './effective-dose.js'
 
 /** Positions closer than this are the same; SliceLocation this close to the projection agrees. */
@@ -37,16 +38,16 @@ export const AXIAL_MIN_COS = Math.SQRT1_2
 /** Why an image is left out of the DLP. */
 export type Exclusion = 'localizer' | 'not axial' | 'no position'
 
-/** The header cells `locateSlice` reads. */
+/** The header values `locateSlice` reads, typed as the reader decodes them. */
 export interface SliceCells {
-  /** ImageType, values joined by backslashes. */
-  imageType: string
+  /** ImageType: its values. */
+  imageType: Value
   /** ImageOrientationPatient: six direction cosines. */
-  orientation: string
+  orientation: Value
   /** ImagePositionPatient: x, y, z in mm. */
-  imagePosition: string
+  imagePosition: Value
   /** SliceLocation in mm. */
-  sliceLocation: string
+  sliceLocation: Value
 }
 
 /** Where an image is along the scan, or why it does not count. */
@@ -62,14 +63,14 @@ export type Location =
 
 /** Step 1: whether an image counts and its position. */
 export function locateSlice(cells: SliceCells): Location {
-  if (cells.imageType.split('\\').some((value) => value.trim().toUpperCase() === 'LOCALIZER')) {
+  if (valueStrings(cells.imageType).some((value) => value.trim().toUpperCase() === 'LOCALIZER')) {
     return { excluded: 'localizer' }
   }
   const normal = sliceNormal(cells.orientation)
   if (normal && Math.abs(normal[2]) < AXIAL_MIN_COS) return { excluded: 'not axial' }
-  const corner = cellNumbers(cells.imagePosition, 3)
+  const corner = valueNumbers(cells.imagePosition, 3)
   const projected = normal && corner ? normal[0] * corner[0] + normal[1] * corner[1] + normal[2] * corner[2] : undefined
-  const sliceLocation = cellNumber(cells.sliceLocation.trim())
+  const sliceLocation = valueNumber(cells.sliceLocation)
   if (sliceLocation !== undefined && (projected === undefined || Math.abs(sliceLocation - projected) <= TOLERANCE_MM)) {
     return { position: sliceLocation }
   }
@@ -82,8 +83,8 @@ export function locateSlice(cells: SliceCells): Location {
 }
 
 /** The unit normal of an image plane (row cosines x column cosines), if the orientation is usable. */
-export function sliceNormal(orientation: string): [number, number, number] | undefined {
-  const cosines = cellNumbers(orientation, 6)
+export function sliceNormal(orientation: Value): [number, number, number] | undefined {
+  const cosines = valueNumbers(orientation, 6)
   if (!cosines) return undefined
   const [rx, ry, rz, cx, cy, cz] = cosines
   const n: [number, number, number] = [ry * cz - rz * cy, rz * cx - rx * cz, rx * cy - ry * cx]
@@ -394,20 +395,20 @@ export const SERIES_DOSE_COLUMNS = [
   'dose_notes',
 ] as const
 
-/** A series' result as the cells of `SERIES_DOSE_COLUMNS`. */
-export function seriesDoseCells(result: SeriesDoseResult): string[] {
+/** A series' result as the values of `SERIES_DOSE_COLUMNS` (null where there is none). */
+export function seriesDoseCells(result: SeriesDoseResult): Value[] {
   return [
-    String(result.slices),
-    String(result.excluded),
-    formatNumber(result.scanRangeMm),
-    formatNumber(result.intervalMm),
-    formatNumber(result.ctdivolMeanMGy),
-    formatNumber(result.ctdivolMaxMGy),
-    formatNumber(result.dlpMGyCm),
-    result.region ?? '',
-    formatNumber(result.k),
-    formatNumber(result.effectiveDoseMSv),
-    result.notes.join('; '),
+    result.slices,
+    result.excluded,
+    computedNumber(result.scanRangeMm),
+    computedNumber(result.intervalMm),
+    computedNumber(result.ctdivolMeanMGy),
+    computedNumber(result.ctdivolMaxMGy),
+    computedNumber(result.dlpMGyCm),
+    result.region ?? null,
+    computedNumber(result.k),
+    computedNumber(result.effectiveDoseMSv),
+    result.notes.length > 0 ? result.notes.join('; ') : null,
   ]
 }
 

@@ -139,7 +139,7 @@ async function runPrepared(
   const groupInfo: GroupInfo = { groups: 0 }
   const rows = rowStages(spec, groupInfo)
   if (rows.sorts) removeStaleSortFolders(log.note)
-  stages.push(...rows.stages, formatCsv(rows.header, { spreadsheet: spec.format?.spreadsheet }))
+  stages.push(...rows.stages, formatCsv(rows.header, { spreadsheet: spec.format?.spreadsheet, format: spec.format }))
   const toStdout = outputs.output === undefined
   const sink = outputs.output ?? options.stdout ?? stdoutSink()
   let sinkError: Error | undefined

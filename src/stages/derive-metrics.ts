@@ -2,7 +2,7 @@
  * Dose columns of each slice, in two stages around the sorter (the method is in
  * `metrics/dlp.ts`):
  *
- * - `locateSlices`, before it, appends each row's slice position (`position_mm`), empty for an
+ * - `locateSlices`, before it, appends each row's slice position (`position_mm`), null for an
  *   image that does not count, so that the sorter can order each series along the scan.
  * - `deriveMetrics`, after it, appends the length each slice stands for (`interval_mm`), its DLP
  *   contribution (`dlp_mGycm`) and a note (`dose_note`). State: the rows of at most three slice
@@ -10,7 +10,7 @@
  *   positions around them are known; the series' rows come out in the order they went in.
  */
 import { Transform } from 'node:stream'
-import { cellNumber, formatNumber } from '../metrics/cells.js'
+import { computedNumber, valueNumber, valueText } from '../values.js'
 import {
   SliceWindow,
   locateSlice,
@@ -99,19 +99,19 @@ export function sliceCells(row: Row, columns: DoseColumns): SliceCells {
 
 /** What a row's slice brings to its series' dose. */
 export function doseSlice(row: Row, columns: DoseColumns, location: Location): DoseSlice {
-  const optional = (index: number | undefined) => (index === undefined ? undefined : cellNumber(row[index]))
+  const optional = (index: number | undefined) => (index === undefined ? undefined : valueNumber(row[index]))
   return {
-    ctdivol: cellNumber(row[columns.ctdivol]),
+    ctdivol: valueNumber(row[columns.ctdivol]),
     thicknessMm: optional(columns.thickness),
-    bodyPart: columns.bodyPart === undefined ? undefined : row[columns.bodyPart] || undefined,
+    bodyPart: columns.bodyPart === undefined ? undefined : valueText(row[columns.bodyPart]) || undefined,
     positionNote: location.excluded ? undefined : location.note,
   }
 }
 
-/** A row with its slice position appended (empty when the image does not count). */
+/** A row with its slice position appended (null when the image does not count). */
 export function locateRow(row: Row, columns: DoseColumns): Row {
   const location = locateSlice(sliceCells(row, columns))
-  row.push(location.excluded ? '' : formatNumber(location.position))
+  row.push(location.excluded ? null : computedNumber(location.position))
   return row
 }
 
@@ -149,9 +149,9 @@ export function deriveMetrics(options: DeriveMetricsOptions): Transform {
   let excludedSeen = false
   const output = (slice: PlacedSlice<SliceRow>): Row => [
     ...slice.item.row,
-    formatNumber(slice.intervalMm),
-    formatNumber(sliceDlp(slice)),
-    sliceNotes(slice).join('; '),
+    computedNumber(slice.intervalMm),
+    computedNumber(sliceDlp(slice)),
+    sliceNotes(slice).join('; ') || null,
   ]
   return new Transform({
     objectMode: true,
@@ -167,16 +167,17 @@ export function deriveMetrics(options: DeriveMetricsOptions): Transform {
       }
       previous = row
       const location = locateSlice(sliceCells(row, columns))
-      if (row[position] === '') {
+      const at = row[position]
+      if (typeof at !== 'number') {
         for (const placed of window.end()) this.push(output(placed))
         excludedSeen = true
         const reason = location.excluded ?? 'no position'
-        return callback(null, [...row, '', '', `excluded: ${reason}`])
+        return callback(null, [...row, null, null, `excluded: ${reason}`])
       }
       if (excludedSeen) return callback(unsorted('position'))
       let placed: PlacedSlice<SliceRow>[]
       try {
-        placed = window.push(Number(row[position]), { ...doseSlice(row, columns, location), row })
+        placed = window.push(at, { ...doseSlice(row, columns, location), row })
       } catch (err) {
         return callback(err as Error)
       }

@@ -80,7 +80,8 @@ export function groupRows(options: GroupRowsOptions): Transform {
       for (const [i, { index }] of aggregates.entries()) current.aggregators[i].add(row[index])
       if (!dose) return callback()
       const location = locateSlice(sliceCells(row, dose.columns))
-      if (location.excluded || row[dose.position] === '') {
+      const at = row[dose.position]
+      if (location.excluded || typeof at !== 'number') {
         current.excludedSeen = true
         current.dose.exclude(location.excluded ?? 'no position')
         return callback()
@@ -89,7 +90,7 @@ export function groupRows(options: GroupRowsOptions): Transform {
         return callback(new Error('groupRows needs the rows of a group sorted by position: a row came out of order'))
       }
       try {
-        for (const slice of current.window.push(Number(row[dose.position]), doseSlice(row, dose.columns, location))) {
+        for (const slice of current.window.push(at, doseSlice(row, dose.columns, location))) {
           current.dose.add(slice)
         }
       } catch (err) {

@@ -1,16 +1,18 @@
 /**
- * Keyword projector: turns each header into a row of cell strings, in column order.
- * A missing attribute is an empty cell. Values are formatted per VR by format-value.
+ * Keyword projector: turns each header into a row of typed values, in column order (or, with
+ * {@link projectRow}, of cell texts). A missing attribute is null (an empty cell). Values are
+ * decoded per VR by format-value.
  */
 import { Transform } from 'node:stream'
 import { parseCharsets } from '../dicom/charset.js'
-import { formatValue, type FormatContext, type FormatOptions } from '../dicom/format-value.js'
+import { decodeValue, type FormatContext, type FormatOptions } from '../dicom/format-value.js'
 import { formatTag, Tags } from '../dicom/keywords.js'
 import { findElement, type PathStep } from '../dicom/paths.js'
 import { latin1, planRead, readItems, type DataElement, type ReadPlan } from '../dicom/read-header.js'
 import { displayPath } from '../io/fs-path.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
-import type { HeaderRecord, Row } from '../records.js'
+import type { HeaderRecord } from '../records.js'
+import { rowText, type Row, type Value } from '../values.js'
 
 /** Options of {@link projectKeywords}. */
 export interface ProjectOptions {
@@ -61,8 +63,17 @@ function charsetTerms(raw: string): readonly string[] {
   return terms
 }
 
-/** The row of one header. */
-export function projectRow(record: HeaderRecord, columns: readonly ColumnSpec[], options: ProjectOptions = {}): Row {
+/** The row of one header as cell texts, written with the `format` options as the CSV sink writes them. */
+export function projectRow(
+  record: HeaderRecord,
+  columns: readonly ColumnSpec[],
+  options: ProjectOptions = {},
+): string[] {
+  return rowText(projectValues(record, columns, options), options.format)
+}
+
+/** The row of one header: one typed value per column. */
+export function projectValues(record: HeaderRecord, columns: readonly ColumnSpec[], options: ProjectOptions = {}): Row {
   const { header, path } = record
   const charsetElement = header.elements.get(Tags.SpecificCharacterSet)
   const charsets = charsetElement ? charsetTerms(latin1(charsetElement.value)) : NO_CHARSETS
@@ -70,53 +81,54 @@ export function projectRow(record: HeaderRecord, columns: readonly ColumnSpec[],
   const warn = onWarning ? (message: string) => onWarning(path, message) : undefined
   const context: FormatContext = { ...options.format, littleEndian: header.littleEndian, charsets, warn }
   let metaContext: FormatContext | undefined
-  const row: Row = new Array<string>(columns.length)
+  const row: Row = new Array<Value>(columns.length)
   const damage = header.damage
   if (damage && warn) warn(`data set unreadable from ${formatTag(damage.tag)} at byte ${damage.at}: ${damage.reason}`)
   for (let i = 0; i < columns.length; i++) {
     const source = columns[i].source
     if (source.kind === 'pseudo') {
       if (source.name === 'path') row[i] = displayPath(path)
-      else if (source.name === 'size_bytes') row[i] = header.size === undefined ? '' : String(header.size)
-      else row[i] = header.mtime ? header.mtime.toISOString() : ''
+      else if (source.name === 'size_bytes') row[i] = header.size ?? null
+      else row[i] = header.mtime ? header.mtime.toISOString() : null
       continue
     }
     if (source.path) {
-      row[i] = pathCell(header.elements, source.path, context)
-      if (row[i] === '' && damage && source.tag >= damage.tag)
+      row[i] = pathValue(header.elements, source.path, context)
+      if (row[i] === null && damage && source.tag >= damage.tag)
         warn?.(`${columns[i].name}: unreadable: ${damage.reason}`)
       continue
     }
     const element = header.elements.get(source.tag)
     // The file meta is always explicit VR little endian, whatever the data set's syntax.
     if (!element) {
-      row[i] = ''
+      row[i] = null
       // A tag at or after the damage may be in the file, past what could be read.
       if (damage && source.tag >= damage.tag && source.tag >>> 16 !== 0x0002) {
         warn?.(`${columns[i].name}: unreadable: ${damage.reason}`)
       }
-    } else if (source.tag >>> 16 !== 0x0002) row[i] = formatValue(element, context)
-    else row[i] = formatValue(element, (metaContext ??= { ...context, littleEndian: true }))
+    } else if (source.tag >>> 16 !== 0x0002) row[i] = decodeValue(element, context)
+    else row[i] = decodeValue(element, (metaContext ??= { ...context, littleEndian: true }))
   }
   return row
 }
 
 /**
- * The cell of a path: followed through the chosen items of each sequence; one value per item
- * reached (empty where an item lacks the attribute), joined; an item's own Specific Character
- * Set applies inside it. A broken sequence gives an empty cell and a warning.
+ * The value of a path: followed through the chosen items of each sequence. Through `[*]`, one
+ * value per item reached (null where an item lacks the attribute), as an array; otherwise the
+ * one value. An item's own Specific Character Set applies inside it. A broken sequence gives
+ * null and a warning.
  */
-function pathCell(
+function pathValue(
   elements: ReadonlyMap<number, DataElement>,
   steps: readonly PathStep[],
   context: FormatContext,
-): string {
-  const values: string[] = []
+): Value {
+  const values: Value[] = []
   const walk = (level: ReadonlyMap<number, DataElement>, i: number, charsets: readonly string[]): void => {
     const step = steps[i]
     const element = findElement(level, step)
     if (i === steps.length - 1) {
-      values.push(element ? formatValue(element, { ...context, charsets }) : '')
+      values.push(element ? decodeValue(element, { ...context, charsets }) : null)
       return
     }
     if (!element) return
@@ -134,16 +146,17 @@ function pathCell(
     }
   }
   walk(elements, 0, context.charsets)
-  return values.every((v) => v === '') ? '' : values.join(context.separator ?? '\\')
+  if (values.every((v) => v === null || v === '')) return null
+  return steps.some((step) => step.item === '*') ? values : values[0]
 }
 
-/** The projector as a Transform stream (object mode: HeaderRecords in, Rows out). */
+/** The projector as a Transform stream (object mode: HeaderRecords in, Rows of typed values out). */
 export function projectKeywords(columns: readonly ColumnSpec[], options: ProjectOptions = {}): Transform {
   return new Transform({
     objectMode: true,
     highWaterMark: 16,
     transform(record: HeaderRecord, _encoding, callback) {
-      const row = projectRow(record, columns, options)
+      const row = projectValues(record, columns, options)
       options.onRow?.(record, row)
       callback(null, row)
     },

@@ -3,10 +3,10 @@
  * crosses between threads.
  *
  * A reader makes either headers (the planned elements, for callers that want them) or rows
- * (the header projected to cells right where it was read, so that the thread that reads also
- * decodes and formats: the main thread only lists, sorts and writes). Headers travel as their
- * element values copied into one transferred buffer; rows as one string of all their cells
- * with the cells' end offsets. Paths never travel back: results come in the order of the batch.
+ * (the header projected to typed values right where it was read, so that the thread that reads
+ * also decodes: the main thread only lists, sorts and writes). Headers travel as their element
+ * values copied into one transferred buffer; rows as a kind byte per value, their numbers in
+ * one array and their texts as one string with end offsets. Paths never travel back: results come in the order of the batch.
  */
 import {
   latin1,
@@ -22,7 +22,8 @@ import type { FormatOptions } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
 import { toSkip, type Row, type Skip } from '../records.js'
-import { projectRow } from './project-keywords.js'
+import { projectValues } from './project-keywords.js'
+import { Binary, Decimal, DicomDate, PersonName, type Value } from '../values.js'
 
 /** What a reader does with each file: read its header, and project it to a row if `project` says how. */
 export interface ReadJob {
@@ -94,7 +95,7 @@ function rowResult(path: string, header: FileHeader, project: ProjectJob): ReadR
   let warnings: string[] | undefined
   let row: Row
   try {
-    row = projectRow({ path, header }, project.columns, {
+    row = projectValues({ path, header }, project.columns, {
       format: project.format,
       onWarning: (_path, message) => (warnings ??= []).push(message),
     })
@@ -149,9 +150,16 @@ export interface PackedBatch {
   /** Per kept element of a header: tag, VR (two bytes), start, end in `values`, sequence encoding (0 none, 1 explicit, 2 implicit). */
   spans: Uint32Array
   values: Uint8Array
-  /** Every cell of the batch's rows, one after the other (a row of the state's facts ends with the SOP Instance UID). */
+  /**
+   * The kind of each value of the batch's rows, one after the other, an array's items after it
+   * (a row of the state's facts ends with the SOP Instance UID): see {@link ValueKind}.
+   */
+  kinds: Uint8Array
+  /** The numbers of the rows' values (and the lengths of arrays), in order. */
+  numbers: Float64Array
+  /** The texts of the rows' values, one after the other. */
   text: string
-  /** Where each cell ends in `text`. */
+  /** Where each text ends in `text`. */
   cellEnds: Uint32Array
   /** Distinct transfer syntax UIDs of the batch. */
   syntaxes: string[]
@@ -172,11 +180,27 @@ const KIND_SKIP = 1
 const KIND_ROW = 2
 const KIND_ROW_FACTS = 3
 
+/** How each value of a row travels: its kind, then a number or a text (or, for arrays, a count and the items). */
+const enum ValueKind {
+  Null,
+  Text,
+  Number,
+  Array,
+  Decimal,
+  Name,
+  DA,
+  TM,
+  DT,
+  Binary,
+}
+
 /** Packs results one by one, copying what each keeps at once (its buffer is about to be reused). */
 class BatchPacker {
   private readonly files: number[] = []
   private readonly spans: number[] = []
   private readonly cells: string[] = []
+  private readonly kinds: number[] = []
+  private readonly numbers: number[] = []
   private readonly syntaxes: string[] = []
   private readonly skips: { index: number; skip: Skip }[] = []
   private readonly warnings: { index: number; message: string }[] = []
@@ -191,11 +215,10 @@ class BatchPacker {
       this.skips.push({ index, skip: r.skip })
       this.files.push(KIND_SKIP, 0, NaN, NaN, 0, -1, 0, 0)
     } else if ('row' in r) {
-      const first = this.cells.length
-      for (const cell of r.row) this.cells.push(cell)
+      for (const value of r.row) this.addValue(value)
       if (r.warnings) for (const message of r.warnings) this.warnings.push({ index, message })
       const f = r.facts
-      if (f) this.cells.push(f.sop)
+      if (f) this.addValue(f.sop)
       this.files.push(
         f ? KIND_ROW_FACTS : KIND_ROW,
         r.bytesRead,
@@ -204,12 +227,40 @@ class BatchPacker {
         // Flags are a header's: a row's facts carry the inode there.
         f ? f.ino : 0,
         -1,
-        first,
-        this.cells.length - first,
+        0,
+        r.row.length + (f ? 1 : 0),
       )
     } else {
       if (r.header.damage) this.damages.push({ index, damage: r.header.damage })
       this.addHeader(r.header)
+    }
+  }
+
+  private addValue(value: Value): void {
+    if (value === null) this.kinds.push(ValueKind.Null)
+    else if (typeof value === 'string') {
+      this.kinds.push(ValueKind.Text)
+      this.cells.push(value)
+    } else if (typeof value === 'number') {
+      this.kinds.push(ValueKind.Number)
+      this.numbers.push(value)
+    } else if (Array.isArray(value)) {
+      this.kinds.push(ValueKind.Array)
+      this.numbers.push(value.length)
+      for (const item of value) this.addValue(item)
+    } else if (value instanceof Decimal) {
+      this.kinds.push(ValueKind.Decimal)
+      this.cells.push(value.text)
+    } else if (value instanceof PersonName) {
+      this.kinds.push(ValueKind.Name)
+      this.cells.push(value.stored)
+    } else if (value instanceof DicomDate) {
+      this.kinds.push(value.vr === 'DA' ? ValueKind.DA : value.vr === 'TM' ? ValueKind.TM : ValueKind.DT)
+      this.cells.push(value.stored)
+    } else {
+      this.kinds.push(ValueKind.Binary)
+      const { bytes } = value
+      this.cells.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'))
     }
   }
 
@@ -248,6 +299,8 @@ class BatchPacker {
       files: Float64Array.from(this.files),
       spans: Uint32Array.from(this.spans),
       values: Uint8Array.from(this.values.subarray(0, this.used)),
+      kinds: Uint8Array.from(this.kinds),
+      numbers: Float64Array.from(this.numbers),
       text: this.cells.join(''),
       cellEnds,
       syntaxes: this.syntaxes,
@@ -260,7 +313,14 @@ class BatchPacker {
 
 /** The buffers to transfer with a batch. */
 export function transferList(batch: PackedBatch): ArrayBuffer[] {
-  return [batch.files.buffer, batch.spans.buffer, batch.values.buffer, batch.cellEnds.buffer] as ArrayBuffer[]
+  return [
+    batch.files.buffer,
+    batch.spans.buffer,
+    batch.values.buffer,
+    batch.kinds.buffer,
+    batch.numbers.buffer,
+    batch.cellEnds.buffer,
+  ] as ArrayBuffer[]
 }
 
 /** Packs results that are already read (tests, and callers outside a worker). */
@@ -272,22 +332,52 @@ export function packBatch(results: readonly ReadResult[]): PackedBatch {
 
 /** The results of a batch, given the paths it was sent with. */
 export function unpackBatch(paths: readonly string[], batch: PackedBatch): ReadResult[] {
-  const { files, spans, values, text, cellEnds } = batch
+  const { files, spans, values, kinds, numbers, text, cellEnds } = batch
   const results = new Array<ReadResult>(paths.length)
+  // Cursors in kinds, numbers and texts: rows' values come in batch order.
+  let k = 0
+  let n = 0
+  let x = 0
+  const nextText = (): string => text.slice(x === 0 ? 0 : cellEnds[x - 1], cellEnds[x++])
+  const nextValue = (): Value => {
+    switch (kinds[k++] as ValueKind) {
+      case ValueKind.Null:
+        return null
+      case ValueKind.Text:
+        return nextText()
+      case ValueKind.Number:
+        return numbers[n++]
+      case ValueKind.Array: {
+        const items = new Array<Value>(numbers[n++])
+        for (let i = 0; i < items.length; i++) items[i] = nextValue()
+        return items
+      }
+      case ValueKind.Decimal:
+        return new Decimal(nextText())
+      case ValueKind.Name:
+        return new PersonName(nextText())
+      case ValueKind.DA:
+        return new DicomDate('DA', nextText())
+      case ValueKind.TM:
+        return new DicomDate('TM', nextText())
+      case ValueKind.DT:
+        return new DicomDate('DT', nextText())
+      case ValueKind.Binary:
+        return new Binary(Buffer.from(nextText(), 'latin1'))
+    }
+  }
   for (const { index, skip } of batch.skips) results[index] = { path: paths[index], skip }
   const view = Buffer.from(values.buffer, values.byteOffset, values.byteLength)
   for (let i = 0; i < paths.length; i++) {
     const f = i * FILE_FIELDS
     const kind = files[f]
     if (kind === KIND_SKIP) continue
-    const first = files[f + 6]
-    const end = first + files[f + 7]
     if (kind === KIND_HEADER) {
-      results[i] = { path: paths[i], header: unpackHeader(batch, view, f, first, end) }
+      results[i] = { path: paths[i], header: unpackHeader(batch, view, f, files[f + 6], files[f + 6] + files[f + 7]) }
       continue
     }
-    const row: Row = []
-    for (let k = first; k < end; k++) row.push(text.slice(k === 0 ? 0 : cellEnds[k - 1], cellEnds[k]))
+    const row: Row = new Array<Value>(files[f + 7])
+    for (let c = 0; c < row.length; c++) row[c] = nextValue()
     const result: ReadResult = { path: paths[i], row, bytesRead: files[f + 1] }
     if (kind === KIND_ROW_FACTS) {
       result.facts = { size: files[f + 2], mtimeMs: files[f + 3], sop: row.pop() as string, ino: files[f + 4] }

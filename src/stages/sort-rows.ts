@@ -30,8 +30,7 @@ import { isRunning, thisProcess } from '../io/process.js'
 import { join } from 'node:path'
 import { Duplex } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
-import { cellNumber, compareCells, naturalOrder } from '../metrics/cells.js'
-import type { Row } from '../records.js'
+import { compareValues, naturalOrder, parseRow, stringifyRow, valueNumber, valueText, type Row } from '../values.js'
 
 /** One sort key: a column index and its direction. */
 export interface SortColumn {
@@ -68,11 +67,16 @@ export const DEFAULT_SORT_MEMORY_BYTES = 64 * 1024 * 1024
 export function compareRows(keys: readonly SortColumn[]): (a: Row, b: Row) => number {
   return (a, b) => {
     for (const { index, descending } of keys) {
-      const x = a[index]
-      const y = b[index]
+      const x = a[index] ?? null
+      const y = b[index] ?? null
       if (x === y) continue
-      if (x === '' || y === '') return x === '' ? 1 : -1
-      const c = compareCells(x, y)
+      if (x === null || y === null || x === '' || y === '') {
+        const emptyX = x === null || x === ''
+        const emptyY = y === null || y === ''
+        if (emptyX && emptyY) continue
+        return emptyX ? 1 : -1
+      }
+      const c = compareValues(x, y)
       if (c !== 0) return descending ? -c : c
     }
     return 0
@@ -343,7 +347,7 @@ class HeldRows {
   }
 
   add(row: Row): void {
-    const json = JSON.stringify(row)
+    const json = stringifyRow(row)
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     const room = json.length * 3
     let chunk = this.chunks[this.chunk]
@@ -364,8 +368,9 @@ class HeldRows {
     this.used += length
     let bytes = length + ROW_OVERHEAD
     for (const key of this.keys) {
-      const cell = row[key.index] ?? ''
-      const number = cellNumber(cell)
+      const value = row[key.index] ?? null
+      const cell = typeof value === 'string' ? value : valueText(value)
+      const number = typeof value === 'number' ? value : valueNumber(value)
       key.numbers[i] = number ?? NaN
       const above = i > 0 ? key.texts[i - 1] : undefined
       if (number !== undefined && String(number) === cell) key.texts[i] = undefined
@@ -439,7 +444,7 @@ class HeldRows {
   /** The held rows in the given order, in batches. */
   async *rows(order: readonly number[]): AsyncGenerator<Row[]> {
     for (let i = 0; i < order.length; i += BATCH) {
-      yield order.slice(i, i + BATCH).map((j) => JSON.parse(this.line(j).toString('utf8')) as Row)
+      yield order.slice(i, i + BATCH).map((j) => parseRow(this.line(j).toString('utf8')))
     }
     this.release()
   }
@@ -511,7 +516,7 @@ class RunReader {
       }
       const lines = text.split('\n')
       this.carry = lines.pop() as string
-      this.rows = lines.map((line) => JSON.parse(line) as Row)
+      this.rows = lines.map(parseRow)
     }
   }
 }

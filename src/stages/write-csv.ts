@@ -8,6 +8,7 @@
  */
 import { Transform } from 'node:stream'
 import { isDoubleText } from '../dicom/format-value.js'
+import { rowText, type TextOptions, type Value } from '../values.js'
 
 /** A cell must be quoted when it holds a comma, a double quote or a line break. */
 const NEEDS_QUOTES = /[",\r\n]/
@@ -55,16 +56,19 @@ export interface CsvOptions {
    * the header's too, written by {@link spreadsheetCell}. Default false.
    */
   spreadsheet?: boolean
+  /** How typed values become cell text (separator, dates, names, binary). Default: as DICOM stores them. */
+  format?: TextOptions
 }
 
 /**
- * Rows (arrays of strings) to CSV text: a header row always (even with no rows), `\n` line
+ * Rows (arrays of typed values, or of strings) to CSV text: a header row always (even with no rows), `\n` line
  * ends, a final newline; emitted in chunks of about `chunkSize` characters, so that a file or a
  * pipe gets one write per chunk, not one per row.
  */
 export function formatCsv(headers: readonly string[], options: CsvOptions = {}): Transform {
   const chunkSize = options.chunkSize ?? 64 * 1024
   const cell = options.spreadsheet ? spreadsheetCell : csvCell
+  const format = options.format ?? {}
   const first = options.spreadsheet ? '\uFEFF' : ''
   // Lines are encoded into a buffer as they come: a line string dies young, where text gathered
   // in a string would live until the chunk is full and be promoted to the old generation.
@@ -84,12 +88,12 @@ export function formatCsv(headers: readonly string[], options: CsvOptions = {}):
   return new Transform({
     writableObjectMode: true,
     readableObjectMode: false,
-    transform(row: readonly string[], _encoding, callback) {
+    transform(row: readonly Value[], _encoding, callback) {
       if (!started) {
         started = true
         add(first + csvLine(headers, cell), this)
       }
-      add(csvLine(row, cell), this)
+      add(csvLine(rowText(row, format), cell), this)
       callback()
     },
     flush(callback) {

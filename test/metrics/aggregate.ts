@@ -1,11 +1,12 @@
 // Aggregates fold a group's cells one at a time: empty cells skipped, numbers by value.
 import t from 'tap'
 import { AGGREGATE_OPS, aggregator, type AggregateOp } from '../../src/metrics/aggregate.js'
+import { valueText } from '../../src/values.js'
 
 const fold = (op: AggregateOp, cells: string[]) => {
   const a = aggregator(op)
   for (const cell of cells) a.add(cell)
-  return a.result()
+  return valueText(a.result())
 }
 
 t.test('each operation over the same cells', async (t) => {

@@ -1,6 +1,7 @@
 // The DLP method on hand-computed cases: positions, the length each slice stands for, and the
 // series' DLP and notes. Expected values are worked out in the comments, not by the code.
 import t from 'tap'
+import { typed } from '../fixtures/typed.js'
 import {
   SliceWindow,
   locateSlice,
@@ -185,18 +186,27 @@ t.test('SliceWindow streams: it holds three positions, and refuses descending on
 })
 
 t.test('locateSlice: which images count, and where', async (t) => {
-  const cells = (over: Partial<SliceCells>): SliceCells => ({
-    imageType: 'ORIGINAL\\PRIMARY\\AXIAL',
-    orientation: AXIAL,
-    imagePosition: '-125\\-125\\-40',
-    sliceLocation: '-40',
-    ...over,
-  })
+  // Written as cell text, made typed as the reader makes them.
+  const cells = (over: Partial<Record<keyof SliceCells, string>>): SliceCells => {
+    const text = {
+      imageType: 'ORIGINAL\\PRIMARY\\AXIAL',
+      orientation: AXIAL,
+      imagePosition: '-125\\-125\\-40',
+      sliceLocation: '-40',
+      ...over,
+    }
+    return {
+      imageType: typed(text.imageType),
+      orientation: typed(text.orientation),
+      imagePosition: typed(text.imagePosition),
+      sliceLocation: typed(text.sliceLocation),
+    }
+  }
   const tilt = (degrees: number) => {
     const r = (degrees * Math.PI) / 180
     return `1\\0\\0\\0\\${Math.cos(r)}\\${Math.sin(r)}`
   }
-  const cases: [string, Partial<SliceCells>, ReturnType<typeof locateSlice>][] = [
+  const cases: [string, Partial<Record<keyof SliceCells, string>>, ReturnType<typeof locateSlice>][] = [
     ['axial, SliceLocation agrees with the position', {}, { position: -40 }],
     ['a localizer', { imageType: 'ORIGINAL\\PRIMARY\\LOCALIZER' }, { excluded: 'localizer' }],
     ['a sagittal reformat', { orientation: '0\\1\\0\\0\\0\\-1' }, { excluded: 'not axial' }],
@@ -229,7 +239,7 @@ t.test('locateSlice: which images count, and where', async (t) => {
       t.equal(location.excluded ? undefined : location.note, expected.note, name)
     }
   }
-  t.strictSame(sliceNormal(AXIAL), [0, 0, 1])
-  t.equal(sliceNormal('1\\0\\0\\1\\0\\0'), undefined, 'parallel row and column: no plane')
-  t.equal(sliceNormal('1\\0\\0'), undefined)
+  t.strictSame(sliceNormal(typed(AXIAL)), [0, 0, 1])
+  t.equal(sliceNormal(typed('1\\0\\0\\1\\0\\0')), undefined, 'parallel row and column: no plane')
+  t.equal(sliceNormal(typed('1\\0\\0')), undefined)
 })

@@ -5,9 +5,11 @@ import { Readable } from 'node:stream'
 import { deriveMetrics, locateRow, locateSlices } from '../../src/stages/derive-metrics.js'
 import { sortRows } from '../../src/stages/sort-rows.js'
 import { DOSE_COLUMNS, POSITION, axial, localizer } from '../fixtures/dose-rows.js'
+import { textRows } from '../fixtures/typed.js'
+import type { Row } from '../../src/values.js'
 
 /** The pipeline's stages from the projector on: positions, sort by series then position, derive. */
-async function derive(rows: string[][]): Promise<string[][]> {
+async function derive(rows: Row[]): Promise<string[][]> {
   const stages = Readable.from(rows)
     .compose(locateSlices(DOSE_COLUMNS))
     .compose(
@@ -17,15 +19,15 @@ async function derive(rows: string[][]): Promise<string[][]> {
       ]),
     )
     .compose(deriveMetrics({ series: [0], columns: DOSE_COLUMNS, position: POSITION }))
-  return (await stages.toArray()) as string[][]
+  return textRows((await stages.toArray()) as Row[])
 }
 
 /** Series, position, interval, contribution and note of each output row. */
 const derived = (rows: string[][]) => rows.map((r) => [r[0], ...r.slice(POSITION)])
 
 t.test('locateRow appends the position, empty for an image that does not count', async (t) => {
-  t.strictSame(locateRow(axial('s', -40, 5), DOSE_COLUMNS).at(-1), '-40')
-  t.strictSame(locateRow(localizer('s'), DOSE_COLUMNS).at(-1), '')
+  t.strictSame(locateRow(axial('s', -40, 5), DOSE_COLUMNS).at(-1), -40)
+  t.strictSame(locateRow(localizer('s'), DOSE_COLUMNS).at(-1), null)
 })
 
 t.test('two series interleaved on disk, unsorted: each along its own positions', async (t) => {
@@ -73,7 +75,7 @@ t.test('each slice says why its share is what it is', async (t) => {
     ['S', '0', '', '', 'single slice: no interval'],
   ])
   const noLocation = axial('P', 0, 10)
-  noLocation[4] = ''
+  noLocation[4] = null
   t.strictSame(derived(await derive([noLocation, axial('P', 5, 10)]))[0], [
     'P',
     '0',
@@ -85,8 +87,8 @@ t.test('each slice says why its share is what it is', async (t) => {
 
 t.test('rows out of order are an error, not wrong numbers', async (t) => {
   const stage = () => deriveMetrics({ series: [0], columns: DOSE_COLUMNS, position: POSITION })
-  const located = (rows: string[][]) => rows.map((r) => locateRow(r, DOSE_COLUMNS))
-  const cases: [string, string[][], RegExp][] = [
+  const located = (rows: Row[]) => rows.map((r) => locateRow(r, DOSE_COLUMNS))
+  const cases: [string, Row[], RegExp][] = [
     ['positions descending', located([axial('A', 5, 1), axial('A', 0, 1)]), /positions must ascend/],
     ['series going back', located([axial('B', 0, 1), axial('A', 0, 1)]), /out of series order/],
     ['a slice after an excluded image', located([localizer('A'), axial('A', 0, 1)]), /out of position order/],

@@ -7,6 +7,8 @@ import { locateSlices } from '../../src/stages/derive-metrics.js'
 import { groupRows } from '../../src/stages/group-rows.js'
 import { sortRows } from '../../src/stages/sort-rows.js'
 import { DOSE_COLUMNS, POSITION, axial, localizer } from '../fixtures/dose-rows.js'
+import { textRows, typedRow } from '../fixtures/typed.js'
+import type { Row } from '../../src/values.js'
 
 t.test('aggregates per group, groups in key order', async (t) => {
   const rows = [
@@ -16,7 +18,7 @@ t.test('aggregates per group, groups in key order', async (t) => {
     ['MR', 'knee', '7'],
   ]
   const info = { groups: 0 }
-  const out = await Readable.from(rows)
+  const out = await Readable.from(rows.map(typedRow))
     .compose(
       groupRows({
         keys: [0],
@@ -30,7 +32,7 @@ t.test('aggregates per group, groups in key order', async (t) => {
       }),
     )
     .toArray()
-  t.strictSame(out, [
+  t.strictSame(textRows(out as Row[]), [
     ['CT', 'head', '2', '12.5', '10'],
     ['MR', 'knee', '1', '7', '7'],
   ])
@@ -84,8 +86,8 @@ t.test('dose per series, from rows of several series interleaved on disk', async
         dose: { columns: DOSE_COLUMNS, position: POSITION, region: 'auto' },
       }),
     )
-    .toArray()) as string[][]
-  const table = out.map((row) =>
+    .toArray()) as Row[]
+  const table = textRows(out).map((row) =>
     Object.fromEntries([
       ['series', row[0]],
       ['ctdivol_count', row[1]],

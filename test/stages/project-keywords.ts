@@ -1,4 +1,5 @@
 import t from 'tap'
+import { rowText, type Row } from '../../src/values.js'
 import { Readable } from 'node:stream'
 import { scanHeader, planRead, type FileHeader } from '../../src/dicom/read-header.js'
 import { parseColumn } from '../../src/pipeline/columns.js'
@@ -73,7 +74,7 @@ t.test('as a stream, warnings name their file', async (t) => {
   const stream = Readable.from([{ path: 'x.dcm', header: bad }]).compose(
     projectKeywords(cols, { onWarning: (path, message) => warnings.push(`${path}: ${message}`) }),
   )
-  for await (const row of stream) rows.push(row as string[])
+  for await (const row of stream) rows.push(rowText(row as Row))
   t.same(rows, [['']])
   t.same(warnings, ['x.dcm: (0028,0010) IS value "1A" is not a valid number; left empty'])
 })
