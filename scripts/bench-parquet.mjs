@@ -3,7 +3,7 @@
 // a nullable text that is mostly null, a date text, a path of ~40 chars), fed row by row and
 // written row group by row group to a file in the scratch folder.
 //
-//   node scripts/bench-parquet.mjs [scratch=/tmp] [--rows 1000000] [--group 65536]
+//   node scripts/bench-parquet.mjs [scratch=/tmp] [--rows 1000000] [--group 16384]
 //        [--lib none,hyparquet-writer,parquet-wasm,@dsnp/parquetjs] [--modules DIR]
 //
 // --modules is a folder whose node_modules holds the writers (default: this project's), so that
@@ -28,7 +28,7 @@ const option = (name, fallback) => {
   return value
 }
 const rows = Number(option('rows', '1000000'))
-const group = Number(option('group', '65536'))
+const group = Number(option('group', '16384'))
 const libs = option('lib', 'none,hyparquet-writer,parquet-wasm,@dsnp/parquetjs').split(',')
 const modules = resolve(option('modules', fileURLToPath(new URL('..', import.meta.url))))
 const child = option('child', undefined)
