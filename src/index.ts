@@ -61,7 +61,7 @@ export {
 export { K_FACTORS, REGIONS, regionOfBodyPart, bodyPartsOf, type Region } from './metrics/effective-dose.js'
 export { aggregator, AGGREGATE_OPS, type AggregateOp, type Aggregator } from './metrics/aggregate.js'
 export { cellNumber, cellNumbers, compareCells, formatNumber } from './metrics/cells.js'
-export { formatCsv } from './stages/write-csv.js'
+export { formatCsv } from './sinks/csv.js'
 export { AtomicFile, commitAll, resolveTarget, type Target } from './io/atomic-file.js'
 export { prepareOutputs, type OutputPaths, type RunOutputs } from './io/outputs.js'
 export {

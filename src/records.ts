@@ -4,6 +4,7 @@
  */
 import { EtlError, type ErrorCode } from './errors.js'
 import type { FileHeader } from './dicom/read-header.js'
+import type { Row } from './values.js'
 
 /** A file whose header was read. */
 export interface HeaderRecord {
@@ -13,6 +14,22 @@ export interface HeaderRecord {
 
 /** A row: one typed value per column (see `values.ts`). */
 export type { Row } from './values.js'
+
+/**
+ * What the source gives for one file (or instance) when asked for records rather than rows:
+ * its rows (one, or one per frame) and the facts that identify what was read, which the state
+ * of incremental runs records.
+ */
+export interface SourceRecord {
+  path: string
+  rows: Row[]
+  /** Size, mtime (ms) and inode of the file as read; 0 where unknown. */
+  size: number
+  mtimeMs: number
+  ino: number
+  /** SOP Instance UID, '' when absent. */
+  sop: string
+}
 
 /** A file that gave no row: `ignored` (not DICOM) or `failed` (DICOM that cannot be read). */
 export interface Skip {

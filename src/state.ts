@@ -8,7 +8,7 @@
  *
  * Format: JSON lines. The first line names the columns and cell format the rows were made with
  * (a state made for other columns, or by an earlier version, is not used, with a warning); each
- * next line is `[path, size, mtimeMs, sopInstanceUID, row, inode]`, the path absolute, the row's
+ * next line is `[path, size, mtimeMs, sopInstanceUID, rows, inode]`, the path absolute, the rows'
  * values typed (names, dates, bytes and long decimals as `{"$pn": ...}`-style objects). A file is
  * unchanged when its size, mtime and inode are the record's; its `path` cells are made anew.
  *
@@ -25,14 +25,11 @@ import { EtlError, ExitCode } from './errors.js'
 import { displayPath, toFsPath } from './io/fs-path.js'
 import type { ColumnSpec } from './pipeline/spec.js'
 import type { FormatOptions } from './dicom/format-value.js'
-import type { Row } from './records.js'
+import type { Row, SourceRecord } from './records.js'
 import { parseJson } from './values.js'
-import type { FileFacts } from './stages/read-batch.js'
 
-/** What the state knows of one file: the reader's facts about it, and its row. */
-export interface StateEntry extends FileFacts {
-  row: Row
-}
+/** What the state knows of one file: the facts that identify it as read, and its rows. */
+export type StateEntry = Omit<SourceRecord, 'path'>
 
 /** The signature of the rows a state holds: a state for other columns or formats is ignored. */
 export function stateSignature(columns: readonly ColumnSpec[], format: FormatOptions | undefined): string {
@@ -53,6 +50,8 @@ export interface RunState {
   ignored?: string
   /** The width of a row: a record with another is unusable. */
   width: number
+  /** The records that came from the state, with their lines there (written again as they were). */
+  known: WeakMap<SourceRecord, Buffer>
 }
 
 /** The version of the records' format: 2 added the inode. */
@@ -266,7 +265,7 @@ function hashPathOfLine(line: Buffer): number {
   return hashBytes(line, 1, Math.min(i + 1, line.length))
 }
 
-/** A record line checked for its shape: `[path, size, mtimeMs, sop, row, ino]` with `width` values. */
+/** A record line checked for its shape: `[path, size, mtimeMs, sop, rows, ino]`, rows of `width` values. */
 function parseRecord(line: Buffer, path: string, width: number): StateEntry | undefined {
   let record: unknown
   try {
@@ -275,18 +274,18 @@ function parseRecord(line: Buffer, path: string, width: number): StateEntry | un
     return undefined
   }
   if (!Array.isArray(record) || record.length !== 6) return undefined
-  const [file, size, mtimeMs, sop, row, ino] = record as unknown[]
+  const [file, size, mtimeMs, sop, rows, ino] = record as unknown[]
   if (file !== path || typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof sop !== 'string') {
     return undefined
   }
   if (typeof ino !== 'number') return undefined
-  if (!Array.isArray(row) || row.length !== width) return undefined
-  return { size, mtimeMs, sop, row: row as Row, ino }
+  if (!Array.isArray(rows) || !rows.every((row) => Array.isArray(row) && row.length === width)) return undefined
+  return { size, mtimeMs, sop, rows: rows as Row[], ino }
 }
 
 /** Opens the previous state for a run; a state that cannot be used is said in `ignored`. */
 export function loadState(path: string, signature: string, width: number, full: boolean): RunState {
-  const state: RunState = { previous: undefined, unchanged: 0, unusable: 0, width }
+  const state: RunState = { previous: undefined, unchanged: 0, unusable: 0, width, known: new WeakMap() }
   try {
     state.previous = PreviousState.open(path, full ? undefined : signature)
   } catch (reason) {
@@ -304,19 +303,13 @@ export function loadState(path: string, signature: string, width: number, full: 
   return state
 }
 
-/** The rows of unchanged files, as {@link skipUnchanged} passed them on, with their lines in the state. */
-export type KnownRows = WeakMap<Row, Buffer>
-
-/** A new row and what the state records of its file, handed from the reader to {@link recordRows}. */
-export type NewRows = WeakMap<Row, { path: string; entry: StateEntry }>
-
 /**
- * Between the lister and the reader: a path whose size and mtime are those the state knows is
- * not read; its row from the state goes on in the path's place instead (the reader passes rows
- * through in order), so that the output is in the order a full run's is. Other paths go on to
- * be read.
+ * Between the lister and the reader: a path whose size, mtime and inode are those the state
+ * knows is not read; its record from the state goes on in the path's place instead (the reader
+ * passes what is not a path through, in order), so that the output is in the order a full
+ * run's is. Other paths go on to be read.
  */
-export function skipUnchanged(state: RunState, knownRows: KnownRows, pathColumns: readonly number[] = []): Transform {
+export function skipUnchanged(state: RunState, pathColumns: readonly number[] = []): Transform {
   const previous = state.previous
   const bad = () => state.unusable++
   return new Transform({
@@ -333,9 +326,11 @@ export function skipUnchanged(state: RunState, knownRows: KnownRows, pathColumns
       if (s && s.size === entry.size && Math.abs(s.mtimeMs - entry.mtimeMs) < 1 && s.ino === entry.ino) {
         state.unchanged++
         // The path as this run lists it (another run may have named the file otherwise).
-        for (const i of pathColumns) entry.row[i] = displayPath(path)
-        knownRows.set(entry.row, known.line)
-        return callback(null, entry.row)
+        const shown = displayPath(path)
+        for (const row of entry.rows) for (const i of pathColumns) row[i] = shown
+        const record: SourceRecord = { path, ...entry }
+        state.known.set(record, known.line)
+        return callback(null, record)
       }
       callback(null, path)
     },
@@ -347,11 +342,11 @@ export function skipUnchanged(state: RunState, knownRows: KnownRows, pathColumns
 }
 
 /**
- * After the reader: writes the record of every row to the new state file, as rows go by (the
- * line of an unchanged file as it was), and passes the rows on. Ends the state file when the
- * rows end; a write that fails fails the stage.
+ * After the reader (which gives records): writes each file's record to the new state file (the
+ * line of an unchanged file as it was) and passes its rows on. Ends the state file when the
+ * records end; a write that fails fails the stage.
  */
-export function recordRows(signature: string, file: Writable, newRows: NewRows, knownRows: KnownRows): Transform {
+export function recordState(state: RunState, signature: string, file: Writable): Transform {
   let chunk = `${JSON.stringify({ etl_state: STATE_VERSION, signature })}\n`
   const parts: Buffer[] = []
   let size = 0
@@ -369,8 +364,9 @@ export function recordRows(signature: string, file: Writable, newRows: NewRows, 
   }
   const stage = new Transform({
     objectMode: true,
-    transform(row: Row, _encoding, callback) {
-      const known = knownRows.get(row)
+    highWaterMark: 16,
+    transform(record: SourceRecord, _encoding, callback) {
+      const known = state.known.get(record)
       if (known) {
         if (chunk) {
           parts.push(Buffer.from(chunk))
@@ -379,14 +375,11 @@ export function recordRows(signature: string, file: Writable, newRows: NewRows, 
         parts.push(known, NEWLINE)
         size += known.length + 1
       } else {
-        const found = newRows.get(row)
-        if (found) {
-          const e = found.entry
-          // Typed values write themselves as `{"$xx": ...}` objects that parseJson revives.
-          chunk += `${JSON.stringify([resolve(found.path), e.size, e.mtimeMs, e.sop, e.row, e.ino])}\n`
-        }
+        // Typed values write themselves as `{"$xx": ...}` objects that parseJson revives.
+        const r = record
+        chunk += `${JSON.stringify([resolve(r.path), r.size, r.mtimeMs, r.sop, r.rows, r.ino])}\n`
       }
-      this.push(row)
+      for (const row of record.rows) this.push(row)
       if (size + chunk.length < 65536) return callback()
       send(take(), callback)
     },

@@ -10,6 +10,7 @@ import { createLogger } from '../log.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import type { FailureLimit } from '../pipeline/run.js'
 import type { PipelineSpec } from '../pipeline/spec.js'
+import { OUTPUT_FORMATS } from '../sinks/registry.js'
 
 export interface CommonArgs {
   quiet: boolean
@@ -87,6 +88,13 @@ export const CONCURRENCY_OPTION = {
 export const THREADS_OPTION = {
   type: 'number',
   describe: 'Reader threads beside the main one, for jobs over 256 files (default: CPUs - 1, at least 1; 0: none)',
+  requiresArg: true,
+} as const
+
+/** `--format`: the output format, shared by run and extract. */
+export const OUTPUT_FORMAT_OPTION = {
+  choices: OUTPUT_FORMATS,
+  describe: 'Output format (default: from the -o file name ending .csv, .jsonl or .parquet; else csv)',
   requiresArg: true,
 } as const
 

@@ -15,14 +15,17 @@ import {
   fail,
   usage,
   withCommonOptions,
+  OUTPUT_FORMAT_OPTION,
   type CommonArgs,
 } from './common.js'
+import type { OutputFormat } from '../sinks/registry.js'
 
 interface ExtractArgs extends CommonArgs, FormatArgs {
   paths: string[]
   keyword: string[]
   sort: string[]
   output: string
+  format?: OutputFormat
   errors?: string
   concurrency?: number
   threads?: number
@@ -70,7 +73,7 @@ export function extractSpec(args: Omit<ExtractArgs, keyof CommonArgs>): Pipeline
     },
     columns,
     sort,
-    output: { path: args.output, errors: args.errors },
+    output: { path: args.output, errors: args.errors, ...(args.format && { format: args.format }) },
     format: formatFromArgs(args),
   }
 }
@@ -108,9 +111,10 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
           alias: 'o',
           type: 'string',
           default: '-',
-          describe: 'CSV file to write; - for stdout',
+          describe: 'File to write (.csv, .jsonl or .parquet); - for stdout',
           requiresArg: true,
         })
+        .option('format', OUTPUT_FORMAT_OPTION)
         .option('errors', {
           type: 'string',
           describe: 'Also write ignored and failed files with reasons to this CSV',

@@ -15,13 +15,16 @@ import {
   fail,
   usage,
   withCommonOptions,
+  OUTPUT_FORMAT_OPTION,
   type CommonArgs,
 } from './common.js'
+import { formatOfPath, type OutputFormat } from '../sinks/registry.js'
 
 interface RunArgs extends CommonArgs, FormatArgs {
   pipeline: string
   input?: string[]
   output?: string
+  format?: OutputFormat
   errors?: string
   concurrency?: number
   threads?: number
@@ -62,6 +65,8 @@ export function applyOverrides(spec: PipelineSpec, args: Omit<RunArgs, keyof Com
     output: {
       path: args.output === undefined ? spec.output.path : args.output === '-' ? '-' : resolve(args.output),
       errors: args.errors === undefined ? spec.output.errors : resolve(args.errors),
+      // --format, else the ending of -o's file, else the pipeline's.
+      format: args.format ?? (args.output === undefined ? undefined : formatOfPath(args.output)) ?? spec.output.format,
     },
   }
 }
@@ -83,9 +88,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
         .option('output', {
           alias: 'o',
           type: 'string',
-          describe: "CSV file instead of the pipeline's; - for stdout",
+          describe: "File instead of the pipeline's (.csv, .jsonl or .parquet); - for stdout",
           requiresArg: true,
         })
+        .option('format', OUTPUT_FORMAT_OPTION)
         .option('errors', {
           type: 'string',
           describe: 'Write ignored and failed files with reasons to this CSV',

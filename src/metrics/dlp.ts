@@ -380,6 +380,9 @@ export class SeriesDose {
 /** The columns a dose pipeline adds to each slice's row. */
 export const SLICE_DOSE_COLUMNS = ['position_mm', 'interval_mm', 'dlp_mGycm', 'dose_note'] as const
 
+/** The kind of value of each column of {@link SLICE_DOSE_COLUMNS}. */
+export const SLICE_DOSE_KINDS = ['number', 'number', 'number', 'text'] as const
+
 /** The columns a grouped dose pipeline adds to each group's row, in the order of `seriesDoseCells`. */
 export const SERIES_DOSE_COLUMNS = [
   'slices',
@@ -393,6 +396,21 @@ export const SERIES_DOSE_COLUMNS = [
   'k_mSv_per_mGycm',
   'effective_dose_estimate_mSv',
   'dose_notes',
+] as const
+
+/** The kind of value of each column of {@link SERIES_DOSE_COLUMNS}. */
+export const SERIES_DOSE_KINDS = [
+  'integer',
+  'integer',
+  'number',
+  'number',
+  'number',
+  'number',
+  'number',
+  'text',
+  'number',
+  'number',
+  'text',
 ] as const
 
 /** A series' result as the values of `SERIES_DOSE_COLUMNS` (null where there is none). */

@@ -128,6 +128,7 @@ function toSpec(value: Complete, { columns, sort, group, dose }: Meaning, baseDi
       allowEmpty: source.allow_empty,
     },
     columns,
+    ...(value.rows === 'per_frame' && { rows: value.rows }),
     sort,
     sortMemoryMb: value.sort.memory_mb,
     ...(group && { group }),
@@ -136,6 +137,7 @@ function toSpec(value: Complete, { columns, sort, group, dose }: Meaning, baseDi
     ...(value.state !== undefined && { state: outputPath(value.state, baseDir) }),
     output: {
       path: outputPath(output.path, baseDir),
+      ...(output.format !== undefined && { format: output.format }),
       ...(output.errors !== undefined && { errors: outputPath(output.errors, baseDir) }),
     },
   }

@@ -14,14 +14,17 @@ import { stdoutSink } from '../io/stdout.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
 import { startProgress } from '../progress.js'
 import { listFiles, type ListInfo } from '../stages/list-files.js'
-import { loadState, recordRows, skipUnchanged, stateSignature, type KnownRows, type NewRows } from '../state.js'
+import { loadState, recordState, skipUnchanged, stateSignature } from '../state.js'
 import type { Skip } from '../records.js'
 import { newReadInfo, readRows } from '../stages/read-headers.js'
-import { SERIES_DOSE_COLUMNS, SLICE_DOSE_COLUMNS } from '../metrics/dlp.js'
+import { SERIES_DOSE_COLUMNS, SERIES_DOSE_KINDS, SLICE_DOSE_COLUMNS, SLICE_DOSE_KINDS } from '../metrics/dlp.js'
 import { deriveMetrics, findDoseColumns, locateSlices } from '../stages/derive-metrics.js'
 import { groupRows, type GroupInfo } from '../stages/group-rows.js'
 import { removeStaleSortFolders, sortRows, type SortColumn } from '../stages/sort-rows.js'
-import { formatCsv } from '../stages/write-csv.js'
+import { formatCsv } from '../sinks/csv.js'
+import { formatOfPath, sinkOf } from '../sinks/registry.js'
+import type { SinkColumn } from '../sinks/sink.js'
+import { aggregateType, columnType } from './column-types.js'
 import { DEFAULT_SORT_MEMORY_MB, defaultThreads, type PipelineSpec } from './spec.js'
 
 /** Options of {@link runPipeline}. */
@@ -112,8 +115,6 @@ async function runPrepared(
       : undefined
   if (state?.ignored)
     warn(spec.state ?? '', `not used: it ${state.ignored}; every file is read and the state written anew`)
-  const newRows: NewRows = new WeakMap()
-  const knownRows: KnownRows = new WeakMap()
   const threads = spec.source.threads ?? defaultThreads()
   const stages: (Readable | Transform | Writable)[] = [
     listFiles({
@@ -123,7 +124,7 @@ async function runPrepared(
       onEmpty: (message) => log.note(message),
       onNote: (message) => log.note(message),
     }),
-    ...(state ? [skipUnchanged(state, knownRows, pathColumns(columns))] : []),
+    ...(state ? [skipUnchanged(state, pathColumns(columns))] : []),
     readRows({
       columns,
       format: spec.format,
@@ -131,16 +132,27 @@ async function runPrepared(
       threads,
       onSkip,
       info: readInfo,
-      onRow: state && ((path, row, facts) => newRows.set(row, { path, entry: { ...facts, row } })),
+      // With a state, records (rows with the facts that identify their file), which it records.
+      records: state !== undefined,
+      perFrame: spec.rows === 'per_frame',
       onWarning: warn,
     }),
   ]
-  if (state && outputs.state) stages.push(recordRows(signature, outputs.state, newRows, knownRows))
+  if (state && outputs.state) stages.push(recordState(state, signature, outputs.state))
   const groupInfo: GroupInfo = { groups: 0 }
   const rows = rowStages(spec, groupInfo)
   if (rows.sorts) removeStaleSortFolders(log.note)
-  stages.push(...rows.stages, formatCsv(rows.header, { spreadsheet: spec.format?.spreadsheet, format: spec.format }))
   const toStdout = outputs.output === undefined
+  const sinkModule = sinkOf(spec.output.format ?? formatOfPath(spec.output.path) ?? 'csv')
+  const stdout = options.stdout ?? process.stdout
+  if (toStdout && sinkModule.binary && (stdout as NodeJS.WriteStream).isTTY) {
+    throw new EtlError(
+      'E_USAGE',
+      `${sinkModule.format} is binary, not for a terminal: write it to a file (-o out.${sinkModule.format}) or pipe it`,
+      ExitCode.USAGE,
+    )
+  }
+  stages.push(...rows.stages, await sinkModule.create({ columns: rows.columns, format: spec.format ?? {} }))
   const sink = outputs.output ?? options.stdout ?? stdoutSink()
   let sinkError: Error | undefined
   if (toStdout) sink.once('error', (e: Error) => (sinkError = e))
@@ -226,8 +238,14 @@ async function runPrepared(
 export function rowStages(
   spec: PipelineSpec,
   groupInfo?: GroupInfo,
-): { stages: Duplex[]; header: string[]; sorts: boolean } {
+): { stages: Duplex[]; header: string[]; columns: SinkColumn[]; sorts: boolean } {
   const names = spec.columns.map((c) => c.name)
+  const types = spec.columns.map(columnType)
+  const typed = (header: string[], kinds: SinkColumn['type'][]) => ({
+    header,
+    columns: header.map((name, i) => ({ name, type: kinds[i] })),
+  })
+  const computed = (kinds: readonly SinkColumn['type']['kind'][]) => kinds.map((kind) => ({ kind, list: false }))
   const index = (name: string) => names.indexOf(name)
   const stages: Duplex[] = []
   const found = spec.dose && findDoseColumns(spec.columns)
@@ -252,13 +270,19 @@ export function rowStages(
     const region = spec.dose?.region ?? 'auto'
     stages.push(groupRows({ keys: series, aggregates, dose: dose && { ...dose, region }, info: groupInfo }))
     const header = [...spec.group.by, ...spec.group.aggregates.map((a) => a.name), ...(dose ? SERIES_DOSE_COLUMNS : [])]
-    return { stages, header, sorts: keys.length > 0 }
+    const kinds = [
+      ...spec.group.by.map((name) => types[index(name)]),
+      ...spec.group.aggregates.map((a) => aggregateType(a.op, types[index(a.column)])),
+      ...(dose ? computed(SERIES_DOSE_KINDS) : []),
+    ]
+    return { stages, ...typed(header, kinds), sorts: keys.length > 0 }
   }
   if (dose) {
     stages.push(deriveMetrics({ series, ...dose }))
-    return { stages, header: [...names, ...SLICE_DOSE_COLUMNS], sorts: keys.length > 0 }
+    const header = [...names, ...SLICE_DOSE_COLUMNS]
+    return { stages, ...typed(header, [...types, ...computed(SLICE_DOSE_KINDS)]), sorts: keys.length > 0 }
   }
-  return { stages, header: names, sorts: keys.length > 0 }
+  return { stages, ...typed(names, types), sorts: keys.length > 0 }
 }
 
 /** The columns that hold the file's path (made again for rows taken from the state). */

@@ -9,7 +9,8 @@ import { closest } from '../suggest.js'
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type YAMLMap } from 'yaml'
 import { AGGREGATE_DOCS, AGGREGATE_OPS } from '../metrics/aggregate.js'
 import { REGIONS } from '../metrics/effective-dose.js'
-import { DEFAULT_SORT_MEMORY_MB, PSEUDO_COLUMNS } from './spec.js'
+import { DEFAULT_SORT_MEMORY_MB, PSEUDO_COLUMNS, ROWS_PER } from './spec.js'
+import { OUTPUT_FORMATS, SINKS } from '../sinks/registry.js'
 
 /** The type of a key's value. */
 export type FieldType =
@@ -168,6 +169,17 @@ export const pipelineSchema = {
           },
         },
       },
+    },
+    rows: {
+      default: 'per_file',
+      doc:
+        'What one row stands for: a file, or each frame of a multi-frame image (`per_frame`). Per frame, an ' +
+        "Enhanced image's attributes come from its frame's functional groups over the shared ones over the top " +
+        'level, addressed by plain keywords (`ImagePositionPatient`, `CTDIvol`, `FrameAcquisitionDateTime`); a ' +
+        'classic multi-frame image gives NumberOfFrames rows of its top-level values; the `frame` column numbers ' +
+        'them from 1.',
+      example: 'rows: per_frame',
+      type: { kind: 'enum', values: ROWS_PER },
     },
     sort: {
       doc:
@@ -329,15 +341,22 @@ export const pipelineSchema = {
       },
     },
     output: {
-      doc: 'Where the CSV goes.',
+      doc: 'Where the rows go, and in what format.',
       type: {
         kind: 'mapping',
         fields: {
           path: {
             default: '-',
-            doc: 'The CSV file, relative to the pipeline file; `-` is stdout.',
+            doc: 'The output file, relative to the pipeline file; `-` is stdout.',
             example: 'path: out/dose.csv',
             type: string,
+          },
+          format: {
+            doc:
+              'The output format, by default the one the path ends with (`.csv`, `.jsonl`, `.parquet`), else CSV. ' +
+              SINKS.map((s) => `\`${s.format}\`: ${s.doc}.`).join(' '),
+            example: 'format: parquet',
+            type: { kind: 'enum', values: OUTPUT_FORMATS },
           },
           errors: {
             doc: 'A CSV of the files ignored or failed, with the reason; none by default.',

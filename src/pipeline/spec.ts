@@ -3,6 +3,7 @@ import type { AggregateOp } from '../metrics/aggregate.js'
 import type { RegionSetting } from '../metrics/dlp.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import type { PathStep } from '../dicom/paths.js'
+import type { OutputFormat } from '../sinks/registry.js'
 
 /**
  * The resolved form of a pipeline, whether it came from a YAML file (`etl run`) or from flags
@@ -17,7 +18,7 @@ export type ColumnSource =
   | { kind: 'pseudo'; name: PseudoColumn }
 
 /** Lower-case names, so they never clash with DICOM keywords (which start upper-case). */
-export const PSEUDO_COLUMNS = ['path', 'size_bytes', 'mtime'] as const
+export const PSEUDO_COLUMNS = ['path', 'size_bytes', 'mtime', 'frame'] as const
 export type PseudoColumn = (typeof PSEUDO_COLUMNS)[number]
 
 export interface ColumnSpec {
@@ -51,8 +52,10 @@ export interface SourceSpec {
 }
 
 export interface OutputSpec {
-  /** CSV file, or '-' for stdout. */
+  /** The output file, or '-' for stdout. */
   path: string
+  /** The output format (a sink of `sinks/registry.ts`); absent: the one the path's ending names, else CSV. */
+  format?: OutputFormat
   /** CSV of ignored and failed files with their reasons, if wanted. */
   errors?: string
 }
@@ -86,6 +89,8 @@ export interface PipelineSpec {
   format?: FormatOptions
   source: SourceSpec
   columns: ColumnSpec[]
+  /** One row per file (default), or per frame of multi-frame images (`rows: per_frame`). */
+  rows?: RowsPer
   /** Sort keys as asked for; grouping and dose first sort by what they need. */
   sort: SortKey[]
   /** The sorter's memory budget in MiB; default {@link DEFAULT_SORT_MEMORY_MB}. */
@@ -95,6 +100,10 @@ export interface PipelineSpec {
   dose?: DoseSpec
   output: OutputSpec
 }
+
+/** What one row stands for. */
+export const ROWS_PER = ['per_file', 'per_frame'] as const
+export type RowsPer = (typeof ROWS_PER)[number]
 
 /** The sorter's memory budget when none is given, in MiB. */
 export const DEFAULT_SORT_MEMORY_MB = 64

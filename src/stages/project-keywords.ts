@@ -8,6 +8,7 @@ import { parseCharsets } from '../dicom/charset.js'
 import { decodeValue, type FormatContext, type FormatOptions } from '../dicom/format-value.js'
 import { formatTag, Tags } from '../dicom/keywords.js'
 import { findElement, type PathStep } from '../dicom/paths.js'
+import { FRAME_TAGS, frameElements, numberOfFrames, type FrameElement } from '../dicom/frames.js'
 import { latin1, planRead, readItems, type DataElement, type ReadPlan } from '../dicom/read-header.js'
 import { displayPath } from '../io/fs-path.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
@@ -22,6 +23,8 @@ export interface ProjectOptions {
   onRow?: (record: HeaderRecord, row: Row) => void
   /** Warnings about values (an invalid number left empty), with the file they come from. */
   onWarning?: (path: string, message: string) => void
+  /** The frame the row stands for (the `frame` column), 1-based; absent for a row per file. */
+  frame?: number
 }
 
 /** The data set tags the columns need (for the read plan). */
@@ -40,14 +43,51 @@ export function columnGroups(columns: readonly ColumnSpec[]): number[] {
   return groups
 }
 
-/** The read plan of a list of columns. */
-export function columnPlan(columns: readonly ColumnSpec[]): ReadPlan {
-  return planRead(columnTags(columns), { groups: columnGroups(columns) })
+/** The read plan of a list of columns; per frame, with the functional groups the frames come from. */
+export function columnPlan(columns: readonly ColumnSpec[], perFrame = false): ReadPlan {
+  const tags = columnTags(columns)
+  if (perFrame) tags.push(...FRAME_TAGS)
+  return planRead(tags, { groups: columnGroups(columns) })
 }
 
 /** True when a column needs the file's stat (size_bytes, mtime). */
 export function needsStat(columns: readonly ColumnSpec[]): boolean {
-  return columns.some((c) => c.source.kind === 'pseudo' && c.source.name !== 'path')
+  return columns.some(
+    (c) => c.source.kind === 'pseudo' && (c.source.name === 'size_bytes' || c.source.name === 'mtime'),
+  )
+}
+
+/**
+ * The rows of one header per frame (`rows: per_frame`): for an Enhanced multi-frame image, each
+ * frame's attributes from its functional groups over the shared ones over the top level
+ * (`dicom/frames.ts`); for a classic multi-frame image, NumberOfFrames rows of the top-level
+ * values; otherwise one row, frame 1. A broken functional group gives one row per file with a
+ * warning.
+ */
+export function projectFrames(
+  record: HeaderRecord,
+  columns: readonly ColumnSpec[],
+  options: ProjectOptions = {},
+): Row[] {
+  const { header, path } = record
+  const warn = options.onWarning ? (message: string) => options.onWarning?.(path, message) : undefined
+  let frames: Map<number, FrameElement>[] | undefined
+  try {
+    frames = frameElements(header.elements, header.littleEndian, { warn })
+  } catch (err) {
+    warn?.(`${(err as Error).message}: one row for the file`)
+    return [projectValues(record, columns, options)]
+  }
+  if (frames) {
+    return frames.map((elements, i) =>
+      projectValues({ path, header: { ...header, elements } }, columns, { ...options, frame: i + 1 }),
+    )
+  }
+  const count = numberOfFrames(header.elements) ?? 1
+  const rows: Row[] = []
+  for (let frame = 1; frame <= Math.max(1, count); frame++)
+    rows.push(projectValues(record, columns, { ...options, frame }))
+  return rows
 }
 
 const NO_CHARSETS: readonly string[] = []
@@ -89,6 +129,7 @@ export function projectValues(record: HeaderRecord, columns: readonly ColumnSpec
     if (source.kind === 'pseudo') {
       if (source.name === 'path') row[i] = displayPath(path)
       else if (source.name === 'size_bytes') row[i] = header.size ?? null
+      else if (source.name === 'frame') row[i] = options.frame ?? null
       else row[i] = header.mtime ? header.mtime.toISOString() : null
       continue
     }
@@ -98,7 +139,7 @@ export function projectValues(record: HeaderRecord, columns: readonly ColumnSpec
         warn?.(`${columns[i].name}: unreadable: ${damage.reason}`)
       continue
     }
-    const element = header.elements.get(source.tag)
+    const element: FrameElement | undefined = header.elements.get(source.tag)
     // The file meta is always explicit VR little endian, whatever the data set's syntax.
     if (!element) {
       row[i] = null
@@ -106,7 +147,8 @@ export function projectValues(record: HeaderRecord, columns: readonly ColumnSpec
       if (damage && source.tag >= damage.tag && source.tag >>> 16 !== 0x0002) {
         warn?.(`${columns[i].name}: unreadable: ${damage.reason}`)
       }
-    } else if (source.tag >>> 16 !== 0x0002) row[i] = decodeValue(element, context)
+    } else if (element.charsets) row[i] = decodeValue(element, { ...context, charsets: element.charsets })
+    else if (source.tag >>> 16 !== 0x0002) row[i] = decodeValue(element, context)
     else row[i] = decodeValue(element, (metaContext ??= { ...context, littleEndian: true }))
   }
   return row

@@ -22,7 +22,7 @@ import type { FormatOptions } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
 import { toSkip, type Row, type Skip } from '../records.js'
-import { projectValues } from './project-keywords.js'
+import { projectFrames, projectValues } from './project-keywords.js'
 import { Binary, Decimal, DicomDate, PersonName, type Value } from '../values.js'
 
 /** What a reader does with each file: read its header, and project it to a row if `project` says how. */
@@ -39,11 +39,13 @@ export interface ReadJob {
 export interface ProjectJob {
   columns: readonly ColumnSpec[]
   format?: FormatOptions
-  /** Also give each file's facts (size, mtime, SOP Instance UID), for the state of incremental runs. */
+  /** Also give each file's facts (size, mtime, inode, SOP Instance UID): what identifies what was read. */
   facts?: boolean
+  /** A row per frame of multi-frame images (`rows: per_frame`), not per file. */
+  perFrame?: boolean
 }
 
-/** What the state of an incremental run keeps of a file, besides its row. */
+/** What identifies a file as read: its stat and its SOP Instance UID. */
 export interface FileFacts {
   size: number
   mtimeMs: number
@@ -53,10 +55,10 @@ export interface FileFacts {
   ino: number
 }
 
-/** What reading one path gave: a header, a row, or a skip. */
+/** What reading one path gave: a header, its rows (one per file, or per frame), or a skip. */
 export type ReadResult =
   | { path: string; header: FileHeader }
-  | { path: string; row: Row; bytesRead: number; facts?: FileFacts; warnings?: string[] }
+  | { path: string; rows: Row[]; bytesRead: number; facts?: FileFacts; warnings?: string[] }
   | { path: string; skip: Skip }
 
 /**
@@ -90,19 +92,22 @@ export async function readOneAsync(
   return job.project ? rowResult(path, header, job.project) : { path, header }
 }
 
-/** A header projected to its row; a projection that throws (a bug) is the file's failure, not the run's. */
+/** A header projected to its rows; a projection that throws (a bug) is the file's failure, not the run's. */
 function rowResult(path: string, header: FileHeader, project: ProjectJob): ReadResult {
   let warnings: string[] | undefined
-  let row: Row
+  let rows: Row[]
   try {
-    row = projectValues({ path, header }, project.columns, {
+    const options = {
       format: project.format,
-      onWarning: (_path, message) => (warnings ??= []).push(message),
-    })
+      onWarning: (_path: string, message: string) => (warnings ??= []).push(message),
+    }
+    rows = project.perFrame
+      ? projectFrames({ path, header }, project.columns, options)
+      : [projectValues({ path, header }, project.columns, options)]
   } catch (err) {
     return { path, skip: toSkip(path, err) }
   }
-  const result: ReadResult = { path, row, bytesRead: header.bytesRead }
+  const result: ReadResult = { path, rows, bytesRead: header.bytesRead }
   if (warnings) result.warnings = warnings
   if (project.facts) {
     const sop = header.elements.get(Tags.SOPInstanceUID)
@@ -214,8 +219,8 @@ class BatchPacker {
     if ('skip' in r) {
       this.skips.push({ index, skip: r.skip })
       this.files.push(KIND_SKIP, 0, NaN, NaN, 0, -1, 0, 0)
-    } else if ('row' in r) {
-      for (const value of r.row) this.addValue(value)
+    } else if ('rows' in r) {
+      for (const row of r.rows) for (const value of row) this.addValue(value)
       if (r.warnings) for (const message of r.warnings) this.warnings.push({ index, message })
       const f = r.facts
       if (f) this.addValue(f.sop)
@@ -227,8 +232,8 @@ class BatchPacker {
         // Flags are a header's: a row's facts carry the inode there.
         f ? f.ino : 0,
         -1,
-        0,
-        r.row.length + (f ? 1 : 0),
+        r.rows.length,
+        r.rows.length === 0 ? 0 : r.rows[0].length,
       )
     } else {
       if (r.header.damage) this.damages.push({ index, damage: r.header.damage })
@@ -376,11 +381,15 @@ export function unpackBatch(paths: readonly string[], batch: PackedBatch): ReadR
       results[i] = { path: paths[i], header: unpackHeader(batch, view, f, files[f + 6], files[f + 6] + files[f + 7]) }
       continue
     }
-    const row: Row = new Array<Value>(files[f + 7])
-    for (let c = 0; c < row.length; c++) row[c] = nextValue()
-    const result: ReadResult = { path: paths[i], row, bytesRead: files[f + 1] }
+    const rows = new Array<Row>(files[f + 6])
+    for (let r = 0; r < rows.length; r++) {
+      const row: Row = new Array<Value>(files[f + 7])
+      for (let c = 0; c < row.length; c++) row[c] = nextValue()
+      rows[r] = row
+    }
+    const result: ReadResult = { path: paths[i], rows, bytesRead: files[f + 1] }
     if (kind === KIND_ROW_FACTS) {
-      result.facts = { size: files[f + 2], mtimeMs: files[f + 3], sop: row.pop() as string, ino: files[f + 4] }
+      result.facts = { size: files[f + 2], mtimeMs: files[f + 3], sop: nextValue() as string, ino: files[f + 4] }
     }
     results[i] = result
   }
@@ -390,7 +399,7 @@ export function unpackBatch(paths: readonly string[], batch: PackedBatch): ReadR
   }
   for (const { index, message } of batch.warnings) {
     const result = results[index]
-    if ('row' in result) (result.warnings ??= []).push(message)
+    if ('rows' in result) (result.warnings ??= []).push(message)
   }
   return results
 

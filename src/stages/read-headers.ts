@@ -27,7 +27,8 @@ import type { FormatOptions } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'
 import { planRead, type FileHeader, type ReadHeaderOptions, type ReadPlan } from '../dicom/read-header.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
-import type { HeaderRecord, Row, Skip } from '../records.js'
+import type { HeaderRecord, Skip, SourceRecord } from '../records.js'
+import { FRAME_TAGS } from '../dicom/frames.js'
 import { columnGroups, columnTags, needsStat } from './project-keywords.js'
 import {
   readOne,
@@ -82,10 +83,12 @@ export interface ReadRowsOptions extends ReaderOptions {
   /** How cells are written (separator, dates, names, binary values, fallback character set). */
   format?: FormatOptions
   /**
-   * Told of every row with its file's facts (size, mtime, SOP Instance UID), for the state of
-   * incremental runs; giving it makes the readers gather them.
+   * Emit a {@link SourceRecord} per file (its rows and the facts that identify it: size, mtime,
+   * inode, SOP Instance UID), not its rows one by one. Default false.
    */
-  onRow?: (path: string, row: Row, facts: FileFacts) => void
+  records?: boolean
+  /** One row per frame of multi-frame images (`rows: per_frame`). Default false. */
+  perFrame?: boolean
   /** Warnings about values (an invalid number left empty), with the file they come from. */
   onWarning?: (path: string, message: string) => void
 }
@@ -103,24 +106,28 @@ export function readHeaders(options: ReadHeadersOptions): Transform {
 }
 
 /**
- * The header reader and keyword projector in one, each header made a row in the thread that
- * read it (object mode: path strings in, Rows out).
+ * The header reader and keyword projector in one, each header made its rows in the thread that
+ * read it (object mode: path strings in, Rows out; or SourceRecords with `records`).
  */
 export function readRows(options: ReadRowsOptions): Transform {
-  const { columns, onRow, onWarning } = options
-  const facts = onRow !== undefined
+  const { columns, onWarning } = options
+  const facts = options.records ?? false
+  const perFrame = options.perFrame ?? false
   const tags = columnTags(columns)
   if (facts) tags.push(Tags.SOPInstanceUID)
+  if (perFrame) tags.push(...FRAME_TAGS)
   const job = {
     plan: planRead(tags, { groups: columnGroups(columns) }),
     stat: needsStat(columns) || facts,
-    project: { columns, format: options.format, facts },
+    project: { columns, format: options.format, facts, perFrame },
   }
   return readerStage(options, job, (result, push) => {
-    if (!('row' in result)) return
+    if (!('rows' in result)) return
     if (result.warnings && onWarning) for (const message of result.warnings) onWarning(result.path, message)
-    if (onRow && result.facts) onRow(result.path, result.row, result.facts)
-    push(result.row)
+    if (facts) {
+      const f = result.facts as FileFacts
+      push({ path: result.path, rows: result.rows, ...f } satisfies SourceRecord)
+    } else for (const row of result.rows) push(row)
   })
 }
 

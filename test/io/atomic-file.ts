@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AtomicFile, commitAll, resolveTarget } from '../../src/io/atomic-file.js'
-import { formatCsv } from '../../src/stages/write-csv.js'
+import { formatCsv } from '../../src/sinks/csv.js'
 import { ROOT } from '../fixtures/cli.js'
 
 const SAMPLE = join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm')

@@ -17,6 +17,7 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'extract[].tag',
     'extract[].creator',
     'extract[].as',
+    'rows',
     'sort',
     'sort.by',
     'sort.by[].column',
@@ -39,6 +40,7 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'format.spreadsheet',
     'output',
     'output.path',
+    'output.format',
     'output.errors',
   ]
   const lines = schemaMarkdown().trimEnd().split('\n')

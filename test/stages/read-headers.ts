@@ -1,4 +1,6 @@
 import t from 'tap'
+import type { SourceRecord } from '../../src/records.js'
+import { rowText } from '../../src/values.js'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { EtlError } from '../../src/errors.js'
@@ -245,12 +247,15 @@ t.test('readRows: rows, warnings and file facts made in worker threads equal tho
         info,
         onSkip: (s) => skips.push(`${s.path} ${s.outcome}`),
         onWarning: (path, message) => warnings.push(`${path}: ${message}`),
-        onRow: (path, row, f) => facts.push(`${path} ${f.size} ${f.sop} ${row.length}`),
+        records: true,
       }),
       new Writable({
         objectMode: true,
-        write(row: string[], _e, cb) {
-          rows.push(row.join(','))
+        write(record: SourceRecord, _e, cb) {
+          for (const row of record.rows) {
+            facts.push(`${record.path} ${record.size} ${record.sop} ${row.length}`)
+            rows.push(rowText(row).join(','))
+          }
           cb()
         },
       }),

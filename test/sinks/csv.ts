@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Readable } from 'node:stream'
-import { formatCsv, spreadsheetCell } from '../../src/stages/write-csv.js'
+import { formatCsv, spreadsheetCell } from '../../src/sinks/csv.js'
 
 async function csvText(headers: string[], rows: string[][]): Promise<string> {
   let out = ''
