@@ -14,7 +14,7 @@ import { planRead } from '../dicom/read-plan.js'
 import { EtlError, ExitCode } from '../errors.js'
 import { displayPath, escapeControls } from '../io/fs-path.js'
 import { writeLines } from '../io/stdout.js'
-import { fail } from './common.js'
+import { fail } from './fail.js'
 
 interface InspectArgs {
   file: string

@@ -13,7 +13,7 @@ import {
   type DictEntry,
 } from '../dicom/keywords.js'
 import { writeStdout } from '../io/stdout.js'
-import { fail } from './common.js'
+import { fail } from './fail.js'
 
 /** One line of the table. */
 export interface KeywordRow {
