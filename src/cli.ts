@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   ] = await Promise.all([
     import('yargs'),
     import('./errors.js'),
-    import('./commands/common.js'),
+    import('./commands/fail.js'),
     import('./commands/extract.js'),
     import('./commands/inspect.js'),
     import('./commands/keywords.js'),
@@ -115,7 +115,7 @@ if (args.length === 1 && args[0] === '--version') {
     version: string
   }
   const { writeStdout } = await import('./io/stdout.js')
-  await writeStdout(`${version}\n`).catch(async (err: unknown) => (await import('./commands/common.js')).fail(err))
+  await writeStdout(`${version}\n`).catch(async (err: unknown) => (await import('./commands/fail.js')).fail(err))
 } else {
   await main()
 }

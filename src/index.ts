@@ -64,17 +64,11 @@ export { cellNumber, cellNumbers, compareCells, formatNumber } from './metrics/c
 export { formatCsv } from './sinks/csv.js'
 export { AtomicFile, commitAll, resolveTarget, type Target } from './io/atomic-file.js'
 export { prepareOutputs, type OutputPaths, type RunOutputs } from './io/outputs.js'
-export {
-  readHeader,
-  readHeaderSync,
-  readItems,
-  scanHeader,
-  planRead,
-  type DataElement,
-  type Header,
-  type FileHeader,
-  type ReadPlan,
-} from './dicom/read-header.js'
+export { readHeader, readHeaderSync, type FileHeader } from './dicom/read-header.js'
+export { readItems } from './dicom/items.js'
+export { scanHeader, type Header } from './dicom/scan-header.js'
+export { planRead, type ReadPlan } from './dicom/read-plan.js'
+export type { DataElement } from './dicom/data-element.js'
 export { formatValue, type FormatContext } from './dicom/format-value.js'
 export { parsePath, findElement, type PathStep } from './dicom/paths.js'
 export { lookupKeyword, lookupTag, parseTag, formatTag, suggestKeyword, type DictEntry } from './dicom/keywords.js'

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { copyFileSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseFailureLimit, parseSince } from '../src/commands/common.js'
+import { parseFailureLimit, parseSince } from '../src/commands/parse-flags.js'
 import { ROOT, parseCsv, runCli } from './fixtures/cli.js'
 
 const SAMPLE = join(ROOT, 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm')

@@ -3,7 +3,7 @@
 // sequences of undefined length, garbage after DICM, splices, and all of these inside the inflated
 // data set of deflated files). Every input must end as a row or an EtlError with a file code and a
 // reason: never another exception, never a scan without end; read from a file with a small
-// maxBytes, never an allocation past it (but for zlib's, which read-header.ts caps at 256 MiB).
+// maxBytes, never an allocation past it (but for zlib's, which read-budget.ts caps at 256 MiB).
 // The cases run in a worker thread, watched: one that stops making progress is terminated and
 // named. Deterministic: a failure prints its seed and case, saves the mutated bytes, and
 // FUZZ_SEED=<seed> FUZZ_CASE=<case> npx tap test/fuzz.ts replays that case alone, in-process.

@@ -4,7 +4,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parsePipeline } from '../src/pipeline/load.js'
-import { schemaMarkdown } from '../src/pipeline/schema.js'
+import { schemaMarkdown } from '../src/pipeline/schema-markdown.js'
 import { ROOT } from './fixtures/cli.js'
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')

@@ -17,7 +17,7 @@ import {
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { planRead } from '../src/dicom/read-header.js'
+import { planRead } from '../src/dicom/read-plan.js'
 import { listFiles } from '../src/stages/list-files.js'
 import type { Skip } from '../src/records.js'
 import { readHeaders } from '../src/stages/read-headers.js'

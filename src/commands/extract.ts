@@ -3,6 +3,8 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
 import { checkColumnNames, parseColumn } from '../pipeline/columns.js'
 import { suggestKeyword } from '../dicom/keywords.js'
 import { type ColumnSpec, type PipelineSpec, type SortKey } from '../pipeline/spec.js'
+import { execute } from './execute.js'
+import { fail, usage } from './fail.js'
 import {
   CONCURRENCY_OPTION,
   ERRORS_NOT_STDOUT,
@@ -11,13 +13,10 @@ import {
   type FormatArgs,
   THREADS_OPTION,
   checkConcurrency,
-  execute,
-  fail,
-  usage,
   withCommonOptions,
   OUTPUT_FORMAT_OPTION,
   type CommonArgs,
-} from './common.js'
+} from './options.js'
 import type { OutputFormat } from '../sinks/registry.js'
 
 interface ExtractArgs extends CommonArgs, FormatArgs {

@@ -7,11 +7,14 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
 import { formatValue } from '../dicom/format-value.js'
 import { formatTag, lookupTag, Tags } from '../dicom/keywords.js'
 import { parseCharsets } from '../dicom/charset.js'
-import { latin1, planRead, readHeaderSync, readItems, type DataElement } from '../dicom/read-header.js'
+import { latin1, type DataElement } from '../dicom/data-element.js'
+import { readItems } from '../dicom/items.js'
+import { readHeaderSync } from '../dicom/read-header.js'
+import { planRead } from '../dicom/read-plan.js'
 import { EtlError, ExitCode } from '../errors.js'
 import { displayPath, escapeControls } from '../io/fs-path.js'
 import { writeLines } from '../io/stdout.js'
-import { fail } from './common.js'
+import { fail } from './fail.js'
 
 interface InspectArgs {
   file: string

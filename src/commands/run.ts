@@ -3,6 +3,8 @@ import { resolve } from 'node:path'
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
 import { EtlError, ExitCode } from '../errors.js'
 import type { PipelineSpec } from '../pipeline/spec.js'
+import { execute } from './execute.js'
+import { fail, usage } from './fail.js'
 import {
   CONCURRENCY_OPTION,
   ERRORS_NOT_STDOUT,
@@ -11,13 +13,10 @@ import {
   type FormatArgs,
   THREADS_OPTION,
   checkConcurrency,
-  execute,
-  fail,
-  usage,
   withCommonOptions,
   OUTPUT_FORMAT_OPTION,
   type CommonArgs,
-} from './common.js'
+} from './options.js'
 import { formatOfPath, type OutputFormat } from '../sinks/registry.js'
 
 interface RunArgs extends CommonArgs, FormatArgs {

@@ -1,7 +1,7 @@
 /** `etl validate <pipeline.yaml>`: checks a pipeline and reports every problem at once. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
 import type { PipelineSpec } from '../pipeline/spec.js'
-import { fail } from './common.js'
+import { fail } from './fail.js'
 import { loadOrExplain } from './run.js'
 
 interface ValidateArgs {

@@ -15,7 +15,7 @@
  */
 import { decodeText } from './charset.js'
 import { formatTag, lookupTag } from './keywords.js'
-import { latin1, type DataElement } from './read-header.js'
+import { latin1, type DataElement } from './data-element.js'
 import { Binary, Decimal, DicomDate, PersonName, valueText, type TextOptions, type Value } from '../values.js'
 
 /** How cells are written; every choice has the default that keeps the value as DICOM stores it. */

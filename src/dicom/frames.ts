@@ -41,7 +41,8 @@
 import { EtlError } from '../errors.js'
 import { parseCharsets } from './charset.js'
 import { formatTag, lookupTag, Tags } from './keywords.js'
-import { latin1, readItems, type DataElement } from './read-header.js'
+import { latin1, type DataElement } from './data-element.js'
+import { readItems } from './items.js'
 
 const NumberOfFrames = 0x00280008
 const SharedFunctionalGroupsSequence = 0x52009229

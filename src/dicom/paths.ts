@@ -12,7 +12,7 @@
  * Private Creator elements (gggg,0010-00FF), never assumed (PS3.5 section 7.8.1).
  */
 import { formatTag, lookupKeyword, lookupTag, suggestKeyword } from './keywords.js'
-import { latin1, type DataElement } from './read-header.js'
+import { latin1, type DataElement } from './data-element.js'
 
 /** One step of a path. */
 export interface PathStep {

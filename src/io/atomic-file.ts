@@ -30,7 +30,8 @@ import {
 import { basename, dirname, join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
-import { planRead, readHeaderSync } from '../dicom/read-header.js'
+import { readHeaderSync } from '../dicom/read-header.js'
+import { planRead } from '../dicom/read-plan.js'
 import { temporaryName, unlinkQuietly } from './lock.js'
 
 /** How long a FIFO output is waited for a reader. */

@@ -8,15 +8,10 @@
  * values copied into one transferred buffer; rows as a kind byte per value, their numbers in
  * one array and their texts as one string with end offsets. Paths never travel back: results come in the order of the batch.
  */
-import {
-  latin1,
-  readHeader,
-  readHeaderSync,
-  type FileHeader,
-  type ReadPlan,
-  type DataElement,
-  type Damage,
-} from '../dicom/read-header.js'
+import { latin1, type DataElement } from '../dicom/data-element.js'
+import { readHeader, readHeaderSync, type FileHeader } from '../dicom/read-header.js'
+import type { ReadPlan } from '../dicom/read-plan.js'
+import type { Damage } from '../dicom/scan-header.js'
 import { EtlError } from '../errors.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'

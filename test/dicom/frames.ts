@@ -10,14 +10,10 @@ import { parseCharsets } from '../../src/dicom/charset.js'
 import { formatValue } from '../../src/dicom/format-value.js'
 import { FRAME_TAGS, frameElements, numberOfFrames, type FrameElement } from '../../src/dicom/frames.js'
 import { lookupKeyword } from '../../src/dicom/keywords.js'
-import {
-  latin1,
-  planRead,
-  readHeaderSync,
-  scanHeader,
-  type DataElement,
-  type Header,
-} from '../../src/dicom/read-header.js'
+import { latin1, type DataElement } from '../../src/dicom/data-element.js'
+import { planRead } from '../../src/dicom/read-plan.js'
+import { readHeaderSync } from '../../src/dicom/read-header.js'
+import { scanHeader, type Header } from '../../src/dicom/scan-header.js'
 import { ROOT } from '../fixtures/cli.js'
 import {
   bin,

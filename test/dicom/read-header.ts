@@ -3,7 +3,9 @@ import { closeSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deflateRawSync } from 'node:zlib'
-import { planRead, readHeader, readHeaderSync, scanHeader, type Header } from '../../src/dicom/read-header.js'
+import { readHeader, readHeaderSync } from '../../src/dicom/read-header.js'
+import { planRead } from '../../src/dicom/read-plan.js'
+import { scanHeader, type Header } from '../../src/dicom/scan-header.js'
 import { EtlError } from '../../src/errors.js'
 import {
   bin,
@@ -405,7 +407,7 @@ t.test('issue 10: a deflated data set is inflated only up to the last wanted tag
 })
 
 t.test('issue 10: reads in flight share a budget: one large read at a time', async (t) => {
-  const { ReadBudget } = await import('../../src/dicom/read-header.js')
+  const { ReadBudget } = await import('../../src/dicom/read-budget.js')
   const dir = t.testdir({})
   const big = 0x00091001
   const files = Array.from({ length: 8 }, (_, i) => {

@@ -1,6 +1,6 @@
 /** The schema's derived outputs: the README key table and key suggestions. */
 import t from 'tap'
-import { schemaMarkdown } from '../../src/pipeline/schema.js'
+import { schemaMarkdown } from '../../src/pipeline/schema-markdown.js'
 
 t.test('schemaMarkdown has a row for every key, in declaration order', async (t) => {
   const keys = [
