@@ -121,6 +121,8 @@ function toSpec(value: Complete, { columns, sort, group, dose }: Meaning, baseDi
   const { source, output } = value
   return {
     source: {
+      // The default (files) is left out, as every default the spec does not need.
+      ...(source.type !== undefined && source.type !== 'files' && { type: source.type }),
       paths: source.paths.map((p) => resolve(baseDir, p)),
       ignore: source.ignore,
       concurrency: source.concurrency,

@@ -13,10 +13,11 @@ import { prepareOutputs, type RunOutputs } from '../io/outputs.js'
 import { stdoutSink } from '../io/stdout.js'
 import { createLogger, type LoggerOptions, type Summary } from '../log.js'
 import { startProgress } from '../progress.js'
-import { listFiles, type ListInfo } from '../stages/list-files.js'
+import type { ListInfo } from '../stages/list-files.js'
+import { sourceOf } from '../sources/registry.js'
 import { loadState, recordState, skipUnchanged, stateSignature } from '../state.js'
 import type { Skip } from '../records.js'
-import { newReadInfo, readRows } from '../stages/read-headers.js'
+import { newReadInfo } from '../stages/read-headers.js'
 import { SERIES_DOSE_COLUMNS, SERIES_DOSE_KINDS, SLICE_DOSE_COLUMNS, SLICE_DOSE_KINDS } from '../metrics/dlp.js'
 import { deriveMetrics, findDoseColumns, locateSlices } from '../stages/derive-metrics.js'
 import { groupRows, type GroupInfo } from '../stages/group-rows.js'
@@ -25,7 +26,7 @@ import { formatCsv } from '../sinks/csv.js'
 import { formatOfPath, sinkOf } from '../sinks/registry.js'
 import type { SinkColumn } from '../sinks/sink.js'
 import { aggregateType, columnType } from './column-types.js'
-import { DEFAULT_SORT_MEMORY_MB, defaultThreads, type PipelineSpec } from './spec.js'
+import { DEFAULT_SORT_MEMORY_MB, type PipelineSpec } from './spec.js'
 
 /** Options of {@link runPipeline}. */
 export interface RunOptions extends LoggerOptions {
@@ -115,29 +116,17 @@ async function runPrepared(
       : undefined
   if (state?.ignored)
     warn(spec.state ?? '', `not used: it ${state.ignored}; every file is read and the state written anew`)
-  const threads = spec.source.threads ?? defaultThreads()
-  const stages: (Readable | Transform | Writable)[] = [
-    listFiles({
-      ...spec.source,
-      info: listInfo,
-      onSkip,
-      onEmpty: (message) => log.note(message),
-      onNote: (message) => log.note(message),
-    }),
-    ...(state ? [skipUnchanged(state, pathColumns(columns))] : []),
-    readRows({
-      columns,
-      format: spec.format,
-      concurrency: spec.source.concurrency ?? Math.max(1, threads),
-      threads,
-      onSkip,
-      info: readInfo,
-      // With a state, records (rows with the facts that identify their file), which it records.
-      records: state !== undefined,
-      perFrame: spec.rows === 'per_frame',
-      onWarning: warn,
-    }),
-  ]
+  // source -> [record state] -> row stages (sort, group, metrics) -> sink: each from its module.
+  const stages: (Readable | Transform | Writable)[] = sourceOf(spec.source.type ?? 'files').create({
+    spec,
+    // With a state, records (rows with the facts that identify their file), which it records.
+    records: state !== undefined,
+    skipKnown: state && skipUnchanged(state, pathColumns(columns)),
+    info: { list: listInfo, read: readInfo },
+    onSkip,
+    onWarning: warn,
+    onNote: (message) => log.note(message),
+  })
   if (state && outputs.state) stages.push(recordState(state, signature, outputs.state))
   const groupInfo: GroupInfo = { groups: 0 }
   const rows = rowStages(spec, groupInfo)

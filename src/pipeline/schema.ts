@@ -10,6 +10,8 @@ import { REGIONS } from '../metrics/effective-dose.js'
 import type { MappingType } from './fields.js'
 import { DEFAULT_SORT_MEMORY_MB, PSEUDO_COLUMNS, ROWS_PER } from './spec.js'
 import { OUTPUT_FORMATS, SINKS } from '../sinks/registry.js'
+import { SOURCES, SOURCE_TYPES } from '../sources/registry.js'
+import { filesFields } from '../sources/files.js'
 
 const string = { kind: 'string' } as const
 const boolean = { kind: 'boolean' } as const
@@ -20,59 +22,17 @@ export const pipelineSchema = {
   fields: {
     source: {
       required: true,
-      doc: 'Which files to read.',
+      doc: 'Where the DICOM headers come from.',
       type: {
         kind: 'mapping',
         fields: {
-          paths: {
-            required: true,
-            doc: 'Folders, files or glob patterns, relative to the pipeline file. A single string is accepted too.',
-            example: 'paths: [../samples]',
-            type: { kind: 'list', noun: 'a path or a list of paths', single: true, nonEmpty: true, items: string },
+          type: {
+            default: 'files',
+            doc: `The kind of source: ${SOURCES.map((s) => `\`${s.type}\`: ${s.doc}.`).join(' ')}`,
+            example: 'type: files',
+            type: { kind: 'enum', values: SOURCE_TYPES },
           },
-          ignore: {
-            default: [],
-            doc: 'Glob patterns of files to leave out.',
-            example: "ignore: ['**/*.txt']",
-            type: { kind: 'list', noun: 'a list of glob patterns', items: string },
-          },
-          concurrency: {
-            doc:
-              'Files read at once at most. By default one per reader thread, read synchronously: the fastest on local ' +
-              'disks and warm caches. On network or cold storage raise it (e.g. 64): many reads in flight hide latency.',
-            example: 'concurrency: 64',
-            type: { kind: 'integer', min: 1, max: 1024 },
-          },
-          threads: {
-            doc:
-              'Worker threads that read headers and make rows, beside the main thread (which reads too), once ' +
-              'a job has more than 256 files. By default the number of CPUs less one (at least 1); 0 reads in ' +
-              'the main thread only.',
-            example: 'threads: 3',
-            type: { kind: 'integer', min: 0, max: 64 },
-          },
-          follow_symlinks: {
-            default: false,
-            doc: 'Follow symbolic links to files and folders.',
-            example: 'follow_symlinks: true',
-            type: boolean,
-          },
-          hidden: {
-            default: false,
-            doc: 'Include files and folders whose name starts with a dot.',
-            example: 'hidden: true',
-            type: boolean,
-          },
-          allow_empty: {
-            default: false,
-            doc:
-              'Succeed when no file is found (an empty folder, a pattern that matches nothing, an unmounted ' +
-              'share, everything left out by `ignore` or `--since`), writing a CSV of the header alone. By ' +
-              'default that fails with E_NO_FILES (exit 66) and leaves the previous output, errors file and ' +
-              'state as they were.',
-            example: 'allow_empty: true',
-            type: boolean,
-          },
+          ...filesFields,
         },
       },
     },

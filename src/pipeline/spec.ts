@@ -34,6 +34,8 @@ export interface SortKey {
 }
 
 export interface SourceSpec {
+  /** The kind of source, one of `sources/registry.ts` (which imports this module); default files. */
+  type?: string
   /** Folders, files or glob patterns (absolute, or relative to the process's cwd). */
   paths: string[]
   /** Glob patterns of files to leave out. */

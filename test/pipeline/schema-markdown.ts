@@ -5,6 +5,7 @@ import { schemaMarkdown } from '../../src/pipeline/schema-markdown.js'
 t.test('schemaMarkdown has a row for every key, in declaration order', async (t) => {
   const keys = [
     'source',
+    'source.type',
     'source.paths',
     'source.ignore',
     'source.concurrency',
