@@ -23,7 +23,7 @@ import { resolve } from 'node:path'
 import { Transform, type Writable } from 'node:stream'
 import { EtlError, ExitCode } from './errors.js'
 import { displayPath, toFsPath } from './io/fs-path.js'
-import type { ColumnSpec } from './pipeline/spec.js'
+import type { ColumnSpec, RowsPer } from './pipeline/spec.js'
 import type { FormatOptions } from './dicom/format-value.js'
 import type { Row, SourceRecord } from './records.js'
 import { parseJson } from './values.js'
@@ -31,12 +31,21 @@ import { parseJson } from './values.js'
 /** What the state knows of one file: the facts that identify it as read, and its rows. */
 export type StateEntry = Omit<SourceRecord, 'path'>
 
-/** The signature of the rows a state holds: a state for other columns or formats is ignored. */
-export function stateSignature(columns: readonly ColumnSpec[], format: FormatOptions | undefined): string {
+/**
+ * The signature of the rows a state holds: a state for other columns, formats or rows (per file,
+ * per frame) is ignored.
+ */
+export function stateSignature(
+  columns: readonly ColumnSpec[],
+  format: FormatOptions | undefined,
+  rows: RowsPer = 'per_file',
+): string {
   // Rows are kept as typed values: how a sink writes them (separator, dates, names, binary,
   // spreadsheet) does not change them; the fallback character set of decoding does.
   const cells = format?.charset === undefined ? {} : { charset: format.charset }
-  return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells })
+  // Per file, as before rows existed, so that those states stay valid.
+  const per = rows === 'per_frame' ? { rows } : {}
+  return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells, ...per })
 }
 
 /** The state of a run: the previous one (on disk) and the counts for the summary. */

@@ -108,7 +108,7 @@ async function runPrepared(
   }
 
   const columns = spec.columns
-  const signature = stateSignature(columns, spec.format)
+  const signature = stateSignature(columns, spec.format, spec.rows)
   const state =
     outputs.statePath !== undefined
       ? loadState(outputs.statePath, signature, columns.length, options.full ?? false)
