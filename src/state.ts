@@ -53,6 +53,8 @@ export interface RunState {
   previous: PreviousState | undefined
   /** Files met unchanged: their rows came from the state. */
   unchanged: number
+  /** The rows of those files (more than one each per frame). */
+  unchangedRows: number
   /** Records of the previous state that could not be used (their files were read again). */
   unusable: number
   /** Why the previous state was not used at all, when it was not (and it existed). */
@@ -182,7 +184,8 @@ export class PreviousState {
       throw `${NOT_STATE} (its first line is not the header of one)`
     }
     if (parsed.etl_state !== STATE_VERSION) throw 'was made by an earlier version of etl'
-    if (signature !== undefined && parsed.signature !== signature) throw 'was made for other columns or cell formats'
+    if (signature !== undefined && parsed.signature !== signature)
+      throw 'was made for other columns, cell formats or rows'
     return new PreviousState(fd, hashes, starts, count)
   }
 
@@ -294,7 +297,14 @@ function parseRecord(line: Buffer, path: string, width: number): StateEntry | un
 
 /** Opens the previous state for a run; a state that cannot be used is said in `ignored`. */
 export function loadState(path: string, signature: string, width: number, full: boolean): RunState {
-  const state: RunState = { previous: undefined, unchanged: 0, unusable: 0, width, known: new WeakMap() }
+  const state: RunState = {
+    previous: undefined,
+    unchanged: 0,
+    unchangedRows: 0,
+    unusable: 0,
+    width,
+    known: new WeakMap(),
+  }
   try {
     state.previous = PreviousState.open(path, full ? undefined : signature)
   } catch (reason) {
@@ -334,6 +344,7 @@ export function skipUnchanged(state: RunState, pathColumns: readonly number[] = 
       const entry = known.entry
       if (s && s.size === entry.size && Math.abs(s.mtimeMs - entry.mtimeMs) < 1 && s.ino === entry.ino) {
         state.unchanged++
+        state.unchangedRows += entry.rows.length
         // The path as this run lists it (another run may have named the file otherwise).
         const shown = displayPath(path)
         for (const row of entry.rows) for (const i of pathColumns) row[i] = shown
