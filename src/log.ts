@@ -23,7 +23,7 @@ export interface Summary {
   listed: number
   /** Headers read, and rows of unchanged files taken from the state: one per DICOM file. */
   headers: number
-  /** Rows written: one per header, or one per group with `group_by`. */
+  /** Rows written: one per header (per frame with `rows: per_frame`), or one per group with `group_by`. */
   rows: number
   /** Files that are not DICOM. */
   ignored: number

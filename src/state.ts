@@ -23,7 +23,7 @@ import { resolve } from 'node:path'
 import { Transform, type Writable } from 'node:stream'
 import { EtlError, ExitCode } from './errors.js'
 import { displayPath, toFsPath } from './io/fs-path.js'
-import type { ColumnSpec } from './pipeline/spec.js'
+import type { ColumnSpec, RowsPer } from './pipeline/spec.js'
 import type { FormatOptions } from './dicom/format-value.js'
 import type { Row, SourceRecord } from './records.js'
 import { parseJson } from './values.js'
@@ -31,12 +31,21 @@ import { parseJson } from './values.js'
 /** What the state knows of one file: the facts that identify it as read, and its rows. */
 export type StateEntry = Omit<SourceRecord, 'path'>
 
-/** The signature of the rows a state holds: a state for other columns or formats is ignored. */
-export function stateSignature(columns: readonly ColumnSpec[], format: FormatOptions | undefined): string {
+/**
+ * The signature of the rows a state holds: a state for other columns, formats or rows (per file,
+ * per frame) is ignored.
+ */
+export function stateSignature(
+  columns: readonly ColumnSpec[],
+  format: FormatOptions | undefined,
+  rows: RowsPer = 'per_file',
+): string {
   // Rows are kept as typed values: how a sink writes them (separator, dates, names, binary,
   // spreadsheet) does not change them; the fallback character set of decoding does.
   const cells = format?.charset === undefined ? {} : { charset: format.charset }
-  return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells })
+  // Per file, as before rows existed, so that those states stay valid.
+  const per = rows === 'per_frame' ? { rows } : {}
+  return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells, ...per })
 }
 
 /** The state of a run: the previous one (on disk) and the counts for the summary. */
@@ -44,6 +53,8 @@ export interface RunState {
   previous: PreviousState | undefined
   /** Files met unchanged: their rows came from the state. */
   unchanged: number
+  /** The rows of those files (more than one each per frame). */
+  unchangedRows: number
   /** Records of the previous state that could not be used (their files were read again). */
   unusable: number
   /** Why the previous state was not used at all, when it was not (and it existed). */
@@ -173,7 +184,8 @@ export class PreviousState {
       throw `${NOT_STATE} (its first line is not the header of one)`
     }
     if (parsed.etl_state !== STATE_VERSION) throw 'was made by an earlier version of etl'
-    if (signature !== undefined && parsed.signature !== signature) throw 'was made for other columns or cell formats'
+    if (signature !== undefined && parsed.signature !== signature)
+      throw 'was made for other columns, cell formats or rows'
     return new PreviousState(fd, hashes, starts, count)
   }
 
@@ -285,7 +297,14 @@ function parseRecord(line: Buffer, path: string, width: number): StateEntry | un
 
 /** Opens the previous state for a run; a state that cannot be used is said in `ignored`. */
 export function loadState(path: string, signature: string, width: number, full: boolean): RunState {
-  const state: RunState = { previous: undefined, unchanged: 0, unusable: 0, width, known: new WeakMap() }
+  const state: RunState = {
+    previous: undefined,
+    unchanged: 0,
+    unchangedRows: 0,
+    unusable: 0,
+    width,
+    known: new WeakMap(),
+  }
   try {
     state.previous = PreviousState.open(path, full ? undefined : signature)
   } catch (reason) {
@@ -325,6 +344,7 @@ export function skipUnchanged(state: RunState, pathColumns: readonly number[] = 
       const entry = known.entry
       if (s && s.size === entry.size && Math.abs(s.mtimeMs - entry.mtimeMs) < 1 && s.ino === entry.ino) {
         state.unchanged++
+        state.unchangedRows += entry.rows.length
         // The path as this run lists it (another run may have named the file otherwise).
         const shown = displayPath(path)
         for (const row of entry.rows) for (const i of pathColumns) row[i] = shown

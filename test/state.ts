@@ -166,7 +166,10 @@ t.test('issue 10: a state that cannot be used says so; a file that is not a stat
   await extract(dir)
   const other = await runCli(['extract', join(dir, 'in'), '-k', 'Modality', '--state', join(dir, 'state.jsonl')])
   t.equal(other.code, 0)
-  t.match(other.stderr, /state\.jsonl: not used: it was made for other columns or cell formats; every file is read/)
+  t.match(
+    other.stderr,
+    /state\.jsonl: not used: it was made for other columns, cell formats or rows; every file is read/,
+  )
 
   writeFileSync(join(dir, 'results.csv'), 'PatientID\nPAT001\n')
   const mistaken = await runCli(['extract', join(dir, 'in'), '-k', 'Modality', '--state', join(dir, 'results.csv')])

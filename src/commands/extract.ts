@@ -2,7 +2,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
 import { checkColumnNames, parseColumn } from '../pipeline/columns.js'
 import { suggestKeyword } from '../dicom/keywords.js'
-import { type ColumnSpec, type PipelineSpec, type SortKey } from '../pipeline/spec.js'
+import { type ColumnSpec, type PipelineSpec, type RowsPer, type SortKey } from '../pipeline/spec.js'
 import { execute } from './execute.js'
 import { fail, usage } from './fail.js'
 import {
@@ -15,6 +15,7 @@ import {
   checkConcurrency,
   withCommonOptions,
   OUTPUT_FORMAT_OPTION,
+  ROWS_OPTION,
   type CommonArgs,
 } from './options.js'
 import type { OutputFormat } from '../sinks/registry.js'
@@ -22,6 +23,7 @@ import type { OutputFormat } from '../sinks/registry.js'
 interface ExtractArgs extends CommonArgs, FormatArgs {
   paths: string[]
   keyword: string[]
+  rows?: RowsPer
   sort: string[]
   output: string
   format?: OutputFormat
@@ -71,6 +73,7 @@ export function extractSpec(args: Omit<ExtractArgs, keyof CommonArgs>): Pipeline
       allowEmpty: args.allowEmpty,
     },
     columns,
+    ...(args.rows === 'per_frame' && { rows: args.rows }),
     sort,
     output: { path: args.output, errors: args.errors, ...(args.format && { format: args.format }) },
     format: formatFromArgs(args),
@@ -98,6 +101,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
             'Column: a DICOM keyword (CTDIvol), a tag (0018,9345), or path, size_bytes, mtime; repeat in column order',
           requiresArg: true,
         })
+        .option('rows', ROWS_OPTION)
         .option('sort', {
           alias: 's',
           type: 'string',
@@ -141,6 +145,10 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
         .example(
           '$0 extract /data/CT -k SliceLocation -k CTDIvol --sort SliceLocation',
           'per-slice dose data, sorted, to stdout',
+        )
+        .example(
+          '$0 extract enhanced-ct.dcm --rows per_frame -k frame -k ImagePositionPatient -k CTDIvol',
+          'a row per frame of a multi-frame image',
         )
         .example(
           "$0 extract '/pacs/**/*.dcm' -k PatientID -k StudyDate -k Modality -o studies.csv",

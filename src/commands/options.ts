@@ -6,6 +6,7 @@ import type { Argv } from 'yargs'
 import type { FormatOptions } from '../dicom/format-value.js'
 import { setLogFormat } from './fail.js'
 import { OUTPUT_FORMATS } from '../sinks/registry.js'
+import { ROWS_PER } from '../pipeline/spec.js'
 
 /** The flags every command takes. */
 export interface CommonArgs {
@@ -88,6 +89,14 @@ export const THREADS_OPTION = {
 export const OUTPUT_FORMAT_OPTION = {
   choices: OUTPUT_FORMATS,
   describe: 'Output format (default: from the -o file name ending .csv, .jsonl or .parquet; else csv)',
+  requiresArg: true,
+} as const
+
+/** `--rows`: what one row stands for, shared by run and extract. */
+export const ROWS_OPTION = {
+  choices: ROWS_PER,
+  describe:
+    'One row per file (default), or per frame of multi-frame images (their functional groups flattened; -k frame numbers them)',
   requiresArg: true,
 } as const
 

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path'
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
 import { EtlError, ExitCode } from '../errors.js'
-import type { PipelineSpec } from '../pipeline/spec.js'
+import type { PipelineSpec, RowsPer } from '../pipeline/spec.js'
 import { execute } from './execute.js'
 import { fail, usage } from './fail.js'
 import {
@@ -15,6 +15,7 @@ import {
   checkConcurrency,
   withCommonOptions,
   OUTPUT_FORMAT_OPTION,
+  ROWS_OPTION,
   type CommonArgs,
 } from './options.js'
 import { formatOfPath, type OutputFormat } from '../sinks/registry.js'
@@ -24,6 +25,7 @@ interface RunArgs extends CommonArgs, FormatArgs {
   input?: string[]
   output?: string
   format?: OutputFormat
+  rows?: RowsPer
   errors?: string
   concurrency?: number
   threads?: number
@@ -51,8 +53,12 @@ export function applyOverrides(spec: PipelineSpec, args: Omit<RunArgs, keyof Com
   if (bad) usage(bad)
   // As output.errors in a pipeline file: a file literally named `-` is never what was meant.
   if (args.errors === '-') usage(ERRORS_NOT_STDOUT)
+  const { rows: _rows, ...rest } = spec
+  const rows = args.rows ?? spec.rows
   return {
-    ...spec,
+    ...rest,
+    // Absent is per file, as the pipeline loader leaves it.
+    ...(rows === 'per_frame' && { rows }),
     source: {
       ...spec.source,
       paths: args.input && args.input.length > 0 ? args.input.map((p) => resolve(p)) : spec.source.paths,
@@ -91,6 +97,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
           requiresArg: true,
         })
         .option('format', OUTPUT_FORMAT_OPTION)
+        .option('rows', ROWS_OPTION)
         .option('errors', {
           type: 'string',
           describe: 'Write ignored and failed files with reasons to this CSV',

@@ -109,7 +109,7 @@ async function runPrepared(
   }
 
   const columns = spec.columns
-  const signature = stateSignature(columns, spec.format)
+  const signature = stateSignature(columns, spec.format, spec.rows)
   const state =
     outputs.statePath !== undefined
       ? loadState(outputs.statePath, signature, columns.length, options.full ?? false)
@@ -197,12 +197,13 @@ async function runPrepared(
   if (state?.unusable) {
     warn(spec.state ?? '', `${state.unusable} records were not usable (wrong shape): their files were read again`)
   }
-  // Every header read (or row taken from the state) is one row, or goes into one group.
+  // Every header read (or taken from the state) makes a row, or one per frame; rows go into groups.
   const headers = readInfo.read + (state ? state.unchanged : 0)
+  const rowsMade = readInfo.rows + (state ? state.unchangedRows : 0)
   const summary: Summary = {
     listed: listInfo.listed,
     headers,
-    rows: spec.group ? groupInfo.groups : headers,
+    rows: spec.group ? groupInfo.groups : rowsMade,
     ignored: readInfo.ignored,
     failed: readInfo.failed + (listInfo.failed ?? 0),
     ...(listInfo.unlisted && { unlisted: listInfo.unlisted }),

@@ -44,6 +44,8 @@ import {
 /** Counts kept by the stage. */
 export interface ReadInfo {
   read: number
+  /** Rows made by `readRows`: one per header, or one per frame with `perFrame`. */
+  rows: number
   ignored: number
   failed: number
   bytesRead: number
@@ -95,7 +97,7 @@ export interface ReadRowsOptions extends ReaderOptions {
 }
 
 export function newReadInfo(): ReadInfo {
-  return { read: 0, ignored: 0, failed: 0, bytesRead: 0, inFlight: 0, maxInFlight: 0, threads: 0 }
+  return { read: 0, rows: 0, ignored: 0, failed: 0, bytesRead: 0, inFlight: 0, maxInFlight: 0, threads: 0 }
 }
 
 /** The header reader as a Transform stream (object mode: path strings in, HeaderRecords out). */
@@ -114,6 +116,7 @@ export function readRows(options: ReadRowsOptions): Transform {
   const { columns, onWarning } = options
   const facts = options.records ?? false
   const perFrame = options.perFrame ?? false
+  const info = options.info ?? newReadInfo()
   const tags = columnTags(columns)
   if (facts) tags.push(Tags.SOPInstanceUID)
   if (perFrame) tags.push(...FRAME_TAGS)
@@ -122,8 +125,9 @@ export function readRows(options: ReadRowsOptions): Transform {
     stat: needsStat(columns) || facts,
     project: { columns, format: options.format, facts, perFrame },
   }
-  return readerStage(options, job, (result, push) => {
+  return readerStage({ ...options, info }, job, (result, push) => {
     if (!('rows' in result)) return
+    info.rows += result.rows.length
     if (result.warnings && onWarning) for (const message of result.warnings) onWarning(result.path, message)
     if (facts) {
       const f = result.facts as FileFacts
