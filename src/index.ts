@@ -1,13 +1,43 @@
 /**
  * dicom-etl as a library: each pipeline stage is a stream factory, composable with
- * `stream.pipeline`; `runPipeline` wires them as the CLI does.
+ * `stream.pipeline`; `runPipeline` wires them as the CLI does. A pipeline is a source, then
+ * transforms, then a sink, each from its registry (`SOURCES`, `SINKS`); rows between them are
+ * arrays of typed values (`Value`), made text only by a text sink (`valueText`, `rowText`).
  */
-export { toSkip, type HeaderRecord, type Row, type Skip } from './records.js'
+export { toSkip, type HeaderRecord, type Row, type Skip, type SourceRecord } from './records.js'
+export {
+  Binary,
+  Decimal,
+  DicomDate,
+  PersonName,
+  compareValues,
+  computedNumber,
+  parseRow,
+  rowText,
+  stringifyRow,
+  valueJson,
+  valueNumber,
+  valueNumbers,
+  valueStrings,
+  valueText,
+  type TextOptions,
+  type Value,
+} from './values.js'
+export { SOURCES, SOURCE_TYPES, sourceOf, type SourceModule, type SourceType } from './sources/registry.js'
+export { filesSource, filesFields } from './sources/files.js'
+export type { SourceContext } from './sources/source.js'
+export { SINKS, OUTPUT_FORMATS, sinkOf, formatOfPath, type SinkModule, type OutputFormat } from './sinks/registry.js'
+export { jsonlSink } from './sinks/jsonl.js'
+export type { ColumnType, SinkColumn, SinkContext } from './sinks/sink.js'
+export { columnType, typeOfVr, aggregateType } from './pipeline/column-types.js'
+export { frameElements, numberOfFrames, FRAME_TAGS, type FrameElement } from './dicom/frames.js'
 export { listFiles, type ListFilesOptions, type ListInfo } from './stages/list-files.js'
 export { readHeaders, newReadInfo, type ReadHeadersOptions, type ReadInfo } from './stages/read-headers.js'
 export {
   projectKeywords,
   projectRow,
+  projectValues,
+  projectFrames,
   columnTags,
   columnGroups,
   columnPlan,
@@ -60,7 +90,7 @@ export {
 } from './metrics/dlp.js'
 export { K_FACTORS, REGIONS, regionOfBodyPart, bodyPartsOf, type Region } from './metrics/effective-dose.js'
 export { aggregator, AGGREGATE_OPS, type AggregateOp, type Aggregator } from './metrics/aggregate.js'
-export { cellNumber, cellNumbers, compareCells, formatNumber } from './metrics/cells.js'
+export { formatNumber } from './metrics/cells.js'
 export { formatCsv } from './sinks/csv.js'
 export { AtomicFile, commitAll, resolveTarget, type Target } from './io/atomic-file.js'
 export { prepareOutputs, type OutputPaths, type RunOutputs } from './io/outputs.js'
@@ -69,7 +99,7 @@ export { readItems } from './dicom/items.js'
 export { scanHeader, type Header } from './dicom/scan-header.js'
 export { planRead, type ReadPlan } from './dicom/read-plan.js'
 export type { DataElement } from './dicom/data-element.js'
-export { formatValue, type FormatContext } from './dicom/format-value.js'
+export { formatValue, decodeValue, type FormatContext, type FormatOptions } from './dicom/format-value.js'
 export { parsePath, findElement, type PathStep } from './dicom/paths.js'
 export { lookupKeyword, lookupTag, parseTag, formatTag, suggestKeyword, type DictEntry } from './dicom/keywords.js'
 export { parseColumn } from './pipeline/columns.js'

@@ -4,7 +4,7 @@ import { linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { compareCells } from '../../src/metrics/cells.js'
+import { compareValues as compareCells } from '../../src/values.js'
 import { fanIn, sortRows, sortRowsInMemory, type SortInfo } from '../../src/stages/sort-rows.js'
 import { CLI, ROOT } from '../fixtures/cli.js'
 
