@@ -8,7 +8,7 @@
  */
 import { Transform } from 'node:stream'
 import { isDoubleText } from '../dicom/format-value.js'
-import { rowText, type TextOptions, type Value } from '../values.js'
+import { valueText, type TextOptions, type Value } from '../values.js'
 
 /** A cell must be quoted when it holds a comma, a double quote or a line break. */
 const NEEDS_QUOTES = /[",\r\n]/
@@ -93,7 +93,14 @@ export function formatCsv(headers: readonly string[], options: CsvOptions = {}):
         started = true
         add(first + csvLine(headers, cell), this)
       }
-      add(csvLine(rowText(row, format), cell), this)
+      // One line straight from the values: no array of cell texts per row.
+      let line = ''
+      for (let i = 0; i < row.length; i++) {
+        const value = row[i]
+        const text = typeof value === 'string' ? value : valueText(value, format)
+        line += i === 0 ? cell(text) : `,${cell(text)}`
+      }
+      add(`${line}\n`, this)
       callback()
     },
     flush(callback) {

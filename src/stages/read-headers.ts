@@ -20,7 +20,7 @@
  * on as it is, in its place.
  */
 import { Transform } from 'node:stream'
-import { Worker } from 'node:worker_threads'
+import { MAX_OUTSTANDING, ReaderThread, spares } from './reader-threads.js'
 import pLimit from 'p-limit'
 import { EtlError } from '../errors.js'
 import type { FormatOptions } from '../dicom/format-value.js'
@@ -31,15 +31,7 @@ import type { ColumnSpec } from '../pipeline/spec.js'
 import type { HeaderRecord, Skip, SourceRecord } from '../records.js'
 import { FRAME_TAGS } from '../dicom/frames.js'
 import { columnGroups, columnTags, needsStat } from './project-keywords.js'
-import {
-  readOne,
-  readOneAsync,
-  unpackBatch,
-  type FileFacts,
-  type PackedBatch,
-  type ReadJob,
-  type ReadResult,
-} from './read-batch.js'
+import { readOne, readOneAsync, unpackBatch, type FileFacts, type ReadJob, type ReadResult } from './read-batch.js'
 
 /** Counts kept by the stage. */
 export interface ReadInfo {
@@ -142,62 +134,6 @@ const rowBuffer = Buffer.allocUnsafe(8192)
 /** A chunk that came in instead of a path, waiting for its turn to go out unchanged. */
 class PassedThrough {
   constructor(readonly chunk: object) {}
-}
-
-/** Batches a worker holds at once: one being read, the next ones waiting, so it never idles. */
-const MAX_OUTSTANDING = 3
-
-/** What a reader thread posts: that it has loaded, or the results of a batch. */
-type ReaderMessage =
-  | { ready: true }
-  | { id: number; batch: PackedBatch }
-  | { id: number; fatal: Pick<EtlError, 'code' | 'message' | 'exitCode'> }
-
-/**
- * A reader thread. It loads its modules as soon as it is spawned and then waits for its job,
- * so it can be spawned before the job is known ({@link prestartReaders}) and adopted by a
- * stage later; `listener` is the adopting stage's.
- */
-class ReaderThread {
-  readonly worker = new Worker(new URL('./read-worker.js', import.meta.url))
-  ready = false
-  /** Batches sent and not yet answered. */
-  outstanding = 0
-  listener?: (message: ReaderMessage | Error) => void
-  /** What stopped the thread, if it failed before a stage adopted it. */
-  error?: Error
-
-  constructor() {
-    this.worker.on('message', (message: ReaderMessage) => {
-      if ('ready' in message) this.ready = true
-      this.listener?.(message)
-    })
-    this.worker.on('error', (err) => {
-      this.error = err
-      this.listener?.(err)
-    })
-  }
-}
-
-/** Reader threads spawned ahead of any stage, kept from holding the process open until adopted. */
-const spares: ReaderThread[] = []
-
-/** Prestarted reader threads not yet adopted. */
-export function spareReaders(): number {
-  return spares.length
-}
-
-/**
- * Spawns `count` reader threads now, for a reader stage to adopt later: a thread takes tens of
- * milliseconds to start, which the CLI spends loading its own modules meanwhile. Threads no
- * stage adopts do not keep the process alive.
- */
-export function prestartReaders(count: number): void {
-  for (let i = 0; i < count; i++) {
-    const thread = new ReaderThread()
-    thread.worker.unref()
-    spares.push(thread)
-  }
 }
 
 /** The reading machinery of both stages: `emit` turns each result that is not a skip into output. */

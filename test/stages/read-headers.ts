@@ -300,7 +300,8 @@ t.test('readRows: rows, warnings and file facts made in worker threads equal tho
 })
 
 t.test('a prestarted reader thread is adopted by the next stage that needs one', async (t) => {
-  const { prestartReaders, readRows, spareReaders } = await import('../../src/stages/read-headers.js')
+  const { readRows } = await import('../../src/stages/read-headers.js')
+  const { prestartReaders, spareReaders } = await import('../../src/stages/reader-threads.js')
   const { listFiles } = await import('../../src/stages/list-files.js')
   const { parseColumn } = await import('../../src/pipeline/columns.js')
   const parsed = parseColumn('SliceLocation')
