@@ -2,30 +2,16 @@ import { availableParallelism } from 'node:os'
 import type { AggregateOp } from '../metrics/aggregate.js'
 import type { RegionSetting } from '../metrics/dlp.js'
 import type { FormatOptions } from '../dicom/format-value.js'
-import type { PathStep } from '../dicom/paths.js'
 import type { OutputFormat } from '../sinks/registry.js'
+import type { ColumnSpec } from '../records.js'
 
 /**
  * The resolved form of a pipeline, whether it came from a YAML file (`etl run`) or from flags
  * (`etl extract`). Stages are built from this and nothing else.
  */
 
-/** Where a column's value comes from. */
-export type ColumnSource =
-  /** A data element of the data set, or of the file meta information when its group is 0002. */
-  | { kind: 'element'; tag: number; keyword?: string; path?: PathStep[] }
-  /** A property of the file rather than of its header. */
-  | { kind: 'pseudo'; name: PseudoColumn }
-
-/** Lower-case names, so they never clash with DICOM keywords (which start upper-case). */
-export const PSEUDO_COLUMNS = ['path', 'size_bytes', 'mtime', 'frame'] as const
-export type PseudoColumn = (typeof PSEUDO_COLUMNS)[number]
-
-export interface ColumnSpec {
-  /** The CSV header of the column. */
-  name: string
-  source: ColumnSource
-}
+/** The extracted columns: declared below the stages, in `records.ts`, as the stages read them too. */
+export { PSEUDO_COLUMNS, type ColumnSource, type ColumnSpec, type PseudoColumn } from '../records.js'
 
 export interface SortKey {
   /** A column name (as in the CSV header). */
