@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import type { AggregateOp } from '../metrics/aggregate.js'
-import type { RegionSetting } from '../metrics/dlp.js'
 import type { FormatOptions } from '../dicom/format-value.js'
+import type { MetricSpecs } from '../metrics/registry.js'
 import type { OutputFormat } from '../sinks/registry.js'
 import type { ColumnSpec } from '../records.js'
 
@@ -62,13 +62,8 @@ export interface GroupSpec {
   aggregates: AggregateSpec[]
 }
 
-/** Dose columns: per slice, or per group when the pipeline is grouped. */
-export interface DoseSpec {
-  /** Where the k-factor of the effective dose estimate comes from. */
-  region: RegionSetting
-}
-
-export interface PipelineSpec {
+/** With the blocks of the metrics it asks for (`dose`: see `metrics/registry.ts`). */
+export interface PipelineSpec extends MetricSpecs {
   /** State file of incremental runs: only new or changed files are read. */
   state?: string
   /** How cells are written; absent: as DICOM stores values. */
@@ -77,13 +72,12 @@ export interface PipelineSpec {
   columns: ColumnSpec[]
   /** One row per file (default), or per frame of multi-frame images (`rows: per_frame`). */
   rows?: RowsPer
-  /** Sort keys as asked for; grouping and dose first sort by what they need. */
+  /** Sort keys as asked for; grouping and metrics first sort by what they need. */
   sort: SortKey[]
   /** The sorter's memory budget in MiB; default {@link DEFAULT_SORT_MEMORY_MB}. */
   sortMemoryMb?: number
   /** One row per group instead of one per file. */
   group?: GroupSpec
-  dose?: DoseSpec
   output: OutputSpec
 }
 
