@@ -140,8 +140,9 @@ export const pipelineSchema = {
         fields: {
           by: {
             doc:
-              'Column names as in the CSV header (after `as`), most significant first. Required unless `group_by` or ' +
-              '`dose` sorts the rows; with them, it orders the rows that tie on what they sort by.',
+              'Column names as in the CSV header (after `as`), most significant first. Required unless ' +
+              ['group_by', ...Object.keys(metricKeys())].map((key) => `\`${key}\``).join(' or ') +
+              ' sorts the rows; with them, it orders the rows that tie on what they sort by.',
             example: 'by: [SeriesInstanceUID, {column: SliceLocation, order: desc}]',
             type: {
               kind: 'list',
