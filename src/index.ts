@@ -61,9 +61,28 @@ export {
   findDoseColumns,
   DOSE_KEYWORDS,
   REQUIRED_DOSE_KEYWORDS,
+  seriesDoseAccumulator,
+  dose,
   type DoseColumns,
+  type DoseSpec,
   type DeriveMetricsOptions,
-} from './stages/derive-metrics.js'
+  type SeriesDoseOptions,
+} from './metrics/dose.js'
+export {
+  findNeeds,
+  type MetricModule,
+  type AnyMetric,
+  type MetricPlan,
+  type MetricColumn,
+  type GroupAccumulator,
+  type Need,
+  type Needs,
+  type ColumnsOf,
+  type ConfigOf,
+  type PlanContext,
+  type CheckContext,
+} from './metrics/metric.js'
+export { METRICS, metricsOf, type Metric, type MetricSpecs } from './metrics/registry.js'
 export { groupRows, type GroupRowsOptions, type GroupInfo } from './stages/group-rows.js'
 export {
   locateSlice,
@@ -113,7 +132,6 @@ export type {
   OutputSpec,
   GroupSpec,
   AggregateSpec,
-  DoseSpec,
 } from './pipeline/spec.js'
 export { DEFAULT_SORT_MEMORY_MB } from './pipeline/spec.js'
 export { EtlError, ExitCode, type ErrorCode } from './errors.js'

@@ -4,12 +4,31 @@
  */
 import { EtlError, type ErrorCode } from './errors.js'
 import type { FileHeader } from './dicom/read-header.js'
+import type { PathStep } from './dicom/paths.js'
 import type { Row } from './values.js'
 
 /** A file whose header was read. */
 export interface HeaderRecord {
   path: string
   header: FileHeader
+}
+
+/** Where a column's value comes from. */
+export type ColumnSource =
+  /** A data element of the data set, or of the file meta information when its group is 0002. */
+  | { kind: 'element'; tag: number; keyword?: string; path?: PathStep[] }
+  /** A property of the file rather than of its header. */
+  | { kind: 'pseudo'; name: PseudoColumn }
+
+/** Lower-case names, so they never clash with DICOM keywords (which start upper-case). */
+export const PSEUDO_COLUMNS = ['path', 'size_bytes', 'mtime', 'frame'] as const
+export type PseudoColumn = (typeof PSEUDO_COLUMNS)[number]
+
+/** An extracted column. */
+export interface ColumnSpec {
+  /** The CSV header of the column. */
+  name: string
+  source: ColumnSource
 }
 
 /** A row: one typed value per column (see `values.ts`). */

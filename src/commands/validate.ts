@@ -1,5 +1,6 @@
 /** `etl validate <pipeline.yaml>`: checks a pipeline and reports every problem at once. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs'
+import { metricsOf } from '../metrics/registry.js'
 import type { PipelineSpec } from '../pipeline/spec.js'
 import { fail } from './fail.js'
 import { loadOrExplain } from './run.js'
@@ -11,8 +12,11 @@ interface ValidateArgs {
 /** What a valid pipeline will do, in one line: `13 columns, one row per SeriesInstanceUID with dose, to stdout`. */
 export function describePipeline(spec: PipelineSpec): string {
   const parts = [`${spec.columns.length} columns`]
-  if (spec.group) parts.push(`one row per ${spec.group.by.join(', ')}${spec.dose ? ' with dose' : ''}`)
-  else if (spec.dose) parts.push('dose per slice')
+  const metrics = metricsOf(spec).map(({ metric }) => metric)
+  if (spec.group) {
+    const added = metrics.length > 0 ? ` with ${metrics.map((m) => m.key).join(' and ')}` : ''
+    parts.push(`one row per ${spec.group.by.join(', ')}${added}`)
+  } else if (metrics.length > 0) parts.push(metrics.map((m) => m.summary).join(', '))
   if (spec.sort.length) parts.push(`sorted by ${spec.sort.map((k) => k.column).join(', ')}`)
   parts.push(`to ${spec.output.path === '-' ? 'stdout' : spec.output.path}`)
   return parts.join(', ')

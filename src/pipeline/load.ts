@@ -4,8 +4,8 @@
  * Three passes, each reporting everything it finds: YAML syntax (the parser's own errors),
  * the schema (`schema.ts`: keys, types, ranges, defaults), then meaning (DICOM keywords via
  * `parseColumn`; duplicate and unknown column names in extract, sort, group_by and aggregate;
- * the attributes dose reads; output paths). Syntax errors other than repeated keys stop there:
- * what follows them is the parser's guess.
+ * the attributes each metric reads, and the metric's own checks; output paths). Syntax errors
+ * other than repeated keys stop there: what follows them is the parser's guess.
  */
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
@@ -18,9 +18,9 @@ import { closest } from '../suggest.js'
 import { checkPipeline, type CheckedPipeline } from './check-pipeline.js'
 import type { ValueOf } from './fields.js'
 import type { pipelineSchema } from './schema.js'
-import type { ColumnSpec, DoseSpec, GroupSpec, PipelineSpec, SortKey } from './spec.js'
-import { SERIES_DOSE_COLUMNS, SLICE_DOSE_COLUMNS } from '../metrics/dlp.js'
-import { findDoseColumns } from '../stages/derive-metrics.js'
+import type { ColumnSpec, GroupSpec, PipelineSpec, SortKey } from './spec.js'
+import { findNeeds, type AnyMetric } from '../metrics/metric.js'
+import { METRICS, metricsOf, type MetricSpecs } from '../metrics/registry.js'
 
 /** A problem in a pipeline file, at a 1-based line and column. */
 export interface Problem {
@@ -82,7 +82,8 @@ interface Meaning {
   columns: ColumnSpec[]
   sort: SortKey[]
   group?: GroupSpec
-  dose?: DoseSpec
+  /** The blocks of the metrics the file has. */
+  metrics: MetricSpecs
 }
 
 /** The checks that span keys; holes are skipped, their problems already reported. */
@@ -90,22 +91,31 @@ function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportA
   const { columns, unresolved } = resolveColumns(value.extract ?? [], reportAt)
   const check = value.extract ? columnChecker(columns, unresolved, reportAt) : () => {}
   const sort = resolveSort(value.sort?.by ?? [], check)
-  if (value.sort && given('sort') && !given('sort.by') && !given('group_by') && !given('dose')) {
+  const metricGiven = METRICS.some((metric) => given(metric.key))
+  if (value.sort && given('sort') && !given('sort.by') && !given('group_by') && !metricGiven) {
     reportAt('sort', 'missing required key "by" in sort')
   }
   if (given('aggregate') && !given('group_by'))
     reportAt('aggregate', 'aggregate needs group_by: the columns of the groups')
   const group = value.group_by && resolveGroup(value.group_by, value.aggregate ?? [], check, given)
-  // `dose` has defaults only, so the schema fills it in: whether the file has it is what counts.
-  const dose =
-    given('dose') && value.dose && value.extract && unresolved.size === 0
-      ? resolveDose(value.dose, columns, group, reportAt, given)
-      : undefined
-  if (group && value.extract) checkGroupNames(group, dose, reportAt, given)
-  else if (dose) {
-    for (const [i, column] of columns.entries()) {
-      if ((SLICE_DOSE_COLUMNS as readonly string[]).includes(column.name)) {
-        reportAt(`extract[${i}]`, `column "${column.name}" is also a dose column (rename it with "as")`)
+  const metrics: Record<string, unknown> = {}
+  for (const metric of METRICS as readonly AnyMetric[]) {
+    // A block whose fields all have defaults is filled in by the schema: whether the file has it
+    // is what counts.
+    const block = (value as Record<string, unknown>)[metric.key]
+    if (!given(metric.key) || block === undefined || !value.extract || unresolved.size > 0) continue
+    const config = resolveMetric(metric, block as Record<string, unknown>, columns, group, reportAt, given)
+    if (config) metrics[metric.key] = config
+  }
+  const active = metricsOf(metrics)
+  if (group && value.extract) checkGroupNames(group, active, reportAt, given)
+  else {
+    for (const { metric } of active) {
+      const added = [...metric.beforeColumns, ...metric.rowColumns].map((c) => c.name)
+      for (const [i, column] of columns.entries()) {
+        if (added.includes(column.name)) {
+          reportAt(`extract[${i}]`, `column "${column.name}" is also a ${metric.key} column (rename it with "as")`)
+        }
       }
     }
   }
@@ -114,10 +124,10 @@ function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportA
   else if (errors !== undefined && path !== undefined && outputPath(errors, baseDir) === outputPath(path, baseDir)) {
     reportAt('output.errors', 'output.errors must not be the same file as output.path')
   }
-  return { columns, sort, ...(group && { group }), ...(dose && { dose }) }
+  return { columns, sort, ...(group && { group }), metrics: metrics as MetricSpecs }
 }
 
-function toSpec(value: Complete, { columns, sort, group, dose }: Meaning, baseDir: string): PipelineSpec {
+function toSpec(value: Complete, { columns, sort, group, metrics }: Meaning, baseDir: string): PipelineSpec {
   const { source, output } = value
   return {
     source: {
@@ -136,7 +146,7 @@ function toSpec(value: Complete, { columns, sort, group, dose }: Meaning, baseDi
     sort,
     sortMemoryMb: value.sort.memory_mb,
     ...(group && { group }),
-    ...(dose && { dose }),
+    ...metrics,
     ...(value.format && Object.keys(formatOf(value.format)).length > 0 && { format: formatOf(value.format) }),
     ...(value.state !== undefined && { state: outputPath(value.state, baseDir) }),
     output: {
@@ -282,40 +292,49 @@ function resolveGroup(
 }
 
 /**
- * `dose`: the attributes it reads must be extracted (checked only when every extract entry
- * resolved, since a misspelt one may be the missing attribute), and with `group_by`, the groups
- * must be series or parts of series.
+ * A metric's block: the attributes it reads must be extracted (checked only when every extract
+ * entry resolved, since a misspelt one may be the missing attribute), then the metric's own
+ * checks. Undefined when a field of the block had a problem (already reported).
  */
-function resolveDose(
-  dose: NonNullable<CheckedPipeline['dose']>,
+function resolveMetric(
+  metric: AnyMetric,
+  block: Record<string, unknown>,
   columns: readonly ColumnSpec[],
   group: GroupSpec | undefined,
   reportAt: ReportAt,
   given: Given,
-): DoseSpec | undefined {
-  if (dose.region === undefined) return undefined
-  const found = findDoseColumns(columns)
-  if (found.missing.length > 0) {
+): unknown {
+  const hole = Object.entries(metric.fields).some(
+    ([name, field]) => (field.required || 'default' in field) && block[name] === undefined,
+  )
+  if (hole) return undefined
+  const { found, missing } = findNeeds(metric.needs, columns)
+  if (missing.length > 0) {
     reportAt(
-      'dose',
-      `dose reads ${found.missing.join(', ')}: extract ${found.missing.length === 1 ? 'it' : 'them'} (under any name)`,
+      metric.key,
+      `${metric.key} reads ${missing.join(', ')}: extract ${missing.length === 1 ? 'it' : 'them'} (under any name)`,
     )
   }
-  if (dose.region === 'auto' && found.columns && found.columns.bodyPart === undefined) {
-    reportAt(
-      given('dose.region') ? 'dose.region' : 'dose',
-      'region auto reads BodyPartExamined: extract it, or name the region (e.g. region: CHEST)',
-    )
-  }
-  if (group && found.series >= 0 && !group.by.includes(columns[found.series].name)) {
-    reportAt('group_by', `dose is per series: group_by must include ${columns[found.series].name}`)
-  }
-  return { region: dose.region }
+  metric.check?.({
+    config: block,
+    found,
+    missing,
+    columns,
+    ...(group && { groupBy: group.by }),
+    report: reportAt,
+    at: (field) => (given(`${metric.key}.${field}`) ? `${metric.key}.${field}` : metric.key),
+  })
+  return block
 }
 
-/** The output columns of a grouped pipeline must have different names. */
-function checkGroupNames(group: GroupSpec, dose: DoseSpec | undefined, reportAt: ReportAt, given: Given): void {
-  const seen = new Set<string>(dose ? SERIES_DOSE_COLUMNS : [])
+/** The output columns of a grouped pipeline must have different names (the metrics' ones too). */
+function checkGroupNames(
+  group: GroupSpec,
+  metrics: readonly { metric: AnyMetric }[],
+  reportAt: ReportAt,
+  given: Given,
+): void {
+  const seen = new Set<string>(metrics.flatMap(({ metric }) => metric.groupColumns.map((c) => c.name)))
   const outputs = [
     ...group.by.map((name, i) => ({ name, at: given(`group_by[${i}]`) ? `group_by[${i}]` : 'group_by' })),
     ...group.aggregates.map(({ name }, i) => ({

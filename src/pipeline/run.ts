@@ -1,8 +1,8 @@
 /**
- * Runs a pipeline: lister -> header reader and projector -> [slice positions] -> [sorter] ->
- * [grouper or per-slice dose columns] -> CSV, composed with `stream.pipeline`, which destroys
- * every stage on the first fatal error. Per-file problems are not fatal: they are reported
- * (stderr, and the errors CSV when asked) and counted.
+ * Runs a pipeline: lister -> header reader and projector -> [metrics' stages before the sorter,
+ * such as slice positions] -> [sorter] -> [grouper, or the metrics' per-row stages] -> sink,
+ * composed with `stream.pipeline`, which destroys every stage on the first fatal error. Per-file
+ * problems are not fatal: they are reported (stderr, and the errors CSV when asked) and counted.
  */
 import { pipeline } from 'node:stream/promises'
 import type { Duplex, Readable, Transform, Writable } from 'node:stream'
@@ -18,8 +18,8 @@ import { sourceOf } from '../sources/registry.js'
 import { loadState, recordState, skipUnchanged, stateSignature } from '../state.js'
 import type { Skip } from '../records.js'
 import { newReadInfo } from '../stages/read-headers.js'
-import { SERIES_DOSE_COLUMNS, SERIES_DOSE_KINDS, SLICE_DOSE_COLUMNS, SLICE_DOSE_KINDS } from '../metrics/dlp.js'
-import { deriveMetrics, findDoseColumns, locateSlices } from '../stages/derive-metrics.js'
+import { findNeeds, type AnyMetric, type MetricColumn } from '../metrics/metric.js'
+import { METRICS, metricsOf } from '../metrics/registry.js'
 import { groupRows, type GroupInfo } from '../stages/group-rows.js'
 import { removeStaleSortFolders, sortRows, type SortColumn } from '../stages/sort-rows.js'
 import { formatCsv } from '../sinks/csv.js'
@@ -219,15 +219,18 @@ async function runPrepared(
 }
 
 /**
- * The stages between the projector and the CSV, and the CSV's header. With `dose`, slice
- * positions are appended first. The sorter sorts by the `group_by` columns (or, with `dose`
- * alone, the SeriesInstanceUID column), then the slice position (`dose`), then `sort.by`: what
- * the grouper and the dose columns need comes first, so they can stream. Then come the grouper,
- * or the per-slice dose columns.
+ * The stages between the projector and the sink, and the sink's header. Each metric of the
+ * pipeline (from `metrics`, by default the registry's) appends its columns before the sorter
+ * first (dose: slice positions). The sorter sorts by the `group_by` columns, then each metric's
+ * sort keys (dose: the SeriesInstanceUID column, then the slice position), then `sort.by`: what
+ * the grouper and the metrics need comes first, so they can stream. Then come the grouper, with
+ * each metric's per-group accumulator, or each metric's per-row stage.
+ * @throws EtlError `E_CONFIG` when a metric reads attributes that are not extracted.
  */
 export function rowStages(
   spec: PipelineSpec,
   groupInfo?: GroupInfo,
+  metrics: readonly AnyMetric[] = METRICS,
 ): { stages: Duplex[]; header: string[]; columns: SinkColumn[]; sorts: boolean } {
   const names = spec.columns.map((c) => c.name)
   const types = spec.columns.map(columnType)
@@ -235,44 +238,52 @@ export function rowStages(
     header,
     columns: header.map((name, i) => ({ name, type: kinds[i] })),
   })
-  const computed = (kinds: readonly SinkColumn['type']['kind'][]) => kinds.map((kind) => ({ kind, list: false }))
+  const computed = (columns: readonly MetricColumn[]) => columns.map(({ kind }) => ({ kind, list: false }))
   const index = (name: string) => names.indexOf(name)
   const stages: Duplex[] = []
-  const found = spec.dose && findDoseColumns(spec.columns)
-  if (found && !found.columns) {
-    throw new EtlError('E_CONFIG', `dose reads ${found.missing.join(', ')}: extract them`, ExitCode.CONFIG)
-  }
-  const dose = found && found.columns && { columns: found.columns, position: names.length }
-  if (dose) stages.push(locateSlices(dose.columns))
-  const series = spec.group ? spec.group.by.map(index) : found ? [found.series] : []
+  const active = metricsOf(spec, metrics)
+  let width = names.length
+  const plans = active.map(({ metric, config }) => {
+    const found = findNeeds(metric.needs, spec.columns)
+    if (!found.columns) {
+      throw new EtlError('E_CONFIG', `${metric.key} reads ${found.missing.join(', ')}: extract them`, ExitCode.CONFIG)
+    }
+    const plan = metric.plan({ columns: found.columns, config, width })
+    width += metric.beforeColumns.length
+    return plan
+  })
+  for (const plan of plans) if (plan.before) stages.push(plan.before())
   const keys: SortColumn[] = []
   const sortBy = (key: SortColumn) => {
     if (!keys.some((k) => k.index === key.index)) keys.push(key)
   }
-  for (const column of series) sortBy({ index: column, descending: false })
-  if (dose) sortBy({ index: dose.position, descending: false })
+  for (const column of spec.group?.by ?? []) sortBy({ index: index(column), descending: false })
+  for (const plan of plans) plan.sortKeys.forEach(sortBy)
   for (const key of spec.sort) sortBy({ index: index(key.column), descending: key.descending })
   if (keys.length > 0) {
     stages.push(sortRows(keys, { memoryBytes: (spec.sortMemoryMb ?? DEFAULT_SORT_MEMORY_MB) * 1024 * 1024 }))
   }
+  const sorts = keys.length > 0
   if (spec.group) {
     const aggregates = spec.group.aggregates.map(({ column, op }) => ({ index: index(column), op }))
-    const region = spec.dose?.region ?? 'auto'
-    stages.push(groupRows({ keys: series, aggregates, dose: dose && { ...dose, region }, info: groupInfo }))
-    const header = [...spec.group.by, ...spec.group.aggregates.map((a) => a.name), ...(dose ? SERIES_DOSE_COLUMNS : [])]
+    const accumulators = plans.flatMap((plan) => (plan.perGroup ? [plan.perGroup] : []))
+    const keyColumns = spec.group.by.map(index)
+    stages.push(groupRows({ keys: keyColumns, aggregates, accumulators, info: groupInfo }))
+    const added = active.flatMap(({ metric }) => metric.groupColumns)
+    const header = [...spec.group.by, ...spec.group.aggregates.map((a) => a.name), ...added.map((c) => c.name)]
     const kinds = [
-      ...spec.group.by.map((name) => types[index(name)]),
+      ...keyColumns.map((i) => types[i]),
       ...spec.group.aggregates.map((a) => aggregateType(a.op, types[index(a.column)])),
-      ...(dose ? computed(SERIES_DOSE_KINDS) : []),
+      ...computed(added),
     ]
-    return { stages, ...typed(header, kinds), sorts: keys.length > 0 }
+    return { stages, ...typed(header, kinds), sorts }
   }
-  if (dose) {
-    stages.push(deriveMetrics({ series, ...dose }))
-    const header = [...names, ...SLICE_DOSE_COLUMNS]
-    return { stages, ...typed(header, [...types, ...computed(SLICE_DOSE_KINDS)]), sorts: keys.length > 0 }
-  }
-  return { stages, ...typed(names, types), sorts: keys.length > 0 }
+  for (const plan of plans) if (plan.perRow) stages.push(plan.perRow())
+  const added = [
+    ...active.flatMap(({ metric }) => metric.beforeColumns),
+    ...active.flatMap(({ metric }) => metric.rowColumns),
+  ]
+  return { stages, ...typed([...names, ...added.map((c) => c.name)], [...types, ...computed(added)]), sorts }
 }
 
 /** The columns that hold the file's path (made again for rows taken from the state). */

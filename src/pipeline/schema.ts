@@ -2,11 +2,12 @@
  * The keys of a pipeline YAML file, each declared once as data (type, default, doc, example,
  * in the vocabulary of `fields.ts`). Both the checking of a parsed document (`checkPipeline`,
  * check-pipeline.ts) and the README's key table (`schemaMarkdown`, schema-markdown.ts) are
- * derived from `pipelineSchema`, so they cannot disagree. Meaning that spans keys (DICOM
- * keywords, column names, paths) is checked by `load.ts`.
+ * derived from `pipelineSchema`, so they cannot disagree. The metrics' keys (`dose`) are declared
+ * by their modules (`metrics/registry.ts`). Meaning that spans keys (DICOM keywords, column
+ * names, paths) is checked by `load.ts`.
  */
 import { AGGREGATE_DOCS, AGGREGATE_OPS } from '../metrics/aggregate.js'
-import { REGIONS } from '../metrics/effective-dose.js'
+import { metricKeys } from '../metrics/registry.js'
 import type { MappingType } from './fields.js'
 import { DEFAULT_SORT_MEMORY_MB, PSEUDO_COLUMNS, ROWS_PER } from './spec.js'
 import { OUTPUT_FORMATS, SINKS } from '../sinks/registry.js'
@@ -99,8 +100,9 @@ export const pipelineSchema = {
         fields: {
           by: {
             doc:
-              'Column names as in the CSV header (after `as`), most significant first. Required unless `group_by` or ' +
-              '`dose` sorts the rows; with them, it orders the rows that tie on what they sort by.',
+              'Column names as in the CSV header (after `as`), most significant first. Required unless ' +
+              ['group_by', ...Object.keys(metricKeys())].map((key) => `\`${key}\``).join(' or ') +
+              ' sorts the rows; with them, it orders the rows that tie on what they sort by.',
             example: 'by: [SeriesInstanceUID, {column: SliceLocation, order: desc}]',
             type: {
               kind: 'list',
@@ -176,26 +178,7 @@ export const pipelineSchema = {
         },
       },
     },
-    dose: {
-      doc:
-        'Dose columns computed from CT image headers (see "Dose metrics"): per slice, or per series with ' +
-        '`group_by`. It reads ImageType, ImageOrientationPatient, ImagePositionPatient, SliceLocation, CTDIvol ' +
-        'and SeriesInstanceUID, which must be extracted (under any name), and SliceThickness when it is.',
-      example: 'dose: {region: auto}',
-      type: {
-        kind: 'mapping',
-        fields: {
-          region: {
-            default: 'auto',
-            doc:
-              'The body region whose k-factor gives the effective dose estimate; `auto` maps BodyPartExamined ' +
-              '(then extracted too) to a region.',
-            example: 'region: CHEST',
-            type: { kind: 'enum', values: ['auto', ...REGIONS] },
-          },
-        },
-      },
-    },
+    ...metricKeys(),
     state: {
       doc:
         'A state file for incremental runs, relative to the pipeline file: files read before and unchanged ' +

@@ -1,31 +1,17 @@
 import { availableParallelism } from 'node:os'
 import type { AggregateOp } from '../metrics/aggregate.js'
-import type { RegionSetting } from '../metrics/dlp.js'
 import type { FormatOptions } from '../dicom/format-value.js'
-import type { PathStep } from '../dicom/paths.js'
+import type { MetricSpecs } from '../metrics/registry.js'
 import type { OutputFormat } from '../sinks/registry.js'
+import type { ColumnSpec } from '../records.js'
 
 /**
  * The resolved form of a pipeline, whether it came from a YAML file (`etl run`) or from flags
  * (`etl extract`). Stages are built from this and nothing else.
  */
 
-/** Where a column's value comes from. */
-export type ColumnSource =
-  /** A data element of the data set, or of the file meta information when its group is 0002. */
-  | { kind: 'element'; tag: number; keyword?: string; path?: PathStep[] }
-  /** A property of the file rather than of its header. */
-  | { kind: 'pseudo'; name: PseudoColumn }
-
-/** Lower-case names, so they never clash with DICOM keywords (which start upper-case). */
-export const PSEUDO_COLUMNS = ['path', 'size_bytes', 'mtime', 'frame'] as const
-export type PseudoColumn = (typeof PSEUDO_COLUMNS)[number]
-
-export interface ColumnSpec {
-  /** The CSV header of the column. */
-  name: string
-  source: ColumnSource
-}
+/** The extracted columns: declared below the stages, in `records.ts`, as the stages read them too. */
+export { PSEUDO_COLUMNS, type ColumnSource, type ColumnSpec, type PseudoColumn } from '../records.js'
 
 export interface SortKey {
   /** A column name (as in the CSV header). */
@@ -78,13 +64,8 @@ export interface GroupSpec {
   aggregates: AggregateSpec[]
 }
 
-/** Dose columns: per slice, or per group when the pipeline is grouped. */
-export interface DoseSpec {
-  /** Where the k-factor of the effective dose estimate comes from. */
-  region: RegionSetting
-}
-
-export interface PipelineSpec {
+/** With the blocks of the metrics it asks for (`dose`: see `metrics/registry.ts`). */
+export interface PipelineSpec extends MetricSpecs {
   /** State file of incremental runs: only new or changed files are read. */
   state?: string
   /** How cells are written; absent: as DICOM stores values. */
@@ -93,13 +74,12 @@ export interface PipelineSpec {
   columns: ColumnSpec[]
   /** One row per file (default), or per frame of multi-frame images (`rows: per_frame`). */
   rows?: RowsPer
-  /** Sort keys as asked for; grouping and dose first sort by what they need. */
+  /** Sort keys as asked for; grouping and metrics first sort by what they need. */
   sort: SortKey[]
   /** The sorter's memory budget in MiB; default {@link DEFAULT_SORT_MEMORY_MB}. */
   sortMemoryMb?: number
   /** One row per group instead of one per file. */
   group?: GroupSpec
-  dose?: DoseSpec
   output: OutputSpec
 }
 
