@@ -29,15 +29,6 @@ const COLUMNS = ['-k', 'SOPInstanceUID', '-k', 'SliceLocation', '-k', 'PatientID
 const SIZES = process.argv.slice(2).map(Number)
 
 /** The row etl makes of the sample, and its facts. */
-function sampleRecord() {
-  const r = spawnSync(process.execPath, [join(REPO, 'dist/cli.js'), 'extract', SAMPLE, ...COLUMNS, '-q'], {
-    encoding: 'utf8',
-  })
-  const row = r.stdout.split('\n')[1].split(',')
-  const st = statSync(SAMPLE)
-  return { row, size: st.size, mtimeMs: Math.round(st.mtimeMs), sop: row[0] }
-}
-
 async function makeTree(n) {
   const root = join(DATA, `links${n}`)
   if (existsSync(join(root, 'done'))) return root
@@ -61,21 +52,26 @@ async function makeTree(n) {
   return root
 }
 
-/** The state a first run would write: one record per link, in listing order (any order will do). */
-async function writeState(root, n, record, path) {
-  // The signature must be the CLI's: take it from a real run's state over one file.
+/**
+ * The state a first run of `cli` would write: one record per link, in listing order (any order
+ * will do), each the record that build writes for the sample (its own format and version) with
+ * the link's path and inode.
+ */
+async function writeState(root, n, cli, path) {
   const probe = join(DATA, 'probe.state')
   rmSync(probe, { force: true })
-  spawnSync(process.execPath, [join(REPO, 'dist/cli.js'), 'extract', SAMPLE, ...COLUMNS, '-q', '--state', probe])
-  const header = readFileSync(probe, 'utf8').split('\n')[0]
+  spawnSync(process.execPath, [cli, 'extract', SAMPLE, ...COLUMNS, '-q', '--state', probe])
+  const [header, line] = readFileSync(probe, 'utf8').split('\n')
+  const record = JSON.parse(line)
   const inodes = readdirSync(`${root}-sources`)
     .sort((a, b) => Number(a.slice(1, -4)) - Number(b.slice(1, -4)))
     .map((name) => statSync(join(`${root}-sources`, name)).ino)
   const out = createWriteStream(path)
   let chunk = `${header}\n`
   for (let i = 0; i < n; i++) {
-    const file = join(root, `d${Math.floor(i / 1000)}`, `IM${i % 1000}.dcm`)
-    chunk += `${JSON.stringify([file, record.size, record.mtimeMs, record.sop, record.row, inodes[Math.floor(i / 50_000)]])}\n`
+    record[0] = join(root, `d${Math.floor(i / 1000)}`, `IM${i % 1000}.dcm`)
+    record[5] = inodes[Math.floor(i / 50_000)]
+    chunk += `${JSON.stringify(record)}\n`
     if (chunk.length > 1 << 20) {
       if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
       chunk = ''
@@ -97,17 +93,16 @@ function timed(label, cli, root, state) {
 }
 
 mkdirSync(DATA, { recursive: true })
-const record = sampleRecord()
 console.log('| run | wall | peak RSS | summary |')
 console.log('| --- | --- | --- | --- |')
 for (const n of SIZES.length ? SIZES : [1_000_000, 5_000_000]) {
   const root = await makeTree(n)
   const state = join(DATA, `links${n}.state`)
-  await writeState(root, n, record, state)
+  await writeState(root, n, join(REPO, 'dist/cli.js'), state)
   const mb = Math.round(statSync(state).size / 2 ** 20)
   timed(`${n.toLocaleString('en')} files, state ${mb} MB, this build`, join(REPO, 'dist/cli.js'), root, state)
   if (process.env.BASE) {
-    await writeState(root, n, record, state)
+    await writeState(root, n, join(resolve(process.env.BASE), 'dist/cli.js'), state)
     timed(
       `${n.toLocaleString('en')} files, ${process.env.BASE}`,
       join(resolve(process.env.BASE), 'dist/cli.js'),

@@ -97,8 +97,10 @@ export function formatCsv(headers: readonly string[], options: CsvOptions = {}):
       let line = ''
       for (let i = 0; i < row.length; i++) {
         const value = row[i]
-        const text = typeof value === 'string' ? value : valueText(value, format)
-        line += i === 0 ? cell(text) : `,${cell(text)}`
+        if (i > 0) line += ','
+        // A number's text needs no quotes and has no NUL: as it is (a spreadsheet keeps it a number).
+        if (typeof value === 'number') line += String(value)
+        else line += cell(typeof value === 'string' ? value : valueText(value, format))
       }
       add(`${line}\n`, this)
       callback()

@@ -22,9 +22,17 @@
  * - a list column takes an array element by element, and any other value as a one-element list.
  */
 import { Transform } from 'node:stream'
-import { ByteWriter, ParquetWriter, type SchemaElement, type Writer } from 'hyparquet-writer'
+import type { SchemaElement, Writer } from 'hyparquet-writer'
 import { Binary, Decimal, valueNumber, valueText, type Row, type TextOptions, type Value } from '../values.js'
 import type { ColumnType, SinkContext } from './sink.js'
+
+/** hyparquet-writer, loaded on first use: a run that writes no Parquet never parses it. */
+let library: typeof import('hyparquet-writer') | undefined
+
+/** Loads the Parquet library; {@link parquetSink} needs it. */
+export async function loadParquetLibrary(): Promise<void> {
+  library ??= await import('hyparquet-writer')
+}
 
 /** Options of {@link parquetSink}. */
 export interface ParquetOptions {
@@ -46,6 +54,8 @@ type Converter = (value: Value) => Cell | Cell[]
  * rows give a file with the schema and no row group.
  */
 export function parquetSink(context: SinkContext, options: ParquetOptions = {}): Transform {
+  if (!library) throw new Error('loadParquetLibrary() must be awaited before parquetSink()')
+  const { ByteWriter, ParquetWriter } = library
   const rowGroupRows = options.rowGroupRows ?? 16384
   if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) {
     throw new TypeError(`Expected \`rowGroupRows\` to be a positive integer, got ${rowGroupRows}`)

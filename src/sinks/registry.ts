@@ -44,7 +44,11 @@ export const SINKS = [
     extensions: ['.parquet'],
     doc: 'Parquet: typed, nullable columns (DOUBLE, INT64, UTF-8 text, bytes; LIST for multiple values), row groups of 16,384 rows',
     binary: true,
-    create: async (context) => (await import('./parquet.js')).parquetSink(context),
+    create: async (context) => {
+      const parquet = await import('./parquet.js')
+      await parquet.loadParquetLibrary()
+      return parquet.parquetSink(context)
+    },
   },
 ] as const satisfies readonly SinkModule[]
 

@@ -335,12 +335,12 @@ export function unpackBatch(paths: readonly string[], batch: PackedBatch): ReadR
   const { files, spans, values, kinds, numbers, text, cellEnds } = batch
   const results = new Array<ReadResult>(paths.length)
   // Cursors in kinds, numbers and texts: rows' values come in batch order.
-  let k = 0
+  let k0 = 0
   let n = 0
   let x = 0
   const nextText = (): string => text.slice(x === 0 ? 0 : cellEnds[x - 1], cellEnds[x++])
   const nextValue = (): Value => {
-    switch (kinds[k++] as ValueKind) {
+    switch (kinds[k0++] as ValueKind) {
       case ValueKind.Null:
         return null
       case ValueKind.Text:
@@ -379,7 +379,20 @@ export function unpackBatch(paths: readonly string[], batch: PackedBatch): ReadR
     const rows = new Array<Row>(files[f + 6])
     for (let r = 0; r < rows.length; r++) {
       const row: Row = new Array<Value>(files[f + 7])
-      for (let c = 0; c < row.length; c++) row[c] = nextValue()
+      for (let c = 0; c < row.length; c++) {
+        // The common kinds inline; the others (and arrays' items) through nextValue.
+        const k = kinds[k0] as ValueKind
+        if (k === ValueKind.Text) {
+          k0++
+          row[c] = text.slice(x === 0 ? 0 : cellEnds[x - 1], cellEnds[x++])
+        } else if (k === ValueKind.Number) {
+          k0++
+          row[c] = numbers[n++]
+        } else if (k === ValueKind.Null) {
+          k0++
+          row[c] = null
+        } else row[c] = nextValue()
+      }
       rows[r] = row
     }
     const result: ReadResult = { path: paths[i], rows, bytesRead: files[f + 1] }

@@ -124,7 +124,8 @@ export function readRows(options: ReadRowsOptions): Transform {
     if (facts) {
       const f = result.facts as FileFacts
       push({ path: result.path, rows: result.rows, ...f } satisfies SourceRecord)
-    } else for (const row of result.rows) push(row)
+    } else if (result.rows.length === 1) push(result.rows[0])
+    else for (const row of result.rows) push(row)
   })
 }
 

@@ -21,7 +21,8 @@ const hook = `export function resolve(specifier, context, next) {
   return m ? { url: new URL(m[1], ${JSON.stringify(hyparquet)}).href, shortCircuit: true } : next(specifier, context)
 }`
 register(`data:text/javascript,${encodeURIComponent(hook)}`)
-const { parquetSink } = await import('../../src/sinks/parquet.js')
+const { loadParquetLibrary, parquetSink } = await import('../../src/sinks/parquet.js')
+await loadParquetLibrary()
 
 let duck: DuckDBConnection
 t.before(async () => {
