@@ -18,7 +18,7 @@ execFileSync(process.execPath, [at('node_modules/typescript/bin/tsc'), '-p', at(
 copyFileSync(at('src/dicom/dictionary.json'), at('dist/dicom/dictionary.json'))
 
 await build({
-  entryPoints: [at('src/cli.ts'), at('src/stages/read-worker.ts')],
+  entryPoints: [at('src/cli.ts'), at('src/sources/read-worker.ts')],
   outdir: at('dist'),
   entryNames: '[name]',
   bundle: true,

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   // thread loads yargs and the pipeline (a stage adopts them; unadopted ones let the process exit).
   if ((args[0] === 'run' || args[0] === 'extract') && !args.some((a) => a === '--help' || a === '-h')) {
     const [{ prestartReaders }, { defaultThreads }] = await Promise.all([
-      import('./stages/reader-threads.js'),
+      import('./sources/reader-threads.js'),
       import('./pipeline/spec.js'),
     ])
     try {

@@ -31,8 +31,8 @@ export { jsonlSink } from './sinks/jsonl.js'
 export type { ColumnType, SinkColumn, SinkContext } from './sinks/sink.js'
 export { columnType, typeOfVr, aggregateType } from './pipeline/column-types.js'
 export { frameElements, numberOfFrames, FRAME_TAGS, type FrameElement } from './dicom/frames.js'
-export { listFiles, type ListFilesOptions, type ListInfo } from './stages/list-files.js'
-export { readHeaders, newReadInfo, type ReadHeadersOptions, type ReadInfo } from './stages/read-headers.js'
+export { listFiles, type ListFilesOptions, type ListInfo } from './sources/list-files.js'
+export { readHeaders, newReadInfo, type ReadHeadersOptions, type ReadInfo } from './sources/read-headers.js'
 export {
   projectKeywords,
   projectRow,
@@ -43,7 +43,7 @@ export {
   columnPlan,
   needsStat,
   type ProjectOptions,
-} from './stages/project-keywords.js'
+} from './transforms/project-keywords.js'
 export {
   sortRows,
   sortRowsInMemory,
@@ -53,7 +53,7 @@ export {
   type SortColumn,
   type SortOptions,
   type SortInfo,
-} from './stages/sort-rows.js'
+} from './transforms/sort-rows.js'
 export {
   locateSlices,
   locateRow,
@@ -83,7 +83,7 @@ export {
   type CheckContext,
 } from './metrics/metric.js'
 export { METRICS, metricsOf, type Metric, type MetricSpecs } from './metrics/registry.js'
-export { groupRows, type GroupRowsOptions, type GroupInfo } from './stages/group-rows.js'
+export { groupRows, type GroupRowsOptions, type GroupInfo } from './transforms/group-rows.js'
 export {
   locateSlice,
   sliceNormal,

@@ -5,8 +5,8 @@
  * forced), since a log file would fill with carriage returns.
  */
 import type { Writable } from 'node:stream'
-import type { ListInfo } from './stages/list-files.js'
-import type { ReadInfo } from './stages/read-headers.js'
+import type { ListInfo } from './sources/list-files.js'
+import type { ReadInfo } from './sources/read-headers.js'
 
 /** Options of {@link startProgress}. */
 export interface ProgressOptions {

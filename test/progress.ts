@@ -1,7 +1,7 @@
 import t from 'tap'
 import { PassThrough } from 'node:stream'
 import { progressText, startProgress } from '../src/progress.js'
-import { newReadInfo } from '../src/stages/read-headers.js'
+import { newReadInfo } from '../src/sources/read-headers.js'
 
 t.test('the line: done of listed, rate, failures, ETA once listing is done', async (t) => {
   const read = { ...newReadInfo(), read: 900, ignored: 50, failed: 50 }

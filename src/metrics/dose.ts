@@ -42,7 +42,7 @@ import {
   type MetricModule,
 } from './metric.js'
 import type { ColumnSpec, Row } from '../records.js'
-import { compareRows } from '../stages/sort-rows.js'
+import { compareRows } from '../transforms/sort-rows.js'
 
 /** The attributes dose reads, in the order a message names the missing ones. */
 const NEEDS = {

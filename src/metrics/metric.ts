@@ -2,14 +2,14 @@
  * The contract of a metric: a module that declares the block of its pipeline key (`dose:`), the
  * attributes it reads, the order it needs the rows in and the columns it adds, per row and per
  * group. The pipeline composes metrics from these declarations only (`pipeline/load.ts` checks
- * them, `pipeline/run.ts` builds their stages, `stages/group-rows.ts` calls their accumulators),
+ * them, `pipeline/run.ts` builds their stages, `transforms/group-rows.ts` calls their accumulators),
  * so adding a metric is its module, a line in `registry.ts`, its test and its README row.
  */
 import type { Transform } from 'node:stream'
 import type { Fields, ValueOf } from '../pipeline/fields.js'
 import type { ColumnSpec } from '../records.js'
 import type { ColumnType } from '../sinks/sink.js'
-import type { SortColumn } from '../stages/sort-rows.js'
+import type { SortColumn } from '../transforms/sort-rows.js'
 import type { Row, Value } from '../values.js'
 
 /** An attribute a metric reads: found by keyword among the extracted columns (under any name). */

@@ -1,14 +1,14 @@
 /**
- * The files source: folders, files and glob patterns listed (`stages/list-files.ts`), then each
- * file's header read and projected in reader threads (`stages/read-headers.ts`). It yields rows,
+ * The files source: folders, files and glob patterns listed (`list-files.ts`), then each
+ * file's header read and projected in reader threads (`read-headers.ts`). It yields rows,
  * or, for an incremental run, records (rows with the facts that identify their file), with the
  * state's skip stage between the listing and the reading.
  */
 import type { Readable, Transform } from 'node:stream'
 import type { Fields } from '../pipeline/fields.js'
 import { defaultThreads } from '../pipeline/spec.js'
-import { listFiles } from '../stages/list-files.js'
-import { readRows } from '../stages/read-headers.js'
+import { listFiles } from './list-files.js'
+import { readRows } from './read-headers.js'
 import type { SourceContext } from './source.js'
 
 const string = { kind: 'string' } as const

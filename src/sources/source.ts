@@ -6,8 +6,8 @@
 import type { Transform } from 'node:stream'
 import type { PipelineSpec } from '../pipeline/spec.js'
 import type { Skip } from '../records.js'
-import type { ListInfo } from '../stages/list-files.js'
-import type { ReadInfo } from '../stages/read-headers.js'
+import type { ListInfo } from './list-files.js'
+import type { ReadInfo } from './read-headers.js'
 
 /** What a source is made from. */
 export interface SourceContext {

@@ -271,7 +271,7 @@ t.test('readHeader reads a first chunk and grows only when the header goes on', 
 })
 
 t.test('implicit VR: ambiguous dictionary VRs resolved (US or SS by Pixel Representation, up as UL)', async (t) => {
-  const { projectRow } = await import('../../src/stages/project-keywords.js')
+  const { projectRow } = await import('../../src/transforms/project-keywords.js')
   const { parseColumn } = await import('../../src/pipeline/columns.js')
   const cols = ['SmallestImagePixelValue', 'OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity'].map((k) => {
     const parsed = parseColumn(k)

@@ -1,5 +1,5 @@
 /**
- * Incremental runs: a state file remembers, for every file read, its size, mtime,
+ * The state file of incremental runs (its stages are `transforms/state.ts`): a state file remembers, for every file read, its size, mtime,
  * SOPInstanceUID and the row it gave. A run with a state reads only files that are new or
  * changed (by size or mtime); the rows of the others come from the state, each in its file's
  * place, so the output is the one a full run would write, byte for byte. Files no longer listed
@@ -18,15 +18,12 @@
  * makes it a copy) and checks it. A record that is not the right shape is not used: its file is
  * read again, and the run says how many were.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { Transform, type Writable } from 'node:stream'
-import { EtlError, ExitCode } from './errors.js'
-import { displayPath, toFsPath } from './io/fs-path.js'
-import type { ColumnSpec, RowsPer } from './pipeline/spec.js'
-import type { FormatOptions } from './dicom/format-value.js'
-import type { Row, SourceRecord } from './records.js'
-import { parseJson } from './values.js'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { EtlError, ExitCode } from '../errors.js'
+import type { ColumnSpec, RowsPer } from '../pipeline/spec.js'
+import type { FormatOptions } from '../dicom/format-value.js'
+import type { Row, SourceRecord } from '../records.js'
+import { parseJson } from '../values.js'
 
 /** What the state knows of one file: the facts that identify it as read, and its rows. */
 export type StateEntry = Omit<SourceRecord, 'path'>
@@ -66,7 +63,7 @@ export interface RunState {
 }
 
 /** The version of the records' format: 2 added the inode. */
-const STATE_VERSION = 3
+export const STATE_VERSION = 3
 
 /** The start of the reason given for a file that is not a state file at all. */
 const NOT_STATE = 'is not a state file of etl'
@@ -321,101 +318,3 @@ export function loadState(path: string, signature: string, width: number, full: 
   }
   return state
 }
-
-/**
- * Between the lister and the reader: a path whose size, mtime and inode are those the state
- * knows is not read; its record from the state goes on in the path's place instead (the reader
- * passes what is not a path through, in order), so that the output is in the order a full
- * run's is. Other paths go on to be read.
- */
-export function skipUnchanged(state: RunState, pathColumns: readonly number[] = []): Transform {
-  const previous = state.previous
-  const bad = () => state.unusable++
-  return new Transform({
-    objectMode: true,
-    highWaterMark: 64,
-    transform(path: string, _encoding, callback) {
-      const known = previous?.lookup(resolve(path), state.width, bad)
-      if (!known) return callback(null, path)
-      // Synchronous: a stat of a listed file takes microseconds, an awaited one a turn of the loop.
-      const s = statSync(toFsPath(path), { throwIfNoEntry: false })
-      // Within a millisecond: the state keeps the reader's fstat Date, rounded to whole ms. The
-      // inode tells another file at the same path apart (a path through a link, say).
-      const entry = known.entry
-      if (s && s.size === entry.size && Math.abs(s.mtimeMs - entry.mtimeMs) < 1 && s.ino === entry.ino) {
-        state.unchanged++
-        state.unchangedRows += entry.rows.length
-        // The path as this run lists it (another run may have named the file otherwise).
-        const shown = displayPath(path)
-        for (const row of entry.rows) for (const i of pathColumns) row[i] = shown
-        const record: SourceRecord = { path, ...entry }
-        state.known.set(record, known.line)
-        return callback(null, record)
-      }
-      callback(null, path)
-    },
-    flush(callback) {
-      previous?.close()
-      callback()
-    },
-  })
-}
-
-/**
- * After the reader (which gives records): writes each file's record to the new state file (the
- * line of an unchanged file as it was) and passes its rows on. Ends the state file when the
- * records end; a write that fails fails the stage.
- */
-export function recordState(state: RunState, signature: string, file: Writable): Transform {
-  let chunk = `${JSON.stringify({ etl_state: STATE_VERSION, signature })}\n`
-  const parts: Buffer[] = []
-  let size = 0
-  const take = () => {
-    if (chunk) parts.push(Buffer.from(chunk))
-    chunk = ''
-    const out = parts.length === 1 ? parts[0] : Buffer.concat(parts)
-    parts.length = 0
-    size = 0
-    return out
-  }
-  const send = (data: Buffer, callback: (error?: Error | null) => void) => {
-    if (file.write(data)) return callback()
-    file.once('drain', () => callback())
-  }
-  const stage = new Transform({
-    objectMode: true,
-    highWaterMark: 16,
-    transform(record: SourceRecord, _encoding, callback) {
-      const known = state.known.get(record)
-      if (known) {
-        if (chunk) {
-          parts.push(Buffer.from(chunk))
-          chunk = ''
-        }
-        parts.push(known, NEWLINE)
-        size += known.length + 1
-      } else {
-        // Typed values write themselves as `{"$xx": ...}` objects that parseJson revives.
-        const r = record
-        chunk += `${JSON.stringify([resolve(r.path), r.size, r.mtimeMs, r.sop, r.rows, r.ino])}\n`
-      }
-      for (const row of record.rows) this.push(row)
-      if (size + chunk.length < 65536) return callback()
-      send(take(), callback)
-    },
-    flush(callback) {
-      const last = take()
-      const end = () => {
-        file.once('finish', () => callback())
-        file.end()
-      }
-      if (last.length === 0) return end()
-      send(last, (err) => (err ? callback(err) : end()))
-    },
-  })
-  // The state file is not a stage of the pipeline: its failure (a full disk) fails this stage.
-  file.once('error', (err) => stage.destroy(err))
-  return stage
-}
-
-const NEWLINE = Buffer.from('\n')

@@ -7,7 +7,7 @@ import { EtlError } from '../../src/errors.js'
 import type { FileHeader } from '../../src/dicom/read-header.js'
 import { planRead } from '../../src/dicom/read-plan.js'
 import type { HeaderRecord, Skip } from '../../src/records.js'
-import { newReadInfo, readHeaders } from '../../src/stages/read-headers.js'
+import { newReadInfo, readHeaders } from '../../src/sources/read-headers.js'
 
 const plan = planRead([0x00080060])
 const header = (): FileHeader => ({
@@ -151,8 +151,8 @@ t.test('concurrency must be a positive integer', async (t) => {
 })
 
 t.test('worker threads read the same headers as this thread, every path once', async (t) => {
-  const { listFiles } = await import('../../src/stages/list-files.js')
-  const { projectRow } = await import('../../src/stages/project-keywords.js')
+  const { listFiles } = await import('../../src/sources/list-files.js')
+  const { projectRow } = await import('../../src/transforms/project-keywords.js')
   const { parseColumn } = await import('../../src/pipeline/columns.js')
   const columns = ['SOPInstanceUID', 'SliceLocation', 'CTDIvol', 'ImageType', 'TransferSyntaxUID', 'size_bytes'].map(
     (k) => {
@@ -206,9 +206,9 @@ t.test('readRows: rows, warnings and file facts made in worker threads equal tho
   const { mkdtempSync, writeFileSync, copyFileSync, readdirSync } = await import('node:fs')
   const { tmpdir } = await import('node:os')
   const { join } = await import('node:path')
-  const { listFiles } = await import('../../src/stages/list-files.js')
+  const { listFiles } = await import('../../src/sources/list-files.js')
   const { parseColumn } = await import('../../src/pipeline/columns.js')
-  const { readRows } = await import('../../src/stages/read-headers.js')
+  const { readRows } = await import('../../src/sources/read-headers.js')
   const { dataSet, part10, EXPLICIT_LE, TS } = await import('../fixtures/dicom-builder.js')
   const dir = mkdtempSync(join(tmpdir(), 'etl-rows-'))
   t.teardown(async () => (await import('node:fs')).rmSync(dir, { recursive: true, force: true }))
@@ -300,9 +300,9 @@ t.test('readRows: rows, warnings and file facts made in worker threads equal tho
 })
 
 t.test('a prestarted reader thread is adopted by the next stage that needs one', async (t) => {
-  const { readRows } = await import('../../src/stages/read-headers.js')
-  const { prestartReaders, spareReaders } = await import('../../src/stages/reader-threads.js')
-  const { listFiles } = await import('../../src/stages/list-files.js')
+  const { readRows } = await import('../../src/sources/read-headers.js')
+  const { prestartReaders, spareReaders } = await import('../../src/sources/reader-threads.js')
+  const { listFiles } = await import('../../src/sources/list-files.js')
   const { parseColumn } = await import('../../src/pipeline/columns.js')
   const parsed = parseColumn('SliceLocation')
   if (!parsed.ok) throw new Error(parsed.message)
@@ -330,7 +330,7 @@ t.test('a prestarted reader thread is adopted by the next stage that needs one',
 })
 
 t.test('issue 10: a header crosses threads with its damage', async (t) => {
-  const { packBatch, unpackBatch } = await import('../../src/stages/read-batch.js')
+  const { packBatch, unpackBatch } = await import('../../src/sources/read-batch.js')
   const header: FileHeader = {
     elements: new Map([[0x00080060, { tag: 0x00080060, vr: 'CS', value: Buffer.from('CT') }]]),
     transferSyntaxUID: undefined,

@@ -30,7 +30,7 @@ import { planRead, type ReadPlan } from '../dicom/read-plan.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
 import type { HeaderRecord, Skip, SourceRecord } from '../records.js'
 import { FRAME_TAGS } from '../dicom/frames.js'
-import { columnGroups, columnTags, needsStat } from './project-keywords.js'
+import { columnGroups, columnTags, needsStat } from '../transforms/project-keywords.js'
 import { readOne, readOneAsync, unpackBatch, type FileFacts, type ReadJob, type ReadResult } from './read-batch.js'
 
 /** Counts kept by the stage. */

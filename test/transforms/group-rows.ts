@@ -3,7 +3,7 @@
 // a group's rows.
 import t from 'tap'
 import { Readable } from 'node:stream'
-import { groupRows } from '../../src/stages/group-rows.js'
+import { groupRows } from '../../src/transforms/group-rows.js'
 import { textRows, typedRow } from '../fixtures/typed.js'
 import type { Row } from '../../src/values.js'
 

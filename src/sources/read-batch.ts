@@ -17,7 +17,7 @@ import type { FormatOptions } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
 import { toSkip, type Row, type Skip } from '../records.js'
-import { projectFrames, projectValues } from './project-keywords.js'
+import { projectFrames, projectValues } from '../transforms/project-keywords.js'
 import { Binary, Decimal, DicomDate, PersonName, type Value } from '../values.js'
 
 /** What a reader does with each file: read its header, and project it to a row if `project` says how. */

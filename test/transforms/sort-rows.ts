@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { compareValues as compareCells } from '../../src/values.js'
-import { fanIn, sortRows, sortRowsInMemory, type SortInfo } from '../../src/stages/sort-rows.js'
+import { fanIn, sortRows, sortRowsInMemory, type SortInfo } from '../../src/transforms/sort-rows.js'
 import { CLI, ROOT } from '../fixtures/cli.js'
 
 t.test('cells: numbers by value, text naturally, empty last', async (t) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import picomatch from 'picomatch'
 import { displayPath, toFsPath } from '../../src/io/fs-path.js'
 import { parseCsv, runCli } from '../fixtures/cli.js'
-import { listFiles, type ListFilesOptions } from '../../src/stages/list-files.js'
+import { listFiles, type ListFilesOptions } from '../../src/sources/list-files.js'
 
 /** A small PACS-like tree with a hidden folder, a dot-file and symlinks. */
 function tree(): string {

@@ -6,7 +6,7 @@ import { planRead } from '../../src/dicom/read-plan.js'
 import { scanHeader } from '../../src/dicom/scan-header.js'
 import { parseColumn } from '../../src/pipeline/columns.js'
 import type { ColumnSpec } from '../../src/pipeline/spec.js'
-import { columnTags, needsStat, projectKeywords, projectRow } from '../../src/stages/project-keywords.js'
+import { columnTags, needsStat, projectKeywords, projectRow } from '../../src/transforms/project-keywords.js'
 import { bin, dataSet, EXPLICIT_BE, part10, TS } from '../fixtures/dicom-builder.js'
 
 const columns = (...texts: string[]): ColumnSpec[] =>
