@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
-import { ROOT, parseCsv, runCli } from '../fixtures/cli.js'
+import { ROOT, parseCsv, runCli, runCommand } from '../fixtures/cli.js'
 
 const CORPUS = join(ROOT, '..', 'shared', 'corpus')
 const SAMPLES = join(ROOT, 'samples')
@@ -140,4 +140,13 @@ t.test('issue 11: the format from --format, from the file name, or from the YAML
   const bad = await runCli(['validate', yaml])
   t.equal(bad.code, 78)
   t.match(bad.stderr, /p\.yaml:3:18 output\.format must be "csv" or "jsonl" or "parquet", got "jsonn"/)
+})
+
+t.test('issue 11: Parquet is never written to a terminal', async (t) => {
+  // `script` (util-linux) runs the CLI with a pseudo-terminal as its stdout.
+  const command = `${process.execPath} ${join(ROOT, 'dist/cli.js')} extract ${SAMPLES} -k SeriesNumber --format parquet`
+  const r = await runCommand('script', ['-qec', command, '/dev/null'])
+  t.equal(r.code, 64, 'a usage error')
+  t.match(r.stdout, /parquet is binary, not for a terminal: write it to a file \(-o out\.parquet\) or pipe it/)
+  t.notMatch(r.stdout, /PAR1/, 'no Parquet bytes on the terminal')
 })
