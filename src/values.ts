@@ -173,30 +173,41 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 export const naturalOrder = new Intl.Collator('en', { numeric: true })
 
 /**
- * Compares two values ascending: empty last, numbers before text and by value, text naturally
- * (multiple values by their text as stored).
+ * The number a value is ordered by: its number; with `binary: length`, a binary value's length
+ * (what the cell shows).
  */
-export function compareValues(a: Value, b: Value): number {
+export function orderNumber(value: Value, options: TextOptions = {}): number | undefined {
+  if (value instanceof Binary) return options.binary === 'length' ? value.bytes.length : undefined
+  return valueNumber(value)
+}
+
+/**
+ * The text a value is ordered by: its cell text (names and binary values as the options write
+ * them, so that what looks the same groups together), except dates and times, which go by their
+ * ISO 8601 form: chronological, whether stored `20240312` or in the old `2024.03.12`.
+ */
+export function orderText(value: Value, options: TextOptions = {}): string {
+  return value instanceof DicomDate ? value.iso : valueText(value, options)
+}
+
+/**
+ * Compares two values ascending: empty last, numbers before text and by value, text naturally
+ * (multiple values by their text; see {@link orderText}, {@link orderNumber}).
+ */
+export function compareValues(a: Value, b: Value, options: TextOptions = {}): number {
   if (a === b) return 0
   if (a === null) return 1
   if (b === null) return -1
-  if (typeof a === 'number' && typeof b === 'number') return a - b
-  const x = valueNumber(a)
-  const y = valueNumber(b)
-  const textA = valueText(a)
-  const textB = valueText(b)
+  if (typeof a === 'number' && typeof b === 'number')
+    return a - b || (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : Number.isNaN(b) ? -1 : 0)
+  const x = orderNumber(a, options)
+  const y = orderNumber(b, options)
+  const textA = orderText(a, options)
+  const textB = orderText(b, options)
   if (x !== undefined && y !== undefined) return x - y || naturalOrder.compare(textA, textB)
   if (textA === '' || textB === '') return textA === textB ? 0 : textA === '' ? 1 : -1
   if (x !== undefined || y !== undefined) return x !== undefined ? -1 : 1
   return naturalOrder.compare(textA, textB)
-}
-
-/** True when two values are the same (as group keys): equal numbers, or equal text as stored. */
-export function sameValue(a: Value, b: Value): boolean {
-  if (a === b) return true
-  if (a === null || b === null) return valueText(a) === valueText(b)
-  if (typeof a === 'number' && typeof b === 'number') return a === b
-  return valueText(a) === valueText(b)
 }
 
 /**
@@ -210,7 +221,26 @@ export function computedNumber(value: number | undefined): number | null {
 
 /** A row as JSON text that {@link parseRow} reads back with every value's type (sort runs, state). */
 export function stringifyRow(row: readonly Value[]): string {
-  return JSON.stringify(row)
+  return stringifyJson(row)
+}
+
+/**
+ * JSON text of anything holding typed values, read back by {@link parseJson}: typed objects
+ * write themselves (`toJSON`); numbers JSON cannot hold (NaN, infinities, which FL and FD can
+ * store) are written `{"$num": "Infinity"}`, never as null.
+ */
+export function stringifyJson(value: unknown): string {
+  return hasNonFinite(value) ? JSON.stringify(value, keepNonFinite) : JSON.stringify(value)
+}
+
+function hasNonFinite(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value)
+  if (Array.isArray(value)) return value.some(hasNonFinite)
+  return false
+}
+
+function keepNonFinite(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? { $num: String(value) } : value
 }
 
 /** A row written by {@link stringifyRow}. */
@@ -228,6 +258,7 @@ function revive(_key: string, value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
   const o = value as Record<string, unknown>
   if (typeof o.$dec === 'string') return new Decimal(o.$dec)
+  if (typeof o.$num === 'string') return Number(o.$num)
   if (typeof o.$pn === 'string') return new PersonName(o.$pn)
   if (Array.isArray(o.$dt)) return new DicomDate(o.$dt[0] as 'DA' | 'TM' | 'DT', String(o.$dt[1]))
   if (typeof o.$bin === 'string') return new Binary(Buffer.from(o.$bin, 'base64'))

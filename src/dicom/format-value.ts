@@ -164,7 +164,9 @@ function oneNumber(raw: string, element: DataElement, ctx: FormatContext): numbe
     text
       .replace(/^\+/, '')
       .replace(/^(-?)0+(?=\d)/, '$1')
-      .replace(/^(-?)\./, '$10.'),
+      .replace(/^(-?)\./, '$10.')
+      // A point with no digit after it (`123456789012345678901.`) is not a JSON number.
+      .replace(/\.(?=[eE]|$)/, ''),
   )
 }
 

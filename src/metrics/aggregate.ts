@@ -3,7 +3,7 @@
  * constant memory. Empty values are skipped (as SQL skips NULL), so an aggregate of nothing is
  * null (an empty cell), except `count`, which is 0.
  */
-import { compareValues, computedNumber, valueNumber, type Value } from '../values.js'
+import { compareValues, computedNumber, valueNumber, type TextOptions, type Value } from '../values.js'
 
 /** The aggregate operations of `aggregate[].op`. */
 export const AGGREGATE_OPS = ['count', 'sum', 'min', 'max', 'mean', 'first', 'last'] as const
@@ -31,7 +31,7 @@ export interface Aggregator {
 const isEmpty = (value: Value): boolean => value === null || value === ''
 
 /** A new aggregator for an operation. */
-export function aggregator(op: AggregateOp): Aggregator {
+export function aggregator(op: AggregateOp, format: TextOptions = {}): Aggregator {
   switch (op) {
     case 'count': {
       let count = 0
@@ -61,7 +61,7 @@ export function aggregator(op: AggregateOp): Aggregator {
       const sign = op === 'min' ? 1 : -1
       return {
         add(value) {
-          if (!isEmpty(value) && (best === undefined || sign * compareValues(value, best) < 0)) best = value
+          if (!isEmpty(value) && (best === undefined || sign * compareValues(value, best, format) < 0)) best = value
         },
         result: () => best ?? null,
       }

@@ -16,9 +16,12 @@ export const TEXT: ColumnType = { kind: 'text', list: false }
 export const NUMBER: ColumnType = { kind: 'number', list: false }
 export const INTEGER: ColumnType = { kind: 'integer', list: false }
 
+/** dcmjs's codes of the VRs that depend on context (`xs`: US or SS), as PS3.6 spells them. */
+const AMBIGUOUS_VR: Record<string, string> = { xs: 'US or SS', ox: 'OB or OW', lt: 'US or OW', up: 'UL' }
+
 /** The type of a VR and VM (`US or SS` is an integer, `OB or OW` bytes); unknown ones are text. */
 export function typeOfVr(vr: string | undefined, vm = '1'): ColumnType {
-  const vrs = (vr ?? '').split(/ or /)
+  const vrs = (AMBIGUOUS_VR[vr ?? ''] ?? vr ?? '').split(/ or /)
   const kind = vrs.every((v) => NUMBER_VRS.has(v) || INTEGER_VRS.has(v))
     ? vrs.every((v) => INTEGER_VRS.has(v))
       ? 'integer'

@@ -262,14 +262,15 @@ export function rowStages(
   for (const plan of plans) plan.sortKeys.forEach(sortBy)
   for (const key of spec.sort) sortBy({ index: index(key.column), descending: key.descending })
   if (keys.length > 0) {
-    stages.push(sortRows(keys, { memoryBytes: (spec.sortMemoryMb ?? DEFAULT_SORT_MEMORY_MB) * 1024 * 1024 }))
+    const memoryBytes = (spec.sortMemoryMb ?? DEFAULT_SORT_MEMORY_MB) * 1024 * 1024
+    stages.push(sortRows(keys, { memoryBytes, format: spec.format }))
   }
   const sorts = keys.length > 0
   if (spec.group) {
     const aggregates = spec.group.aggregates.map(({ column, op }) => ({ index: index(column), op }))
     const accumulators = plans.flatMap((plan) => (plan.perGroup ? [plan.perGroup] : []))
     const keyColumns = spec.group.by.map(index)
-    stages.push(groupRows({ keys: keyColumns, aggregates, accumulators, info: groupInfo }))
+    stages.push(groupRows({ keys: keyColumns, aggregates, accumulators, info: groupInfo, format: spec.format }))
     const added = active.flatMap(({ metric }) => metric.groupColumns)
     const header = [...spec.group.by, ...spec.group.aggregates.map((a) => a.name), ...added.map((c) => c.name)]
     const kinds = [

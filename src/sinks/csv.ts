@@ -98,8 +98,9 @@ export function formatCsv(headers: readonly string[], options: CsvOptions = {}):
       for (let i = 0; i < row.length; i++) {
         const value = row[i]
         if (i > 0) line += ','
-        // A number's text needs no quotes and has no NUL: as it is (a spreadsheet keeps it a number).
-        if (typeof value === 'number') line += String(value)
+        // A finite number's text needs no quotes and has no NUL: as it is (a spreadsheet keeps it
+        // a number; `-Infinity` would be a formula there, so it takes the cell's way).
+        if (typeof value === 'number' && Number.isFinite(value)) line += String(value)
         else line += cell(typeof value === 'string' ? value : valueText(value, format))
       }
       add(`${line}\n`, this)

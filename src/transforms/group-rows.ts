@@ -11,6 +11,7 @@ import { aggregator, type AggregateOp, type Aggregator } from '../metrics/aggreg
 import type { GroupAccumulator } from '../metrics/metric.js'
 import type { Row } from '../records.js'
 import { compareRows } from './sort-rows.js'
+import type { TextOptions } from '../values.js'
 
 /** Options of {@link groupRows}. */
 export interface GroupRowsOptions {
@@ -25,6 +26,8 @@ export interface GroupRowsOptions {
   accumulators?: readonly (() => GroupAccumulator)[]
   /** Counts, updated as the stream goes. */
   info?: GroupInfo
+  /** How keys and min/max compare where their text counts (names and binary values as the cells show them). */
+  format?: TextOptions
 }
 
 /** What the grouper has done. */
@@ -43,11 +46,14 @@ export function groupRows(options: GroupRowsOptions): Transform {
   const aggregates = options.aggregates ?? []
   const accumulators = options.accumulators ?? []
   const info = options.info ?? { groups: 0 }
-  const compare = compareRows(keys.map((index) => ({ index, descending: false })))
+  const compare = compareRows(
+    keys.map((index) => ({ index, descending: false })),
+    options.format,
+  )
   let group: Group | undefined
   const newGroup = (row: Row): Group => ({
     row,
-    aggregators: aggregates.map(({ op }) => aggregator(op)),
+    aggregators: aggregates.map(({ op }) => aggregator(op, options.format)),
     accumulators: accumulators.map((accumulator) => accumulator()),
   })
   const finish = (done: Group): Row => {

@@ -30,7 +30,16 @@ import { isRunning, thisProcess } from '../io/process.js'
 import { join } from 'node:path'
 import { Duplex } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
-import { compareValues, naturalOrder, parseRow, stringifyRow, valueNumber, valueText, type Row } from '../values.js'
+import {
+  compareValues,
+  naturalOrder,
+  orderNumber,
+  orderText,
+  parseRow,
+  stringifyRow,
+  type Row,
+  type TextOptions,
+} from '../values.js'
 
 /** One sort key: a column index and its direction. */
 export interface SortColumn {
@@ -50,6 +59,8 @@ export interface SortOptions {
   tempDir?: string
   /** Counts, updated as the stream goes. */
   info?: SortInfo
+  /** How values are ordered where their text counts: names and binary values as the cells show them. */
+  format?: TextOptions
 }
 
 /** What the sorter has done. */
@@ -64,7 +75,7 @@ export interface SortInfo {
 export const DEFAULT_SORT_MEMORY_BYTES = 64 * 1024 * 1024
 
 /** A row comparator for the keys; empty cells stay last in descending order too. */
-export function compareRows(keys: readonly SortColumn[]): (a: Row, b: Row) => number {
+export function compareRows(keys: readonly SortColumn[], format: TextOptions = {}): (a: Row, b: Row) => number {
   return (a, b) => {
     for (const { index, descending } of keys) {
       const x = a[index] ?? null
@@ -76,7 +87,7 @@ export function compareRows(keys: readonly SortColumn[]): (a: Row, b: Row) => nu
         if (emptyX && emptyY) continue
         return emptyX ? 1 : -1
       }
-      const c = compareValues(x, y)
+      const c = compareValues(x, y, format)
       if (c !== 0) return descending ? -c : c
     }
     return 0
@@ -132,8 +143,8 @@ class RowSorter extends Duplex {
 
   constructor(keys: readonly SortColumn[], options: SortOptions) {
     super({ objectMode: true, highWaterMark: 16 })
-    this.held = new HeldRows(keys)
-    this.compare = compareRows(keys)
+    this.held = new HeldRows(keys, options.format ?? {})
+    this.compare = compareRows(keys, options.format)
     this.memoryBytes = options.memoryBytes ?? DEFAULT_SORT_MEMORY_BYTES
     this.tempDir = options.tempDir ?? tmpdir()
     this.info = options.info ?? { runs: 0, intermediateMerges: 0 }
@@ -342,7 +353,10 @@ class HeldRows {
   private order: number[] = []
   private readonly keys: KeyColumn[]
 
-  constructor(keys: readonly SortColumn[]) {
+  constructor(
+    keys: readonly SortColumn[],
+    private readonly format: TextOptions,
+  ) {
     this.keys = keys.map(({ index, descending }) => ({ index, descending, numbers: new Float64Array(1024), texts: [] }))
   }
 
@@ -369,8 +383,8 @@ class HeldRows {
     let bytes = length + ROW_OVERHEAD
     for (const key of this.keys) {
       const value = row[key.index] ?? null
-      const cell = typeof value === 'string' ? value : valueText(value)
-      const number = typeof value === 'number' ? value : valueNumber(value)
+      const cell = typeof value === 'string' ? value : orderText(value, this.format)
+      const number = typeof value === 'number' ? value : orderNumber(value, this.format)
       key.numbers[i] = number ?? NaN
       const above = i > 0 ? key.texts[i - 1] : undefined
       if (number !== undefined && String(number) === cell) key.texts[i] = undefined

@@ -9,6 +9,7 @@ import { Transform, type Writable } from 'node:stream'
 import { displayPath, toFsPath } from '../io/fs-path.js'
 import { STATE_VERSION, type RunState } from '../io/state-file.js'
 import type { SourceRecord } from '../records.js'
+import { stringifyJson } from '../values.js'
 
 /**
  * Between the lister and the reader: a path whose size, mtime and inode are those the state
@@ -85,7 +86,7 @@ export function recordState(state: RunState, signature: string, file: Writable):
       } else {
         // Typed values write themselves as `{"$xx": ...}` objects that parseJson revives.
         const r = record
-        chunk += `${JSON.stringify([resolve(r.path), r.size, r.mtimeMs, r.sop, r.rows, r.ino])}\n`
+        chunk += `${stringifyJson([resolve(r.path), r.size, r.mtimeMs, r.sop, r.rows, r.ino])}\n`
       }
       for (const row of record.rows) this.push(row)
       if (size + chunk.length < 65536) return callback()
