@@ -5,6 +5,7 @@
 import { EtlError, type ErrorCode } from './errors.js'
 import type { FileHeader } from './dicom/read-header.js'
 import type { PathStep } from './dicom/paths.js'
+import type { ContentSpec } from './dicom/sr-content.js'
 import type { Row } from './values.js'
 
 /** A file whose header was read. */
@@ -16,7 +17,8 @@ export interface HeaderRecord {
 /** Where a column's value comes from. */
 export type ColumnSource =
   /** A data element of the data set, or of the file meta information when its group is 0002. */
-  | { kind: 'element'; tag: number; keyword?: string; path?: PathStep[] }
+  /** With `content` (an `sr:` column), the path's last step selects SR content items and `content` says what to take of them. */
+  | { kind: 'element'; tag: number; keyword?: string; path?: PathStep[]; content?: ContentSpec }
   /** A property of the file rather than of its header. */
   | { kind: 'pseudo'; name: PseudoColumn }
 

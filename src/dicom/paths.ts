@@ -6,10 +6,16 @@
  *   ExposureDoseSequence[0].CTDIvol                inside the first item of a sequence
  *   PerFrameFunctionalGroupsSequence[*].CTExposureSequence[0].CTDIvol   one value per frame
  *   0019,xx23@GEMS_ACQU_01                         a private element, block found by its creator
+ *   ContentSequence[code=113811].ContentSequence[code=DCM:113813].MeasuredValueSequence[0].NumericValue
  *
  * Steps are keywords or tags, separated by dots; a sequence step names its items with `[n]`
  * (from 0) or `[*]` (all, values joined). Private blocks are resolved per data set from the
  * Private Creator elements (gggg,0010-00FF), never assumed (PS3.5 section 7.8.1).
+ *
+ * Items of SR content (and any item with a ConceptNameCodeSequence) are chosen by their concept
+ * name code, never by position: `[code=113811]` is the first item whose concept name is 113811
+ * (any coding scheme), `[code=DCM:113811]` with that scheme; `[*,code=113819]` every such item,
+ * `[1,code=113819]` the second. Code meanings are never matched: they are labels.
  */
 import { formatTag, lookupKeyword, lookupTag, suggestKeyword } from './keywords.js'
 import { latin1, type DataElement } from './data-element.js'
@@ -20,14 +26,22 @@ export interface PathStep {
   tag: number
   /** The Private Creator whose block holds this element. */
   creator?: string
-  /** The items of this sequence to go into: one by index, or all. */
+  /** The items of this sequence to go into: one by index, or all (of those matching `code`, if given). */
   item?: number | '*'
+  /** Only the items whose concept name (ConceptNameCodeSequence[0]) is this code. */
+  code?: ConceptCode
+}
+
+/** A concept name code to select items by; without a scheme, any coding scheme matches. */
+export interface ConceptCode {
+  value: string
+  scheme?: string
 }
 
 export type PathResult = { ok: true; steps: PathStep[] } | { ok: false; message: string }
 
 const STEP =
-  /^(?:\(([0-9A-Fa-f]{4}),\s*([0-9A-Fa-fxX]{4})(?:@([^)]+))?\)|([0-9A-Fa-f]{4}),?([0-9A-Fa-fxX]{4})(?:@([^.[]+))?|([A-Za-z][A-Za-z0-9]*))(?:\[(\d+|\*)\])?/
+  /^(?:\(([0-9A-Fa-f]{4}),\s*([0-9A-Fa-fxX]{4})(?:@([^)]+))?\)|([0-9A-Fa-f]{4}),?([0-9A-Fa-fxX]{4})(?:@([^.[]+))?|([A-Za-z][A-Za-z0-9]*))(?:\[([^\]]*)\])?/
 
 /** Parses a path, checking keywords against the dictionary and sequence steps against their VR. */
 export function parsePath(text: string): PathResult {
@@ -53,7 +67,7 @@ export function parsePath(text: string): PathResult {
     }
     if (!last && vr !== undefined && vr !== 'SQ') return fail(`${name} is not a sequence (VR ${vr})`)
     if (last && steps[i].item !== undefined)
-      return fail(`${name}[${steps[i].item}] selects items: add the attribute inside them`)
+      return fail(`${name}[${selectorText(steps[i])}] selects items: add the attribute inside them`)
     if (last && vr === 'SQ') {
       return fail(`${name} is a sequence: select an attribute inside it, e.g. ${name}[0].CodeValue`)
     }
@@ -62,7 +76,9 @@ export function parsePath(text: string): PathResult {
 }
 
 function toStep(m: RegExpExecArray): PathStep | string {
-  const item = m[8] === undefined ? undefined : m[8] === '*' ? '*' : Number(m[8])
+  const selector = m[8] === undefined ? undefined : parseSelector(m[8])
+  if (typeof selector === 'string') return selector
+  const item = selector
   if (m[7] !== undefined) {
     const entry = lookupKeyword(m[7])
     if (!entry) {
@@ -87,8 +103,56 @@ function toStep(m: RegExpExecArray): PathStep | string {
   return withItem(creator ? { tag, creator } : { tag }, item)
 }
 
-function withItem(step: PathStep, item: number | '*' | undefined): PathStep {
-  return item === undefined ? step : { ...step, item }
+interface Selector {
+  item: number | '*'
+  code?: ConceptCode
+}
+
+/** A code as written: `113811`, `DCM:113811`, `SCT:116152004`. */
+const CODE = /^(?:([A-Za-z0-9_.-]+):)?([^\s:/[\]@,*]+)$/
+
+/** What a code looks like, for messages. */
+export const CODE_HINT = 'a code like 113811 or DCM:113811'
+
+/** A concept code as written, or undefined when it is not one. */
+export function parseCode(text: string): ConceptCode | undefined {
+  const m = CODE.exec(text.trim())
+  if (!m) return undefined
+  return m[1] === undefined ? { value: m[2] } : { value: m[2], scheme: m[1] }
+}
+
+/** The text between brackets: `0`, `*`, `code=113811`, `*,code=DCM:113819`, `1,code=113819`. */
+function parseSelector(text: string): Selector | string {
+  let item: number | '*' | undefined
+  let code: ConceptCode | undefined
+  for (const part of text.split(',').map((p) => p.trim())) {
+    if (/^\d+$/.test(part) && item === undefined) item = Number(part)
+    else if (part === '*' && item === undefined) item = '*'
+    else if (part.startsWith('code=') && code === undefined) {
+      code = parseCode(part.slice(5))
+      if (!code) return `[${text}]: expected ${CODE_HINT} after "code=", got "${part.slice(5)}"`
+    } else {
+      return `[${text}]: expected [n], [*], [code=113811] or [*,code=113811]`
+    }
+  }
+  return code ? { item: item ?? 0, code } : { item: item ?? 0 }
+}
+
+/** The selector of a step as written between brackets. */
+export function selectorText(step: PathStep): string {
+  const code = step.code ? `code=${codeText(step.code)}` : ''
+  if (!code) return String(step.item)
+  return step.item === 0 ? code : `${step.item},${code}`
+}
+
+/** A code as written in a path: `113811`, `SCT:116152004`. */
+export function codeText(code: ConceptCode): string {
+  return code.scheme === undefined ? code.value : `${code.scheme}:${code.value}`
+}
+
+function withItem(step: PathStep, selector: Selector | undefined): PathStep {
+  if (selector === undefined) return step
+  return selector.code ? { ...step, item: selector.item, code: selector.code } : { ...step, item: selector.item }
 }
 
 function stepName(step: PathStep): string {

@@ -122,14 +122,20 @@ class Checker {
     }
     if (type.exactlyOne) {
       const given = type.exactlyOne.filter((key) => seen.has(key))
-      const keys = type.exactlyOne.map((key) => `"${key}"`)
+      const quoted = (keys: readonly string[], word: string) =>
+        keys.length < 2
+          ? `"${keys.join('')}"`
+          : `${keys
+              .slice(0, -1)
+              .map((key) => `"${key}"`)
+              .join(', ')} ${word} "${keys[keys.length - 1]}"`
       if (given.length > 1) {
         this.problem(
           Math.max(...given.map((key) => seen.get(key) ?? offset)),
-          `${name(path)} has both ${keys.join(' and ')}: keep one`,
+          `${name(path)} has ${given.length === 2 ? 'both ' : ''}${quoted(given, 'and')}: keep one`,
         )
       } else if (given.length === 0 && !type.exactlyOne.some((key) => suggested.has(key))) {
-        this.problem(offset, `missing required key ${keys.join(' or ')}${where}`)
+        this.problem(offset, `missing required key ${quoted(type.exactlyOne, 'or')}${where}`)
       }
     }
     return value

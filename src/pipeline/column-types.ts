@@ -5,6 +5,7 @@
  */
 import type { AggregateOp } from '../metrics/aggregate.js'
 import { lookupTag } from '../dicom/keywords.js'
+import { DOSE_NUM_CONCEPTS } from '../dicom/sr-content.js'
 import type { ColumnType } from '../sinks/sink.js'
 import type { ColumnSpec } from './spec.js'
 
@@ -37,6 +38,17 @@ export function columnType(column: ColumnSpec): ColumnType {
   const source = column.source
   if (source.kind === 'pseudo') return source.name === 'size_bytes' || source.name === 'frame' ? INTEGER : TEXT
   const last = source.path ? source.path[source.path.length - 1] : undefined
+  if (source.content) {
+    // An `sr:` column: its value type is known only from each file, so text unless it is a
+    // number for sure (a unit conversion, a NUM concept of the dose reports).
+    const code = last?.code
+    const number =
+      source.content.part === 'value' &&
+      (source.content.unit !== undefined ||
+        (code !== undefined && (code.scheme ?? 'DCM') === 'DCM' && DOSE_NUM_CONCEPTS.has(code.value)))
+    const list = source.path?.some((step) => step.item === '*') ?? false
+    return { ...(number ? NUMBER : TEXT), list }
+  }
   const entry = last?.creator ? undefined : lookupTag(last?.tag ?? source.tag)
   const type = typeOfVr(entry?.vr, entry?.vm)
   // Through `[*]`, one value per item: a list.

@@ -13,6 +13,7 @@ import { LineCounter, parseDocument } from 'yaml'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import { parseTag } from '../dicom/keywords.js'
+import { isKnownUnit, UNIT_NAMES } from '../dicom/units.js'
 import { checkColumnNames, parseColumn, type ColumnResult } from './columns.js'
 import { closest } from '../suggest.js'
 import { checkPipeline, type CheckedPipeline } from './check-pipeline.js'
@@ -212,7 +213,28 @@ interface Written {
  * The text of a mapping entry's `keyword` or `tag`, with a problem when it is of the other
  * kind. Undefined when it has neither (the schema reported that).
  */
-function selector(entry: { keyword?: string; tag?: string; creator?: string }, at: string): Written | undefined {
+function selector(
+  entry: { keyword?: string; tag?: string; creator?: string; sr?: string; unit?: string },
+  at: string,
+): Written | undefined {
+  if (entry.sr !== undefined) {
+    const path = entry.sr.trim().replace(/^sr:/, '')
+    const unit = entry.unit === undefined ? '' : `@${entry.unit.trim()}`
+    if (entry.unit !== undefined && !isKnownUnit(entry.unit.trim())) {
+      const problem = `${at}.unit must be one of ${UNIT_NAMES.join(', ')}, got "${entry.unit}"`
+      return { text: '', at: `${at}.unit`, problem }
+    }
+    const problem =
+      entry.creator !== undefined
+        ? `${at}.creator goes with a private tag, not with sr:`
+        : unit !== '' && path.includes('@')
+          ? `${at}.unit converts the value: not with "${path.slice(path.indexOf('@'))}"`
+          : undefined
+    return { text: `sr:${path}${unit}`, at: `${at}.sr`, problem }
+  }
+  if (entry.unit !== undefined) {
+    return { text: '', at: `${at}.unit`, problem: `${at}.unit goes with sr: (a path into SR content)` }
+  }
   if (entry.keyword !== undefined) {
     const isTag = parseTag(entry.keyword) !== undefined
     const problem = isTag

@@ -6,6 +6,7 @@
  * by their modules (`metrics/registry.ts`). Meaning that spans keys (DICOM keywords, column
  * names, paths) is checked by `load.ts`.
  */
+import { UNIT_NAMES } from '../dicom/units.js'
 import { AGGREGATE_DOCS, AGGREGATE_OPS } from '../metrics/aggregate.js'
 import { metricKeys } from '../metrics/registry.js'
 import type { MappingType } from './fields.js'
@@ -41,7 +42,8 @@ export const pipelineSchema = {
       required: true,
       doc:
         'The columns, in CSV order. Each is a DICOM keyword, a tag, or a pseudo-column ' +
-        `(${PSEUDO_COLUMNS.join(', ')}), or a mapping of \`keyword\` or \`tag\`, and \`as\`.`,
+        `(${PSEUDO_COLUMNS.join(', ')}), an SR content path (\`sr:113811/113813\`), or a mapping of ` +
+        '`keyword`, `tag` or `sr`, and `as`.',
       example: "extract: [SeriesInstanceUID, '0018,9345', path]",
       type: {
         kind: 'list',
@@ -53,7 +55,7 @@ export const pipelineSchema = {
           scalar: string,
           mapping: {
             kind: 'mapping',
-            exactlyOne: ['keyword', 'tag'],
+            exactlyOne: ['keyword', 'tag', 'sr'],
             fields: {
               keyword: {
                 doc: 'A DICOM keyword (as spelled in PS3.6), a path into sequences, or a pseudo-column.',
@@ -68,6 +70,19 @@ export const pipelineSchema = {
               creator: {
                 doc: "The Private Creator of a private tag written with `xx` for its block, found in each file; with `tag: '0019,xx23'`.",
                 example: 'creator: GEMS_ACQU_01',
+                type: string,
+              },
+              sr: {
+                doc:
+                  'SR content by concept name codes, from the ContentSequence down, separated by `/`: the value of ' +
+                  'the content item as its ValueType says (`[*]` after a code: every such item). The column is named ' +
+                  '`sr:` and the path.',
+                example: 'sr: 113811/113813',
+                type: string,
+              },
+              unit: {
+                doc: `With \`sr\`: the unit a NUM value is converted to (${UNIT_NAMES.join(', ')}); a value in another unit is left empty, with a warning.`,
+                example: 'unit: mGy.cm',
                 type: string,
               },
               as: {

@@ -11,6 +11,7 @@ import { findElement, type PathStep } from '../dicom/paths.js'
 import { FRAME_TAGS, frameElements, numberOfFrames, type FrameElement } from '../dicom/frames.js'
 import { latin1, type DataElement } from '../dicom/data-element.js'
 import { readItems } from '../dicom/items.js'
+import { contentValue, hasConceptName, type ContentSpec } from '../dicom/sr-content.js'
 import { planRead, type ReadPlan } from '../dicom/read-plan.js'
 import { displayPath } from '../io/fs-path.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
@@ -136,7 +137,12 @@ export function projectValues(record: HeaderRecord, columns: readonly ColumnSpec
       continue
     }
     if (source.path) {
-      row[i] = pathValue(header.elements, source.path, context)
+      row[i] = pathValue(
+        header.elements,
+        source.path,
+        context,
+        source.content && { ...source.content, name: columns[i].name },
+      )
       if (row[i] === null && damage && source.tag >= damage.tag)
         warn?.(`${columns[i].name}: unreadable: ${damage.reason}`)
       continue
@@ -157,36 +163,51 @@ export function projectValues(record: HeaderRecord, columns: readonly ColumnSpec
 }
 
 /**
- * The value of a path: followed through the chosen items of each sequence. Through `[*]`, one
- * value per item reached (null where an item lacks the attribute), as an array; otherwise the
- * one value. An item's own Specific Character Set applies inside it. A broken sequence gives
- * null and a warning.
+ * The value of a path: followed through the chosen items of each sequence (by index, or the
+ * items whose concept name is the step's code). Through `[*]`, one value per item reached, as
+ * an array: null where an item lacks the attribute, or the item or sequence a later step names
+ * (so that the values line up with the items); otherwise the one value. With `content` (an
+ * `sr:` column), the last step chooses SR content items and gives their values. An item's own
+ * Specific Character Set applies inside it. A broken sequence gives null and a warning.
  */
 function pathValue(
   elements: ReadonlyMap<number, DataElement>,
   steps: readonly PathStep[],
   context: FormatContext,
+  content?: ContentSpec & { name: string },
 ): Value {
   const values: Value[] = []
+  const last = steps.length - 1
   const walk = (level: ReadonlyMap<number, DataElement>, i: number, charsets: readonly string[]): void => {
     const step = steps[i]
     const element = findElement(level, step)
-    if (i === steps.length - 1) {
+    if (i === last && !content) {
       values.push(element ? decodeValue(element, { ...context, charsets }) : null)
       return
     }
-    if (!element) return
+    // A step that chooses one item holds a place in the values, found or not; `[*]` one per item.
+    const one = step.item !== '*'
+    if (!element) {
+      if (one) values.push(null)
+      return
+    }
     let items: Map<number, DataElement>[]
     try {
       items = readItems(element, context.littleEndian)
     } catch (err) {
       context.warn?.(`cannot read the items of ${formatTag(element.tag)}: ${(err as Error).message}`)
+      if (one) values.push(null)
       return
     }
-    const chosen = step.item === '*' ? items : items.slice(Number(step.item), Number(step.item) + 1)
+    const code = step.code
+    if (code) items = items.filter((item) => hasConceptName(item, code, context.littleEndian))
+    const chosen = one ? items.slice(Number(step.item), Number(step.item) + 1) : items
+    if (one && chosen.length === 0) values.push(null)
     for (const item of chosen) {
       const own = item.get(Tags.SpecificCharacterSet)
-      walk(item, i + 1, own ? charsetTerms(latin1(own.value)) : charsets)
+      const here = own ? charsetTerms(latin1(own.value)) : charsets
+      if (i === last && content) values.push(contentValue(item, content, { ...context, charsets: here }, content.name))
+      else walk(item, i + 1, here)
     }
   }
   walk(elements, 0, context.charsets)

@@ -1,10 +1,12 @@
 import t from 'tap'
-import { writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { inspectLines } from '../../src/commands/inspect.js'
+import { readHeaderSync } from '../../src/dicom/read-header.js'
 import { parseColumn } from '../../src/pipeline/columns.js'
+import { columnPlan, projectRow } from '../../src/transforms/project-keywords.js'
 import { bin, dataSet, EXPLICIT_LE, part10, TS } from '../fixtures/dicom-builder.js'
-import { runCli } from '../fixtures/cli.js'
+import { ROOT, runCli } from '../fixtures/cli.js'
 
 t.test('every element, items indented, each with a path the pipeline accepts', async (t) => {
   const dir = t.testdir({})
@@ -95,3 +97,60 @@ t.test('review finding: a value holding an escape sequence is shown written out,
   t.match(r.stdout, /\(0019,1001\) LO {2}0019,xx01@ACME\\x1b\[0m +x\n/, 'a private creator too')
   t.match(r.stdout, /\(0020,4000\) LT {2}ImageComments +line 1 line 2\n/, 'line breaks still a space')
 })
+
+const OPENREM = join(ROOT, '..', 'shared', 'corpus', 'openrem')
+
+t.test(
+  'SR documents: the content tree as sr: paths, each read back by a column (issue 12)',
+  { skip: existsSync(OPENREM) ? false : `no ${OPENREM} here` },
+  async (t) => {
+    const rdsr = join(OPENREM, 'CT-RDSR-GEPixelMed.dcm')
+    const r = await runCli(['inspect', rdsr])
+    t.equal(r.code, 0)
+    t.equal(r.stderr, '')
+    t.match(
+      r.stdout,
+      /^\(0040,A730\) SQ {2}ContentSequence +SR content: sr: paths below$/m,
+      'the elements are not listed',
+    )
+    t.notMatch(r.stdout, /ContentSequence\[/, '... nor their items')
+    t.match(r.stdout, /^# SR content "X-Ray Radiation Dose Report" \(DCM:113701\): each sr: path is a column/m)
+    t.match(
+      r.stdout,
+      /^sr:113811\/113813 +NUM +CT Accumulated Dose Data > CT Dose Length Product Total = 586\.34 mGy\.cm$/m,
+    )
+    t.match(r.stdout, /^sr:113819\[1\]\/113829\/113830 +NUM +CT Acquisition > CT Dose > Mean CTDIvol = 222\.59 mGy$/m)
+    t.match(
+      r.stdout,
+      /^sr:113819\[0\]\/113820 +CODE +CT Acquisition > CT Acquisition Type = Spiral Acquisition \(SRT:P5-08001\)$/m,
+    )
+    const elements = await runCli(['inspect', '--elements', rdsr])
+    t.match(
+      elements.stdout,
+      /ContentSequence\[\d+\]\.ConceptNameCodeSequence\[0\]\.CodeValue/,
+      '--elements lists them too',
+    )
+
+    // Every path printed, of every OpenREM file, is a column that gives the value printed.
+    for (const name of readdirSync(OPENREM).filter((n) => n.endsWith('.dcm'))) {
+      const file = join(OPENREM, name)
+      const lines = inspectLines(file).filter((line) => line.startsWith('sr:'))
+      if (!lines.some((line) => line.includes(' NUM '))) continue
+      const shown = lines.map((line) => /^(\S+) +(\S+) +.*?(?: = (.*))?$/.exec(line) as RegExpExecArray)
+      const cols = shown.map(([, path]) => {
+        const parsed = parseColumn(path)
+        if (!parsed.ok) throw new Error(`${name}: ${parsed.message}`)
+        return parsed.column
+      })
+      const row = projectRow({ path: file, header: readHeaderSync(file, columnPlan(cols)) }, cols)
+      let numbers = 0
+      shown.forEach(([, path, type, value], i) => {
+        if (type !== 'NUM' || value === undefined) return
+        numbers++
+        const [stored] = value.split(' ')
+        if (Number(row[i]) !== Number(stored)) t.fail(`${name}: ${path} gives ${row[i]}, shown ${stored}`)
+      })
+      t.ok(numbers > 0, `${name}: ${numbers} NUM paths read back as shown`)
+    }
+  },
+)

@@ -141,7 +141,7 @@ t.test('each problem at its line:col', async (t) => {
       yaml(source, 'extract: [Rows]', 'sort:', '  by:', '    - order: desc'),
       ['5:7 missing required key "column" in sort.by[0]'],
     ],
-    [yaml(source, 'extract:', '  - as: X'), ['3:5 missing required key "keyword" or "tag" in extract[0]']],
+    [yaml(source, 'extract:', '  - as: X'), ['3:5 missing required key "keyword", "tag" or "sr" in extract[0]']],
     [
       yaml(source, 'extract:', "  - {keyword: CTDIvol, tag: '0018,9345'}"),
       ['3:24 extract[0] has both "keyword" and "tag": keep one'],
@@ -535,5 +535,59 @@ t.test('format.spreadsheet (issue 10)', async (t) => {
   t.same(
     bad.problems.map((p) => p.message),
     ['format.spreadsheet must be true or false, got "yes"'],
+  )
+})
+
+t.test('sr: columns and unit: (issue 12)', async (t) => {
+  const text = [
+    'source: {paths: x}',
+    'extract:',
+    '  - {sr: 113811/113813, unit: mGy.cm, as: total_dlp_mGycm}',
+    "  - {sr: 'sr:113819[*]/113829/113830'}",
+    "  - 'sr:113811/113813@unit'",
+    '  - ContentSequence[code=113811].ContentSequence[code=DCM:113813].MeasuredValueSequence[0].NumericValue',
+  ].join('\n')
+  const result = parsePipeline(text, '/srv')
+  t.same(result.problems, [])
+  t.match(result.spec?.columns, [
+    {
+      name: 'total_dlp_mGycm',
+      source: {
+        kind: 'element',
+        tag: 0x0040a730,
+        path: [{ code: { value: '113811' } }, { code: { value: '113813' } }],
+        content: { part: 'value', unit: 'mGy.cm' },
+      },
+    },
+    {
+      name: 'sr:113819[*]/113829/113830',
+      source: { path: [{ item: '*' }, { item: 0 }, { item: 0 }], content: { part: 'value' } },
+    },
+    { name: 'sr:113811/113813@unit', source: { content: { part: 'unit' } } },
+    {
+      source: { path: [{ code: { value: '113811' } }, { code: { value: '113813', scheme: 'DCM' } }, { item: 0 }, {}] },
+    },
+  ])
+  const bad = parsePipeline(
+    [
+      'source: {paths: x}',
+      'extract:',
+      '  - {keyword: CTDIvol, unit: mm}',
+      '  - {sr: 113811/113813@code, unit: mm}',
+      '  - {sr: 113811/113813, unit: furlong}',
+      "  - {sr: 113811/113813, tag: '0018,9345'}",
+      '  - sr:113811//113813',
+    ].join('\n'),
+    '/srv',
+  )
+  t.same(
+    bad.problems.map((p) => `${p.line}:${p.col} ${p.message}`),
+    [
+      '3:30 extract[0].unit goes with sr: (a path into SR content)',
+      '4:10 extract[1].unit converts the value: not with "@code"',
+      '5:31 extract[2].unit must be one of mGy.cm, mGycm, mGy, mm, cm, s, ms, got "furlong"',
+      '6:25 extract[3] has both "tag" and "sr": keep one',
+      '7:5 sr:113811//113813: step 2 is empty: expected a code like 113811 or DCM:113811, or * for any',
+    ],
   )
 })

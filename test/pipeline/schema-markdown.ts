@@ -17,6 +17,8 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'extract[].keyword',
     'extract[].tag',
     'extract[].creator',
+    'extract[].sr',
+    'extract[].unit',
     'extract[].as',
     'rows',
     'sort',
