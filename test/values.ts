@@ -114,7 +114,7 @@ t.test('review: -Infinity is marked for a spreadsheet like any formula-like text
   const csv = await Readable.from([[-Infinity, -1.5, 'x']])
     .compose(formatCsv(['a', 'b', 'c'], { spreadsheet: true }))
     .toArray()
-  t.equal(Buffer.concat(csv.map((c) => Buffer.from(c))).toString(), "\uFEFFa,b,c\n'-Infinity,-1.5,x\n")
+  t.equal(Buffer.concat(csv.map((c: Buffer | string) => Buffer.from(c))).toString(), "\uFEFFa,b,c\n'-Infinity,-1.5,x\n")
 })
 
 t.test('review: column types of the VRs the dictionary writes as codes (xs, ox, lt)', async (t) => {
