@@ -82,3 +82,18 @@ export function srPathText(steps: readonly PathStep[], content: ContentSpec = { 
   const suffix = content.part !== 'value' ? `@${content.part}` : content.unit ? `@${content.unit}` : ''
   return `${SR_PREFIX}${codes.join('/')}${suffix}`
 }
+
+/**
+ * The path of `rows: {per_item: ...}`: an `sr:` path to content items, without a suffix (the
+ * rows are the items, not one of their values).
+ */
+export function parseItemPath(
+  text: string,
+): { ok: true; path: { text: string; steps: PathStep[] } } | { ok: false; message: string } {
+  const parsed = parseSrPath(text)
+  if (!parsed.ok) return parsed
+  if (parsed.path.content.part !== 'value' || parsed.path.content.unit !== undefined) {
+    return { ok: false, message: `${text.trim()}: the items themselves, without @code, @unit or a unit` }
+  }
+  return { ok: true, path: { text: text.trim(), steps: parsed.path.steps } }
+}

@@ -36,12 +36,13 @@ export function stateSignature(
   columns: readonly ColumnSpec[],
   format: FormatOptions | undefined,
   rows: RowsPer = 'per_file',
+  perItem?: string,
 ): string {
   // Rows are kept as typed values: how a sink writes them (separator, dates, names, binary,
   // spreadsheet) does not change them; the fallback character set of decoding does.
   const cells = format?.charset === undefined ? {} : { charset: format.charset }
   // Per file, as before rows existed, so that those states stay valid.
-  const per = rows === 'per_frame' ? { rows } : {}
+  const per = perItem !== undefined ? { rows: `per_item ${perItem}` } : rows === 'per_frame' ? { rows } : {}
   return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells, ...per })
 }
 

@@ -22,6 +22,8 @@ import type { pipelineSchema } from './schema.js'
 import type { ColumnSpec, GroupSpec, PipelineSpec, SortKey } from './spec.js'
 import { findNeeds, type AnyMetric } from '../metrics/metric.js'
 import { METRICS, metricsOf, type MetricSpecs } from '../metrics/registry.js'
+import { parseItemPath } from '../dicom/sr-paths.js'
+import type { ItemPath } from './spec.js'
 
 /** A problem in a pipeline file, at a 1-based line and column. */
 export interface Problem {
@@ -85,6 +87,7 @@ interface Meaning {
   group?: GroupSpec
   /** The blocks of the metrics the file has. */
   metrics: MetricSpecs
+  perItem?: ItemPath
 }
 
 /** The checks that span keys; holes are skipped, their problems already reported. */
@@ -125,10 +128,20 @@ function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportA
   else if (errors !== undefined && path !== undefined && outputPath(errors, baseDir) === outputPath(path, baseDir)) {
     reportAt('output.errors', 'output.errors must not be the same file as output.path')
   }
-  return { columns, sort, ...(group && { group }), metrics: metrics as MetricSpecs }
+  const rows = value.rows
+  const perItem = rows !== undefined && typeof rows === 'object' ? resolveItemPath(rows.per_item, reportAt) : undefined
+  return { columns, sort, ...(group && { group }), ...(perItem && { perItem }), metrics: metrics as MetricSpecs }
 }
 
-function toSpec(value: Complete, { columns, sort, group, metrics }: Meaning, baseDir: string): PipelineSpec {
+/** `rows: {per_item: ...}`: an `sr:` path to content items, or a problem at it. */
+function resolveItemPath(text: string | undefined, reportAt: ReportAt): ItemPath | undefined {
+  if (text === undefined) return undefined
+  const parsed = parseItemPath(text)
+  if (!parsed.ok) reportAt('rows.per_item', `rows.per_item: ${parsed.message}`)
+  return parsed.ok ? parsed.path : undefined
+}
+
+function toSpec(value: Complete, { columns, sort, group, metrics, perItem }: Meaning, baseDir: string): PipelineSpec {
   const { source, output } = value
   return {
     source: {
@@ -144,6 +157,7 @@ function toSpec(value: Complete, { columns, sort, group, metrics }: Meaning, bas
     },
     columns,
     ...(value.rows === 'per_frame' && { rows: value.rows }),
+    ...(perItem && { perItem }),
     sort,
     sortMemoryMb: value.sort.memory_mb,
     ...(group && { group }),

@@ -110,7 +110,7 @@ async function runPrepared(
   }
 
   const columns = spec.columns
-  const signature = stateSignature(columns, spec.format, spec.rows)
+  const signature = stateSignature(columns, spec.format, spec.rows, spec.perItem?.text)
   const state =
     outputs.statePath !== undefined
       ? loadState(outputs.statePath, signature, columns.length, options.full ?? false)

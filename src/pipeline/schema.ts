@@ -104,7 +104,26 @@ export const pipelineSchema = {
         'classic multi-frame image gives NumberOfFrames rows of its top-level values; the `frame` column numbers ' +
         'them from 1.',
       example: 'rows: per_frame',
-      type: { kind: 'enum', values: ROWS_PER },
+      type: {
+        kind: 'either',
+        noun: 'per_file, per_frame, or a mapping with per_item',
+        scalar: { kind: 'enum', values: ROWS_PER },
+        mapping: {
+          kind: 'mapping',
+          fields: {
+            per_item: {
+              required: true,
+              doc:
+                'One row per SR content item that this `sr:` path reaches (every item its last code matches), ' +
+                'e.g. `sr:113819`, each CT Acquisition of a dose report; a file with none gives no row. A column ' +
+                "whose `sr:` path starts with it is read from the row's item (`sr:113819/113829/113830`: that " +
+                "acquisition's Mean CTDIvol); the other columns are the file's.",
+              example: 'rows: {per_item: sr:113819}',
+              type: string,
+            },
+          },
+        },
+      },
     },
     sort: {
       doc:

@@ -1,3 +1,4 @@
+import type { PathStep } from '../dicom/paths.js'
 import { availableParallelism } from 'node:os'
 import type { AggregateOp } from '../metrics/aggregate.js'
 import type { FormatOptions } from '../dicom/format-value.js'
@@ -74,6 +75,11 @@ export interface PipelineSpec extends MetricSpecs {
   columns: ColumnSpec[]
   /** One row per file (default), or per frame of multi-frame images (`rows: per_frame`). */
   rows?: RowsPer
+  /**
+   * One row per content item an `sr:` path reaches (`rows: {per_item: sr:113819}`): columns
+   * whose path goes through it take their values from the row's item; the others are the file's.
+   */
+  perItem?: ItemPath
   /** Sort keys as asked for; grouping and metrics first sort by what they need. */
   sort: SortKey[]
   /** The sorter's memory budget in MiB; default {@link DEFAULT_SORT_MEMORY_MB}. */
@@ -81,6 +87,12 @@ export interface PipelineSpec extends MetricSpecs {
   /** One row per group instead of one per file. */
   group?: GroupSpec
   output: OutputSpec
+}
+
+/** The items of `rows: per_item`: the path as written, and its steps. */
+export interface ItemPath {
+  text: string
+  steps: PathStep[]
 }
 
 /** What one row stands for. */

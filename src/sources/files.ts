@@ -89,6 +89,7 @@ export function filesSource(context: SourceContext): (Readable | Transform)[] {
       info: info.read,
       records: context.records,
       perFrame: spec.rows === 'per_frame',
+      perItem: spec.perItem?.steps,
       onWarning: context.onWarning,
     }),
   ]

@@ -17,7 +17,8 @@ import type { FormatOptions } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
 import { toSkip, type Row, type Skip } from '../records.js'
-import { projectFrames, projectValues } from '../transforms/project-keywords.js'
+import { projectFrames, projectItems, projectValues } from '../transforms/project-keywords.js'
+import type { PathStep } from '../dicom/paths.js'
 import { Binary, Decimal, DicomDate, PersonName, type Value } from '../values.js'
 
 /** What a reader does with each file: read its header, and project it to a row if `project` says how. */
@@ -38,6 +39,8 @@ export interface ProjectJob {
   facts?: boolean
   /** A row per frame of multi-frame images (`rows: per_frame`), not per file. */
   perFrame?: boolean
+  /** A row per content item this path reaches (`rows: {per_item: ...}`), not per file. */
+  perItem?: PathStep[]
 }
 
 /** What identifies a file as read: its stat and its SOP Instance UID. */
@@ -96,9 +99,11 @@ function rowResult(path: string, header: FileHeader, project: ProjectJob): ReadR
       format: project.format,
       onWarning: (_path: string, message: string) => (warnings ??= []).push(message),
     }
-    rows = project.perFrame
-      ? projectFrames({ path, header }, project.columns, options)
-      : [projectValues({ path, header }, project.columns, options)]
+    rows = project.perItem
+      ? projectItems({ path, header }, project.columns, project.perItem, options)
+      : project.perFrame
+        ? projectFrames({ path, header }, project.columns, options)
+        : [projectValues({ path, header }, project.columns, options)]
   } catch (err) {
     return { path, skip: toSkip(path, err) }
   }

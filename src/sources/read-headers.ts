@@ -32,6 +32,7 @@ import type { HeaderRecord, Skip, SourceRecord } from '../records.js'
 import { FRAME_TAGS } from '../dicom/frames.js'
 import { columnGroups, columnTags, needsStat } from '../transforms/project-keywords.js'
 import { readOne, readOneAsync, unpackBatch, type FileFacts, type ReadJob, type ReadResult } from './read-batch.js'
+import type { PathStep } from '../dicom/paths.js'
 
 /** Counts kept by the stage. */
 export interface ReadInfo {
@@ -84,6 +85,8 @@ export interface ReadRowsOptions extends ReaderOptions {
   records?: boolean
   /** One row per frame of multi-frame images (`rows: per_frame`). Default false. */
   perFrame?: boolean
+  /** One row per content item this path reaches (`rows: {per_item: ...}`); its first tag is read. */
+  perItem?: PathStep[]
   /** Warnings about values (an invalid number left empty), with the file they come from. */
   onWarning?: (path: string, message: string) => void
 }
@@ -112,10 +115,11 @@ export function readRows(options: ReadRowsOptions): Transform {
   const tags = columnTags(columns)
   if (facts) tags.push(Tags.SOPInstanceUID)
   if (perFrame) tags.push(...FRAME_TAGS)
+  if (options.perItem) tags.push(options.perItem[0].tag)
   const job = {
     plan: planRead(tags, { groups: columnGroups(columns) }),
     stat: needsStat(columns) || facts,
-    project: { columns, format: options.format, facts, perFrame },
+    project: { columns, format: options.format, facts, perFrame, perItem: options.perItem },
   }
   return readerStage({ ...options, info }, job, (result, push) => {
     if (!('rows' in result)) return

@@ -163,6 +163,94 @@ export function projectValues(record: HeaderRecord, columns: readonly ColumnSpec
 }
 
 /**
+ * The rows of one header per content item (`rows: {per_item: ...}`): one row per item the path
+ * reaches (every item its last step matches), none when it reaches none. A column whose path
+ * starts with the item path (the same sequences and codes, whatever their item selectors) is
+ * read from the row's item; the others are the file's, the same in each row.
+ */
+export function projectItems(
+  record: HeaderRecord,
+  columns: readonly ColumnSpec[],
+  itemSteps: readonly PathStep[],
+  options: ProjectOptions = {},
+): Row[] {
+  const { header, path } = record
+  const onWarning = options.onWarning
+  const warn = onWarning ? (message: string) => onWarning(path, message) : undefined
+  const charsetElement = header.elements.get(Tags.SpecificCharacterSet)
+  const charsets = charsetElement ? charsetTerms(latin1(charsetElement.value)) : NO_CHARSETS
+  const context: FormatContext = { ...options.format, littleEndian: header.littleEndian, charsets, warn }
+  const items = reachItems(header.elements, itemSteps, context)
+  if (items.length === 0) return []
+  const relative = columns.map((c) => {
+    const source = c.source
+    if (source.kind !== 'element' || !source.path || !startsWith(source.path, itemSteps)) return undefined
+    return {
+      steps: source.path.slice(itemSteps.length),
+      content: source.content && { ...source.content, name: c.name },
+    }
+  })
+  const base = projectValues(record, columns, options)
+  return items.map(({ item, charsets: here }) => {
+    const row = [...base]
+    const inItem = { ...context, charsets: here }
+    relative.forEach((rel, i) => {
+      if (!rel) return
+      if (rel.steps.length > 0) row[i] = pathValue(item, rel.steps, inItem, rel.content)
+      else row[i] = rel.content ? contentValue(item, rel.content, inItem, rel.content.name) : null
+    })
+    return row
+  })
+}
+
+/** Whether a path goes through `prefix`: the same tags and codes, step by step. */
+function startsWith(steps: readonly PathStep[], prefix: readonly PathStep[]): boolean {
+  if (steps.length < prefix.length) return false
+  return prefix.every((p, i) => {
+    const s = steps[i]
+    return (
+      s.tag === p.tag &&
+      s.creator === p.creator &&
+      s.code?.value === p.code?.value &&
+      (s.code?.scheme ?? '') === (p.code?.scheme ?? '')
+    )
+  })
+}
+
+/** The items a path reaches: its steps' selectors, and every match of its last step. */
+function reachItems(
+  elements: ReadonlyMap<number, DataElement>,
+  steps: readonly PathStep[],
+  context: FormatContext,
+): { item: Map<number, DataElement>; charsets: readonly string[] }[] {
+  const reached: { item: Map<number, DataElement>; charsets: readonly string[] }[] = []
+  const walk = (level: ReadonlyMap<number, DataElement>, i: number, charsets: readonly string[]): void => {
+    const step = steps[i]
+    const element = findElement(level, step)
+    if (!element) return
+    let items: Map<number, DataElement>[]
+    try {
+      items = readItems(element, context.littleEndian)
+    } catch (err) {
+      context.warn?.(`cannot read the items of ${formatTag(element.tag)}: ${(err as Error).message}`)
+      return
+    }
+    const code = step.code
+    if (code) items = items.filter((item) => hasConceptName(item, code, context.littleEndian))
+    const last = i === steps.length - 1
+    const chosen = last || step.item === '*' ? items : items.slice(Number(step.item ?? 0), Number(step.item ?? 0) + 1)
+    for (const item of chosen) {
+      const own = item.get(Tags.SpecificCharacterSet)
+      const here = own ? charsetTerms(latin1(own.value)) : charsets
+      if (last) reached.push({ item, charsets: here })
+      else walk(item, i + 1, here)
+    }
+  }
+  walk(elements, 0, context.charsets)
+  return reached
+}
+
+/**
  * The value of a path: followed through the chosen items of each sequence (by index, or the
  * items whose concept name is the step's code). Through `[*]`, one value per item reached, as
  * an array: null where an item lacks the attribute, or the item or sequence a later step names

@@ -21,6 +21,7 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'extract[].unit',
     'extract[].as',
     'rows',
+    'rows.per_item',
     'sort',
     'sort.by',
     'sort.by[].column',
