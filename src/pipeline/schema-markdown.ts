@@ -18,7 +18,7 @@ export function schemaMarkdown(): string {
       const cells = [`\`${path}\``, typeName(field.type), defaultText(field), field.doc + example]
       rows.push(`| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`)
       const inner = mappingOf(field.type)
-      if (inner) walk(inner.fields, `${path}${field.type.kind === 'mapping' ? '' : '[]'}.`)
+      if (inner) walk(inner.fields, `${path}${field.type.kind === 'list' ? '[]' : ''}.`)
     }
   }
   walk(pipelineSchema.fields, '')
