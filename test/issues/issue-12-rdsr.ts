@@ -1,0 +1,126 @@
+// Issue 12, dose reports (RDSR): pipelines/rdsr-events.yaml and rdsr-studies.yaml through the
+// real CLI, against ../shared/oracles/rdsr-dose.json (OpenREM's own test assertions, checked
+// with pydicom) on the CT reports of ../shared/corpus/openrem, and on reports built for one
+// messy case each (test/fixtures/make-rdsr.py, pydicom). Each skips, saying why, where its
+// inputs are absent.
+import t, { type Test } from 'tap'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ROOT, runCli } from '../fixtures/cli.js'
+import { makeRdsr, rdsrSkipReason } from '../fixtures/rdsr.js'
+
+const OPENREM = join(ROOT, '..', 'shared', 'corpus', 'openrem')
+const ORACLE = join(ROOT, '..', 'shared', 'oracles', 'rdsr-dose.json')
+const shared = existsSync(ORACLE) && existsSync(OPENREM) ? false : 'no ../shared here'
+
+type Json = Record<string, unknown>
+interface OracleFile {
+  study: { total_dlp_mGycm: number; events: number; study_instance_uid: string }
+  events: Json[]
+}
+
+/** Runs a shipped pipeline over `inputs` to JSON Lines; its rows and stderr. */
+async function run(t: Test, pipeline: string, inputs: string[]): Promise<{ rows: Json[]; stderr: string }> {
+  // Not t.testdir: it would remove the reports a test built there.
+  const dir = mkdtempSync(join(tmpdir(), 'etl-rdsr-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const out = join(dir, 'out.jsonl')
+  const r = await runCli(['run', join(ROOT, 'pipelines', pipeline), ...inputs.flatMap((i) => ['-i', i]), '-o', out])
+  t.equal(r.code, 0, r.stderr)
+  const rows = readFileSync(out, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Json)
+  return { rows, stderr: r.stderr }
+}
+
+/** The oracle's event keys and our columns. */
+const EVENT_COLUMNS: Record<string, string> = {
+  event_uid: 'IrradiationEventUID',
+  protocol: 'acquisition_protocol',
+  target_region: 'target_region',
+  acquisition_type: 'acquisition_type',
+  ctdivol_mGy: 'ctdivol_mGy',
+  dlp_mGycm: 'dlp_mGycm',
+  scanning_length_mm: 'scanning_length_mm',
+  phantom: 'phantom',
+  pitch: 'pitch',
+  exposed_range_mm: 'exposed_range_mm',
+}
+
+t.test('issue 12: every CT event of the OpenREM reports, as OpenREM asserts it', { skip: shared }, async (t) => {
+  const oracle = JSON.parse(readFileSync(ORACLE, 'utf8')) as Record<string, OracleFile>
+  const { rows } = await run(t, 'rdsr-events.yaml', [OPENREM])
+  let compared = 0
+  for (const [file, expected] of Object.entries(oracle)) {
+    const ours = rows.filter((row) => String(row.path).endsWith(`/${file}`))
+    t.equal(ours.length, expected.events.length, `${file}: one row per CT Acquisition`)
+    expected.events.forEach((event, i) => {
+      for (const [key, column] of Object.entries(EVENT_COLUMNS)) {
+        if (!(key in event)) continue
+        compared++
+        t.same(ours[i]?.[column] ?? null, event[key], `${file} event ${i + 1} ${column}`)
+      }
+    })
+  }
+  t.ok(compared >= 100, `${compared} values compared`)
+  t.notOk(
+    rows.some((row) => !String(row.path).includes('CT-')),
+    'the projection X-ray report gives no CT event row',
+  )
+})
+
+t.test(
+  'issue 12: each exam: the report total and event count, and the sum of its events',
+  { skip: shared },
+  async (t) => {
+    const oracle = JSON.parse(readFileSync(ORACLE, 'utf8')) as Record<string, OracleFile>
+    const { rows } = await run(t, 'rdsr-studies.yaml', [OPENREM])
+    for (const [file, { study }] of Object.entries(oracle)) {
+      const row = rows.find((r) => r.StudyInstanceUID === study.study_instance_uid)
+      t.ok(row, `${file}: a row for its exam`)
+      t.equal(row?.total_dlp_mGycm, study.total_dlp_mGycm, `${file}: CT Dose Length Product Total`)
+      t.equal(row?.events, study.events, `${file}: Total Number of Irradiation Events`)
+      t.equal(row?.events_counted, study.events, `${file}: events counted`)
+      t.equal(row?.sum_event_dlp_mGycm, study.total_dlp_mGycm, `${file}: the events add up to the total`)
+    }
+  },
+)
+
+t.test('issue 12: messy reports, one built for each case', { skip: rdsrSkipReason() }, async (t) => {
+  const files = makeRdsr(t, ['clean', 'toshiba-multivalue', 'empty-target-region', 'no-template', 'ge-unit'])
+  if (!files) return
+  const events = async (name: keyof typeof files) => run(t, 'rdsr-events.yaml', files[name])
+
+  const clean = await events('clean')
+  t.same(
+    clean.rows.map((r) => [r.acquisition_type, r.ctdivol_mGy, r.dlp_mGycm]),
+    [
+      ['Constant Angle Acquisition', null, null],
+      ['Spiral Acquisition', 56.36, 1127.2],
+      ['Spiral Acquisition', 7.5, 90],
+    ],
+    'a localizer without a CT Dose section is still an event, with no dose',
+  )
+
+  const toshiba = await events('toshiba-multivalue')
+  t.equal(toshiba.rows[0].ctdivol_mGy, null, '"10.50/ 15.00" is no number: empty, never a wrong one')
+  t.match(toshiba.stderr, /warning/, 'and said on stderr')
+
+  const empty = await events('empty-target-region')
+  t.equal(empty.rows.length, 3, 'an empty Target Region item keeps its event')
+  t.ok(
+    empty.rows.some((r) => r.target_region === null),
+    'its target region is empty',
+  )
+
+  t.equal((await events('no-template')).rows.length, 3, 'without ContentTemplateSequence: the same events')
+
+  const ge = await events('ge-unit')
+  t.same(
+    ge.rows.map((r) => r.dlp_mGycm),
+    clean.rows.map((r) => r.dlp_mGycm),
+    "GE's mGycm is mGy.cm",
+  )
+})
