@@ -47,6 +47,8 @@ export const MAX_INSPECT_DEPTH = 64
 export function inspectLines(file: string, width = 80, showElements = false): string[] {
   const header = readHeaderSync(file, planRead([], { all: true }))
   const lines: string[] = []
+  // An SR document: its root content item (a ValueType) and its content tree.
+  const sr = header.elements.has(SrTags.ContentSequence) && header.elements.has(SrTags.ValueType)
   const syntax = header.transferSyntaxUID ?? '(none: raw data set)'
   const encoding = `${header.explicitVR ? 'explicit' : 'implicit'} VR ${header.littleEndian ? 'little' : 'big'} endian`
   lines.push(`# ${displayPath(file)}: transfer syntax ${syntax}, ${encoding}; header ${header.bytesRead} bytes read`)
@@ -58,7 +60,7 @@ export function inspectLines(file: string, width = 80, showElements = false): st
       const path = prefix + stepText(element.tag, elements)
       const tag = formatTag(element.tag)
       if (element.vr === 'SQ') {
-        if (depth === 0 && element.tag === SrTags.ContentSequence && !showElements) {
+        if (depth === 0 && element.tag === SrTags.ContentSequence && sr && !showElements) {
           lines.push(`${indent}${tag} SQ  ${(path + '  ').padEnd(44 - indent.length)}SR content: sr: paths below`)
           continue
         }
@@ -87,7 +89,7 @@ export function inspectLines(file: string, width = 80, showElements = false): st
   }
   walk(header.elements, '', 0, [])
   const own = header.elements.get(Tags.SpecificCharacterSet)
-  if (header.elements.has(SrTags.ContentSequence)) {
+  if (sr) {
     lines.push(
       ...contentLines(header.elements, header.littleEndian, own ? parseCharsets(latin1(own.value)) : [], width),
     )
