@@ -88,6 +88,7 @@ interface Meaning {
   /** The blocks of the metrics the file has. */
   metrics: MetricSpecs
   perItem?: ItemPath
+  distinct?: string[]
 }
 
 /** The checks that span keys; holes are skipped, their problems already reported. */
@@ -102,6 +103,12 @@ function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportA
   if (given('aggregate') && !given('group_by'))
     reportAt('aggregate', 'aggregate needs group_by: the columns of the groups')
   const group = value.group_by && resolveGroup(value.group_by, value.aggregate ?? [], check, given)
+  const distinct: string[] = []
+  for (const [i, column] of (value.distinct ?? []).entries()) {
+    if (column === undefined) continue
+    check(column, given(`distinct[${i}]`) ? `distinct[${i}]` : 'distinct', 'distinct column')
+    distinct.push(column)
+  }
   const metrics: Record<string, unknown> = {}
   for (const metric of METRICS as readonly AnyMetric[]) {
     // A block whose fields all have defaults is filled in by the schema: whether the file has it
@@ -130,7 +137,14 @@ function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportA
   }
   const rows = value.rows
   const perItem = rows !== undefined && typeof rows === 'object' ? resolveItemPath(rows.per_item, reportAt) : undefined
-  return { columns, sort, ...(group && { group }), ...(perItem && { perItem }), metrics: metrics as MetricSpecs }
+  return {
+    columns,
+    sort,
+    ...(group && { group }),
+    ...(distinct.length > 0 && { distinct }),
+    ...(perItem && { perItem }),
+    metrics: metrics as MetricSpecs,
+  }
 }
 
 /** `rows: {per_item: ...}`: an `sr:` path to content items, or a problem at it. */
@@ -141,7 +155,11 @@ function resolveItemPath(text: string | undefined, reportAt: ReportAt): ItemPath
   return parsed.ok ? parsed.path : undefined
 }
 
-function toSpec(value: Complete, { columns, sort, group, metrics, perItem }: Meaning, baseDir: string): PipelineSpec {
+function toSpec(
+  value: Complete,
+  { columns, sort, group, metrics, perItem, distinct }: Meaning,
+  baseDir: string,
+): PipelineSpec {
   const { source, output } = value
   return {
     source: {
@@ -158,6 +176,7 @@ function toSpec(value: Complete, { columns, sort, group, metrics, perItem }: Mea
     columns,
     ...(value.rows === 'per_frame' && { rows: value.rows }),
     ...(perItem && { perItem }),
+    ...(distinct && { distinct }),
     sort,
     sortMemoryMb: value.sort.memory_mb,
     ...(group && { group }),

@@ -28,6 +28,7 @@ import { formatOfPath, sinkOf } from '../sinks/registry.js'
 import type { SinkColumn } from '../sinks/sink.js'
 import { aggregateType, columnType } from './column-types.js'
 import { DEFAULT_SORT_MEMORY_MB, type PipelineSpec } from './spec.js'
+import { distinctRows, type DistinctInfo } from '../transforms/distinct-rows.js'
 
 /** Options of {@link runPipeline}. */
 export interface RunOptions extends LoggerOptions {
@@ -130,7 +131,8 @@ async function runPrepared(
   })
   if (state && outputs.state) stages.push(recordState(state, signature, outputs.state))
   const groupInfo: GroupInfo = { groups: 0 }
-  const rows = rowStages(spec, groupInfo)
+  const distinctInfo: DistinctInfo = { dropped: 0 }
+  const rows = rowStages(spec, groupInfo, METRICS, distinctInfo)
   if (rows.sorts) removeStaleSortFolders(log.note)
   const toStdout = outputs.output === undefined
   const sinkModule = sinkOf(spec.output.format ?? formatOfPath(spec.output.path) ?? 'csv')
@@ -204,7 +206,7 @@ async function runPrepared(
   const summary: Summary = {
     listed: listInfo.listed,
     headers,
-    rows: spec.group ? groupInfo.groups : rowsMade,
+    rows: spec.group ? groupInfo.groups : rowsMade - distinctInfo.dropped,
     ignored: readInfo.ignored,
     failed: readInfo.failed + (listInfo.failed ?? 0),
     ...(listInfo.unlisted && { unlisted: listInfo.unlisted }),
@@ -232,6 +234,7 @@ export function rowStages(
   spec: PipelineSpec,
   groupInfo?: GroupInfo,
   metrics: readonly AnyMetric[] = METRICS,
+  distinctInfo: DistinctInfo = { dropped: 0 },
 ): { stages: Duplex[]; header: string[]; columns: SinkColumn[]; sorts: boolean } {
   const names = spec.columns.map((c) => c.name)
   const types = spec.columns.map(columnType)
@@ -259,6 +262,8 @@ export function rowStages(
     if (!keys.some((k) => k.index === key.index)) keys.push(key)
   }
   for (const column of spec.group?.by ?? []) sortBy({ index: index(column), descending: false })
+  const distinct = (spec.distinct ?? []).map(index)
+  for (const column of distinct) sortBy({ index: column, descending: false })
   for (const plan of plans) plan.sortKeys.forEach(sortBy)
   for (const key of spec.sort) sortBy({ index: index(key.column), descending: key.descending })
   if (keys.length > 0) {
@@ -270,7 +275,9 @@ export function rowStages(
     const aggregates = spec.group.aggregates.map(({ column, op }) => ({ index: index(column), op }))
     const accumulators = plans.flatMap((plan) => (plan.perGroup ? [plan.perGroup] : []))
     const keyColumns = spec.group.by.map(index)
-    stages.push(groupRows({ keys: keyColumns, aggregates, accumulators, info: groupInfo, format: spec.format }))
+    stages.push(
+      groupRows({ keys: keyColumns, aggregates, accumulators, distinct, info: groupInfo, format: spec.format }),
+    )
     const added = active.flatMap(({ metric }) => metric.groupColumns)
     const header = [...spec.group.by, ...spec.group.aggregates.map((a) => a.name), ...added.map((c) => c.name)]
     const kinds = [
@@ -280,6 +287,7 @@ export function rowStages(
     ]
     return { stages, ...typed(header, kinds), sorts }
   }
+  if (distinct.length > 0) stages.push(distinctRows(distinct, { info: distinctInfo, format: spec.format }))
   for (const plan of plans) if (plan.perRow) stages.push(plan.perRow())
   const added = [
     ...active.flatMap(({ metric }) => metric.beforeColumns),

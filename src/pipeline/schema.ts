@@ -172,6 +172,21 @@ export const pipelineSchema = {
         },
       },
     },
+    distinct: {
+      doc:
+        'Leave out repeated rows: rows equal on these columns (names as in the CSV header) count once, the first ' +
+        'kept; with `group_by`, within each group. The rows are sorted by them (after the `group_by` columns). ' +
+        "A dose report per series that repeats the exam's earlier events gives each event once with " +
+        '`distinct: [IrradiationEventUID]`.',
+      example: 'distinct: [IrradiationEventUID]',
+      type: {
+        kind: 'list',
+        noun: 'a column name or a list of column names',
+        single: true,
+        nonEmpty: true,
+        items: string,
+      },
+    },
     group_by: {
       doc:
         'One row per group of rows with equal cells in these columns (names as in the CSV header), which are its ' +

@@ -84,6 +84,8 @@ export interface PipelineSpec extends MetricSpecs {
   sort: SortKey[]
   /** The sorter's memory budget in MiB; default {@link DEFAULT_SORT_MEMORY_MB}. */
   sortMemoryMb?: number
+  /** Columns on which repeated rows are left out, the first of each kept (`distinct`). */
+  distinct?: string[]
   /** One row per group instead of one per file. */
   group?: GroupSpec
   output: OutputSpec

@@ -11,6 +11,7 @@ import { aggregator, type AggregateOp, type Aggregator } from '../metrics/aggreg
 import type { GroupAccumulator } from '../metrics/metric.js'
 import type { Row } from '../records.js'
 import { compareRows } from './sort-rows.js'
+import { sameOn } from './distinct-rows.js'
 import type { TextOptions } from '../values.js'
 
 /** Options of {@link groupRows}. */
@@ -26,6 +27,8 @@ export interface GroupRowsOptions {
   accumulators?: readonly (() => GroupAccumulator)[]
   /** Counts, updated as the stream goes. */
   info?: GroupInfo
+  /** Columns on which a row that equals the row before in its group is skipped (`distinct`). */
+  distinct?: readonly number[]
   /** How keys and min/max compare where their text counts (names and binary values as the cells show them). */
   format?: TextOptions
 }
@@ -64,6 +67,8 @@ export function groupRows(options: GroupRowsOptions): Transform {
       ...done.accumulators.flatMap((a) => a.result()),
     ]
   }
+  const repeat = options.distinct && options.distinct.length > 0 ? sameOn(options.distinct, options.format) : undefined
+  let last: Row | undefined
   return new Transform({
     objectMode: true,
     highWaterMark: 16,
@@ -74,7 +79,11 @@ export function groupRows(options: GroupRowsOptions): Transform {
       if (order < 0) {
         if (group) this.push(finish(group))
         group = newGroup(row)
+      } else if (repeat && last && repeat(last, row)) {
+        // A repeat of the row before (`distinct`): counted once.
+        return callback()
       }
+      last = row
       const current = group as Group
       for (const [i, { index }] of aggregates.entries()) current.aggregators[i].add(row[index])
       try {

@@ -124,3 +124,24 @@ t.test('issue 12: messy reports, one built for each case', { skip: rdsrSkipReaso
     "GE's mGycm is mGy.cm",
   )
 })
+
+t.test(
+  'issue 12: cumulative and continued reports of one exam, each event once',
+  { skip: rdsrSkipReason() },
+  async (t) => {
+    const files = makeRdsr(t, ['siemens-cumulative', 'continued'])
+    if (!files) return
+    const cumulative = (await run(t, 'rdsr-studies.yaml', files['siemens-cumulative'])).rows
+    t.same(
+      cumulative.map((r) => [r.total_dlp_mGycm, r.events, r.events_counted, r.sum_event_dlp_mGycm]),
+      [[1217.2, 3, 3, 1217.2]],
+      'the second report repeats the first two events: 3 events, not 5; 1217.2 mGy.cm, not 2344.4',
+    )
+    const continued = (await run(t, 'rdsr-studies.yaml', files.continued)).rows
+    t.same(
+      continued.map((r) => [r.events_counted, r.sum_event_dlp_mGycm]),
+      [[3, 1217.2]],
+      "a continued exam's two reports: their events add up",
+    )
+  },
+)

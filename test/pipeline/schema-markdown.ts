@@ -27,6 +27,7 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'sort.by[].column',
     'sort.by[].order',
     'sort.memory_mb',
+    'distinct',
     'group_by',
     'aggregate',
     'aggregate[].column',
