@@ -11,10 +11,25 @@ const UNITS: Readonly<Record<string, { kind: string; exponent: number }>> = {
   // GE writes DLP as `mGycm`, not UCUM's `mGy.cm`.
   mGycm: { kind: 'dose length product', exponent: 0 },
   mGy: { kind: 'dose', exponent: 0 },
+  Gy: { kind: 'dose', exponent: 3 },
+  // Dose area product (projection X-ray, TID 10003): UCUM Gy.m2; some vendors write dGy.cm2,
+  // cGy.cm2 or mGy.cm2 (1 Gy.m2 = 10^4 Gy.cm2).
+  'Gy.m2': { kind: 'dose area product', exponent: 0 },
+  'Gy.cm2': { kind: 'dose area product', exponent: -4 },
+  'dGy.cm2': { kind: 'dose area product', exponent: -5 },
+  'cGy.cm2': { kind: 'dose area product', exponent: -6 },
+  'mGy.cm2': { kind: 'dose area product', exponent: -7 },
+  'uGy.m2': { kind: 'dose area product', exponent: -6 },
   mm: { kind: 'length', exponent: 0 },
   cm: { kind: 'length', exponent: 1 },
   s: { kind: 'time', exponent: 0 },
   ms: { kind: 'time', exponent: -3 },
+  // Tube current-time product (Exposure, 113736).
+  'mA.s': { kind: 'current-time product', exponent: 0 },
+  'uA.s': { kind: 'current-time product', exponent: -3 },
+  // Tube current.
+  mA: { kind: 'current', exponent: 0 },
+  kV: { kind: 'voltage', exponent: 0 },
 }
 
 /** The units a column may ask for, and that values are converted from. */

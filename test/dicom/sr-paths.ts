@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { parsePath } from '../../src/dicom/paths.js'
 import { readHeaderSync } from '../../src/dicom/read-header.js'
 import { parseSrPath, srPathText } from '../../src/dicom/sr-paths.js'
-import { convertUnit } from '../../src/dicom/units.js'
+import { convertUnit, UNIT_NAMES } from '../../src/dicom/units.js'
 import { columnType } from '../../src/pipeline/column-types.js'
 import { parseColumn } from '../../src/pipeline/columns.js'
 import type { ColumnSpec } from '../../src/pipeline/spec.js'
@@ -89,7 +89,7 @@ t.test('sr: paths, bad: one line saying what', async (t) => {
     ['sr:113811[-1]', /expected \[n\]/],
     [
       'sr:113811/113813@mGy/cm',
-      /"@mGy\/cm": expected @code, @unit or a unit to convert to \(mGy\.cm, mGycm, mGy, mm, cm, s, ms\)$/,
+      /"@mGy\/cm": expected @code, @unit or a unit to convert to \(mGy\.cm, mGycm, mGy, Gy, Gy\.m2, Gy\.cm2, dGy\.cm2, cGy\.cm2, mGy\.cm2, uGy\.m2, mm, cm, s, ms, mA\.s, uA\.s, mA, kV\)$/,
     ],
     ['sr:113811/113813@Unit', /"@Unit"/],
     ['sr:a:b:c', /"a:b:c" is not a code/],
@@ -262,7 +262,7 @@ t.test('values by ValueType, codes never meanings, units converted or refused', 
   ])
   t.same(warnings, [
     'built.dcm: sr:113811/113812: NumericValue "10.50/ 15.00" is not one number; left empty',
-    'built.dcm: sr:113819/113830@mGy: unknown unit "mGy/100mAs" (known: mGy.cm, mGycm, mGy, mm, cm, s, ms); cannot give mGy, left empty',
+    `built.dcm: sr:113819/113830@mGy: unknown unit "mGy/100mAs" (known: ${UNIT_NAMES.join(', ')}); cannot give mGy, left empty`,
     'built.dcm: sr:113819/113824@s: unit "cm" is a length, not a time like "s"; cannot give s, left empty',
   ])
 })

@@ -4,11 +4,12 @@
 // messy case each (test/fixtures/make-rdsr.py, pydicom). Each skips, saying why, where its
 // inputs are absent.
 import t, { type Test } from 'tap'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOT, runCli } from '../fixtures/cli.js'
-import { makeRdsr, rdsrSkipReason } from '../fixtures/rdsr.js'
+import { makeRdsr, PYTHON, rdsrSkipReason } from '../fixtures/rdsr.js'
 
 const OPENREM = join(ROOT, '..', 'shared', 'corpus', 'openrem')
 const ORACLE = join(ROOT, '..', 'shared', 'oracles', 'rdsr-dose.json')
@@ -143,5 +144,48 @@ t.test(
       [[3, 1217.2]],
       "a continued exam's two reports: their events add up",
     )
+  },
+)
+
+t.test(
+  'issue 12: projection X-ray events (DX), against pydicom reading the same report',
+  { skip: shared || rdsrSkipReason() },
+  async (t) => {
+    const file = join(OPENREM, 'DX-RDSR-Canon_CXDI.dcm')
+    // pydicom walks the tree itself: each Irradiation Event X-Ray Data (113706) item's NUM values
+    // by concept code, with their units as stored.
+    const script = `
+import json, sys, pydicom
+ds = pydicom.dcmread(sys.argv[1])
+def code(item): return item.ConceptNameCodeSequence[0].CodeValue
+events = []
+for item in ds.ContentSequence:
+    if code(item) != '113706': continue
+    event = {}
+    for child in item.ContentSequence:
+        if child.ValueType == 'NUM' and 'MeasuredValueSequence' in child and len(child.MeasuredValueSequence):
+            m = child.MeasuredValueSequence[0]
+            event[code(child)] = [float(m.NumericValue), m.MeasurementUnitsCodeSequence[0].CodeValue]
+        elif child.ValueType == 'UIDREF':
+            event[code(child)] = child.UID
+    events.append(event)
+print(json.dumps(events))
+`
+    const oracle = spawnSync(PYTHON, ['-c', script, file], { encoding: 'utf8' })
+    t.equal(oracle.status, 0, oracle.stderr)
+    const events = JSON.parse(oracle.stdout) as Record<string, [number, string] | string>[]
+    const { rows } = await run(t, 'rdsr-xray-events.yaml', [file])
+    t.equal(rows.length, events.length, 'one row per irradiation event')
+    const num = (event: Record<string, [number, string] | string>, code: string) => event[code] as [number, string]
+    for (const [i, event] of events.entries()) {
+      t.equal(rows[i].IrradiationEventUID, event['113769'])
+      t.same(num(event, '122130'), [rows[i].dap_Gym2, 'Gy.m2'], 'Dose Area Product, stored in Gy.m2')
+      t.same(num(event, '113733'), [rows[i].kvp, 'kV'])
+      t.same(num(event, '113734'), [rows[i].tube_current_mA, 'mA'])
+      t.same(num(event, '113824'), [Number(rows[i].exposure_time_s) * 1000, 'ms'], 'ms converted to s')
+      t.same(num(event, '113736'), [Number(rows[i].exposure_mAs) * 1000, 'uA.s'], 'uA.s converted to mA.s')
+    }
+    const ct = await run(t, 'rdsr-events.yaml', [file])
+    t.equal(ct.rows.length, 0, 'a projection X-ray report has no CT event')
   },
 )
