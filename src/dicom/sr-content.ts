@@ -167,6 +167,14 @@ export function contentValue(item: Item, content: ContentSpec, context: FormatCo
     return converted
   }
   if (content.part === 'unit') return null
+  if (content.unit !== undefined) {
+    // A number in a unit was asked for: another value type (a TEXT "1000 mGy" where the template
+    // says NUM) is no number, never passed on as text in a number column.
+    context.warn?.(
+      `${name}: a ${type || 'content item without a ValueType'}, not a NUM; cannot give ${content.unit}, left empty`,
+    )
+    return null
+  }
   if (type === 'CODE') return codeOf(item, SrTags.ConceptCodeSequence, context)?.meaning || null
   if (!Object.hasOwn(VALUE_TAGS, type)) return null
   const element = item.get(VALUE_TAGS[type])

@@ -189,3 +189,19 @@ print(json.dumps(events))
     t.equal(ct.rows.length, 0, 'a projection X-ray report has no CT event')
   },
 )
+
+t.test(
+  'issue 12: a dose-check value of the wrong value type is empty, with a warning',
+  { skip: rdsrSkipReason() },
+  async (t) => {
+    const files = makeRdsr(t, ['dose-check-text'])
+    if (!files) return
+    const { rows, stderr } = await run(t, 'rdsr-events.yaml', files['dose-check-text'])
+    t.same(
+      rows.map((r) => r.ctdivol_alert_mGy),
+      [null, null, null],
+      'a TEXT "1000 mGy" is no number in mGy',
+    )
+    t.match(stderr, /ctdivol_alert_mGy: a TEXT, not a NUM; cannot give mGy, left empty/)
+  },
+)
