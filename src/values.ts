@@ -234,8 +234,12 @@ export function stringifyJson(value: unknown): string {
 }
 
 function hasNonFinite(value: unknown): boolean {
-  if (typeof value === 'number') return !Number.isFinite(value)
-  if (Array.isArray(value)) return value.some(hasNonFinite)
+  if (typeof value === 'number') return value - value !== 0
+  if (!Array.isArray(value)) return false
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i]
+    if (typeof item === 'number' ? item - item !== 0 : Array.isArray(item) && hasNonFinite(item)) return true
+  }
   return false
 }
 

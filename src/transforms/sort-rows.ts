@@ -383,6 +383,13 @@ class HeldRows {
     let bytes = length + ROW_OVERHEAD
     for (const key of this.keys) {
       const value = row[key.index] ?? null
+      if (typeof value === 'number' && value === value) {
+        // A number orders by itself: no text to keep.
+        key.numbers[i] = value
+        key.texts[i] = undefined
+        bytes += KEY_OVERHEAD
+        continue
+      }
       const cell = typeof value === 'string' ? value : orderText(value, this.format)
       const number = typeof value === 'number' ? value : orderNumber(value, this.format)
       key.numbers[i] = number ?? NaN
