@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { UNIT_NAMES } from '../../src/dicom/units.js'
 import { ExitCode } from '../../src/errors.js'
 import { formatProblem, loadPipeline, parsePipeline } from '../../src/pipeline/load.js'
 import { type ColumnSpec, type PipelineSpec } from '../../src/pipeline/spec.js'
@@ -585,7 +586,7 @@ t.test('sr: columns and unit: (issue 12)', async (t) => {
     [
       '3:30 extract[0].unit goes with sr: (a path into SR content)',
       '4:10 extract[1].unit converts the value: not with "@code"',
-      '5:31 extract[2].unit must be one of mGy.cm, mGycm, mGy, mm, cm, s, ms, got "furlong"',
+      `5:31 extract[2].unit must be one of ${UNIT_NAMES.join(', ')}, got "furlong"`,
       '6:25 extract[3] has both "tag" and "sr": keep one',
       '7:5 sr:113811//113813: step 2 is empty: expected a code like 113811 or DCM:113811, or * for any',
     ],
