@@ -9,6 +9,23 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { closest } from '../suggest.js'
 
+/**
+ * The dictionary's codes of VRs that depend on context, as PS3.6 spells them (`xs`: "US or SS");
+ * `na`: none (an item delimiter, say).
+ */
+export const AMBIGUOUS_VR: Readonly<Record<string, string>> = {
+  xs: 'US or SS',
+  ox: 'OB or OW',
+  lt: 'US or OW',
+  up: 'UL',
+  na: '',
+}
+
+/** A dictionary VR as PS3.6 spells it: "US or SS" for `xs`; others as they are. */
+export function spelledVr(vr: string): string {
+  return AMBIGUOUS_VR[vr] ?? vr
+}
+
 /** One dictionary entry. `vr` may be ambiguous in the dictionary ("US or SS" is `xs`, "OB or OW" `ox`). */
 export interface DictEntry {
   keyword: string

@@ -2,7 +2,7 @@
  * The dictionary searched by keyword, name or tag, the look-up users otherwise do in an online
  * DICOM browser: rows of keyword, tag, VR, VM and a name derived from the keyword, best first.
  */
-import { allEntries, formatTag, lookupKeyword, lookupTag, parseTag, type DictEntry } from './keywords.js'
+import { allEntries, formatTag, lookupKeyword, lookupTag, parseTag, spelledVr, type DictEntry } from './keywords.js'
 
 /** One line of the table. */
 export interface KeywordRow {
@@ -63,8 +63,6 @@ export function keywordName(keyword: string): string {
   return words.join(' ')
 }
 
-/** dcmjs's codes of VRs that depend on context (PS3.6 prints both). */
-const AMBIGUOUS_VR: Record<string, string> = { xs: 'US or SS', ox: 'OB or OW', lt: 'US or OW', up: 'UL', na: '' }
 /** First groups of the repeating groups (PS3.5 section 7.6): curves 50xx, overlays 60xx, variable pixel data 7Fxx. */
 const REPEATING_GROUPS = new Set([0x5000, 0x6000, 0x7f00])
 
@@ -74,7 +72,7 @@ function toRow(entry: DictEntry): KeywordRow {
   return {
     keyword: entry.keyword,
     tag,
-    vr: AMBIGUOUS_VR[entry.vr] ?? entry.vr,
+    vr: spelledVr(entry.vr),
     vm: entry.vm,
     name: keywordName(entry.keyword),
     retired: entry.retired,

@@ -4,7 +4,7 @@
  * (PS3.6); computed columns declare theirs.
  */
 import type { AggregateOp } from '../metrics/aggregate.js'
-import { lookupTag } from '../dicom/keywords.js'
+import { lookupTag, spelledVr } from '../dicom/keywords.js'
 import { DOSE_NUM_CONCEPTS } from '../dicom/sr-content.js'
 import type { ColumnType } from '../sinks/sink.js'
 import type { ColumnSpec } from './spec.js'
@@ -17,12 +17,9 @@ export const TEXT: ColumnType = { kind: 'text', list: false }
 export const NUMBER: ColumnType = { kind: 'number', list: false }
 export const INTEGER: ColumnType = { kind: 'integer', list: false }
 
-/** dcmjs's codes of the VRs that depend on context (`xs`: US or SS), as PS3.6 spells them. */
-const AMBIGUOUS_VR: Record<string, string> = { xs: 'US or SS', ox: 'OB or OW', lt: 'US or OW', up: 'UL' }
-
 /** The type of a VR and VM (`US or SS` is an integer, `OB or OW` bytes); unknown ones are text. */
 export function typeOfVr(vr: string | undefined, vm = '1'): ColumnType {
-  const vrs = (AMBIGUOUS_VR[vr ?? ''] ?? vr ?? '').split(/ or /)
+  const vrs = spelledVr(vr ?? '').split(/ or /)
   const kind = vrs.every((v) => NUMBER_VRS.has(v) || INTEGER_VRS.has(v))
     ? vrs.every((v) => INTEGER_VRS.has(v))
       ? 'integer'

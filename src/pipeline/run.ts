@@ -103,6 +103,17 @@ async function runPrepared(
     log.warning(displayPath(path), message)
   }
 
+  // Refused before anything is read or written: a binary format on a terminal.
+  const toStdout = outputs.output === undefined
+  const sinkModule = sinkOf(spec.output.format ?? formatOfPath(spec.output.path) ?? 'csv')
+  const stdout = options.stdout ?? process.stdout
+  if (toStdout && sinkModule.binary && (stdout as NodeJS.WriteStream).isTTY) {
+    throw new EtlError(
+      'E_USAGE',
+      `${sinkModule.format} is binary, not for a terminal: write it to a file (-o out.${sinkModule.format}) or pipe it`,
+      ExitCode.USAGE,
+    )
+  }
   const errorsCsv = outputs.errors ? writeErrorsCsv(outputs.errors, spec.format?.spreadsheet) : undefined
   const onSkip = (skip: Skip) => {
     const shown = { ...skip, path: displayPath(skip.path) }
@@ -134,16 +145,6 @@ async function runPrepared(
   const distinctInfo: DistinctInfo = { dropped: 0 }
   const rows = rowStages(spec, groupInfo, METRICS, distinctInfo)
   if (rows.sorts) removeStaleSortFolders(log.note)
-  const toStdout = outputs.output === undefined
-  const sinkModule = sinkOf(spec.output.format ?? formatOfPath(spec.output.path) ?? 'csv')
-  const stdout = options.stdout ?? process.stdout
-  if (toStdout && sinkModule.binary && (stdout as NodeJS.WriteStream).isTTY) {
-    throw new EtlError(
-      'E_USAGE',
-      `${sinkModule.format} is binary, not for a terminal: write it to a file (-o out.${sinkModule.format}) or pipe it`,
-      ExitCode.USAGE,
-    )
-  }
   stages.push(...rows.stages, await sinkModule.create({ columns: rows.columns, format: spec.format ?? {} }))
   const sink = outputs.output ?? options.stdout ?? stdoutSink()
   let sinkError: Error | undefined

@@ -17,6 +17,14 @@ import { filesFields } from '../sources/files.js'
 
 const string = { kind: 'string' } as const
 const boolean = { kind: 'boolean' } as const
+/** Names of extracted columns (`group_by`, `distinct`): one, or a list. */
+const columnNames = {
+  kind: 'list',
+  noun: 'a column name or a list of column names',
+  single: true,
+  nonEmpty: true,
+  items: string,
+} as const
 
 /** Every key of a pipeline file. */
 export const pipelineSchema = {
@@ -179,13 +187,7 @@ export const pipelineSchema = {
         "A dose report per series that repeats the exam's earlier events gives each event once with " +
         '`distinct: [IrradiationEventUID]`.',
       example: 'distinct: [IrradiationEventUID]',
-      type: {
-        kind: 'list',
-        noun: 'a column name or a list of column names',
-        single: true,
-        nonEmpty: true,
-        items: string,
-      },
+      type: columnNames,
     },
     group_by: {
       doc:
@@ -193,13 +195,7 @@ export const pipelineSchema = {
         'first columns. The rows are sorted by these columns first, so groups come out in that order, one after ' +
         'another, without being held. A single name is accepted too.',
       example: 'group_by: [PatientID, SeriesInstanceUID]',
-      type: {
-        kind: 'list',
-        noun: 'a column name or a list of column names',
-        single: true,
-        nonEmpty: true,
-        items: string,
-      },
+      type: columnNames,
     },
     aggregate: {
       doc: 'Columns computed over the rows of each group, after the `group_by` columns. Empty cells are skipped.',

@@ -106,6 +106,15 @@ function charsetTerms(raw: string): readonly string[] {
   return terms
 }
 
+/** How a header's values are decoded: its byte order, its character sets, warnings naming its file. */
+function headerContext({ header, path }: HeaderRecord, options: ProjectOptions): FormatContext {
+  const onWarning = options.onWarning
+  const warn = onWarning ? (message: string) => onWarning(path, message) : undefined
+  const charsetElement = header.elements.get(Tags.SpecificCharacterSet)
+  const charsets = charsetElement ? charsetTerms(latin1(charsetElement.value)) : NO_CHARSETS
+  return { ...options.format, littleEndian: header.littleEndian, charsets, warn }
+}
+
 /** The row of one header as cell texts, written with the `format` options as the CSV sink writes them. */
 export function projectRow(
   record: HeaderRecord,
@@ -118,11 +127,8 @@ export function projectRow(
 /** The row of one header: one typed value per column. */
 export function projectValues(record: HeaderRecord, columns: readonly ColumnSpec[], options: ProjectOptions = {}): Row {
   const { header, path } = record
-  const charsetElement = header.elements.get(Tags.SpecificCharacterSet)
-  const charsets = charsetElement ? charsetTerms(latin1(charsetElement.value)) : NO_CHARSETS
-  const onWarning = options.onWarning
-  const warn = onWarning ? (message: string) => onWarning(path, message) : undefined
-  const context: FormatContext = { ...options.format, littleEndian: header.littleEndian, charsets, warn }
+  const context = headerContext(record, options)
+  const warn = context.warn
   let metaContext: FormatContext | undefined
   const row: Row = new Array<Value>(columns.length)
   const damage = header.damage
@@ -174,12 +180,8 @@ export function projectItems(
   itemSteps: readonly PathStep[],
   options: ProjectOptions = {},
 ): Row[] {
-  const { header, path } = record
-  const onWarning = options.onWarning
-  const warn = onWarning ? (message: string) => onWarning(path, message) : undefined
-  const charsetElement = header.elements.get(Tags.SpecificCharacterSet)
-  const charsets = charsetElement ? charsetTerms(latin1(charsetElement.value)) : NO_CHARSETS
-  const context: FormatContext = { ...options.format, littleEndian: header.littleEndian, charsets, warn }
+  const { header } = record
+  const context = headerContext(record, options)
   const items = reachItems(header.elements, itemSteps, context)
   if (items.length === 0) return []
   const relative = columns.map((c) => {

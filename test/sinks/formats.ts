@@ -4,21 +4,13 @@
 import t, { type Test } from 'tap'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import { duckdb } from '../fixtures/duckdb.js'
 import { ROOT, parseCsv, runCli, runCommand } from '../fixtures/cli.js'
 
 const CORPUS = join(ROOT, '..', 'shared', 'corpus')
 const SAMPLES = join(ROOT, 'samples')
 
-let duck: DuckDBConnection
-t.before(async () => {
-  const instance = await DuckDBInstance.create(':memory:')
-  duck = await instance.connect()
-  t.teardown(() => {
-    duck.closeSync()
-    instance.closeSync()
-  })
-})
+const duck = duckdb(t)
 
 /** Columns of every kind: text, names, dates, numbers of each VR, multiple values, a sequence path, pseudo-columns. */
 const COLUMNS = [
@@ -94,7 +86,7 @@ for (const [name, input] of [
       'an absent value is null',
     )
 
-    const read = await duck.runAndReadAll(`SELECT * FROM read_parquet('${parquet}')`)
+    const read = await duck().runAndReadAll(`SELECT * FROM read_parquet('${parquet}')`)
     t.same(read.columnNames(), header, 'Parquet: the same columns')
     const fromParquet = read.getRowsJS().map((row) => row.map(asCsv))
     let differ = 0
@@ -107,7 +99,7 @@ for (const [name, input] of [
       }),
     )
     t.equal(differ, 0, `Parquet: the same ${fromParquet.length} rows as the CSV`)
-    const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${parquet}')`)
+    const described = await duck().runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${parquet}')`)
     const typeOf = Object.fromEntries(described.getRowsJS().map((r) => [String(r[0]), String(r[1])]))
     t.same(
       [typeOf.Rows, typeOf.SliceThickness, typeOf.ImagePositionPatient, typeOf.ImageType, typeOf.PatientName],

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createRequire, register } from 'node:module'
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import { duckdb } from '../fixtures/duckdb.js'
 import type { ColumnType, SinkColumn, SinkContext } from '../../src/sinks/sink.js'
 import { Binary, Decimal, DicomDate, PersonName, type Row } from '../../src/values.js'
 
@@ -24,15 +24,7 @@ register(`data:text/javascript,${encodeURIComponent(hook)}`)
 const { loadParquetLibrary, parquetSink } = await import('../../src/sinks/parquet.js')
 await loadParquetLibrary()
 
-let duck: DuckDBConnection
-t.before(async () => {
-  const instance = await DuckDBInstance.create(':memory:')
-  duck = await instance.connect()
-  t.teardown(() => {
-    duck.closeSync()
-    instance.closeSync()
-  })
-})
+const duck = duckdb(t)
 
 const type = (kind: ColumnType['kind'], list = false): ColumnType => ({ kind, list })
 const contextOf = (columns: Record<string, ColumnType>, format: SinkContext['format'] = {}): SinkContext => ({
@@ -49,12 +41,12 @@ async function write(t: Test, context: SinkContext, rows: Row[], rowGroupRows?: 
 
 /** The rows DuckDB reads from the file, as JS values. */
 async function read(file: string): Promise<unknown[][]> {
-  return (await duck.runAndReadAll(`SELECT * FROM read_parquet('${file}')`)).getRowsJS()
+  return (await duck().runAndReadAll(`SELECT * FROM read_parquet('${file}')`)).getRowsJS()
 }
 
 /** DuckDB's name and type of each column of the file. */
 async function describe(file: string): Promise<string[][]> {
-  const result = await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}')`)
+  const result = await duck().runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}')`)
   return result.getRowsJS().map((r) => [String(r[0]), String(r[1])])
 }
 
@@ -102,7 +94,7 @@ t.test('zero rows: a valid file with the schema and no row group', async (t) => 
   t.strictSame(await read(file), [])
   t.equal((await describe(file)).length, 7)
   t.equal((await describe(file))[5][1], 'BIGINT[]')
-  const groups = await duck.runAndReadAll(`SELECT count(*) FROM parquet_metadata('${file}')`)
+  const groups = await duck().runAndReadAll(`SELECT count(*) FROM parquet_metadata('${file}')`)
   t.strictSame(groups.getRowsJS(), [[0n]])
 })
 
@@ -171,7 +163,7 @@ t.test('more rows than a row group: one row group per rowGroupRows rows', async 
   const rows: Row[] = Array.from({ length: 2500 }, (_, i) => [i, `r${i}`, [i, i + 0.5]])
   const context = contextOf({ i: type('integer'), t: type('text'), ns: type('number', true) })
   const file = await write(t, context, rows, 1000)
-  const groups = await duck.runAndReadAll(
+  const groups = await duck().runAndReadAll(
     `SELECT row_group_id, row_group_num_rows FROM parquet_metadata('${file}') GROUP BY ALL ORDER BY 1`,
   )
   t.strictSame(groups.getRowsJS(), [
@@ -179,7 +171,7 @@ t.test('more rows than a row group: one row group per rowGroupRows rows', async 
     [1n, 1000n],
     [2n, 500n],
   ])
-  const back = await duck.runAndReadAll(`SELECT count(*), sum(i), max(t), sum(ns[2]) FROM read_parquet('${file}')`)
+  const back = await duck().runAndReadAll(`SELECT count(*), sum(i), max(t), sum(ns[2]) FROM read_parquet('${file}')`)
   t.strictSame(back.getRowsJS(), [[2500n, 3123750n, 'r999', 3123750 + 1250]])
 })
 
