@@ -30,6 +30,12 @@ const UNITS: Readonly<Record<string, { kind: string; exponent: number }>> = {
   // Tube current.
   mA: { kind: 'current', exponent: 0 },
   kV: { kind: 'voltage', exponent: 0 },
+  // Administered activity (radiopharmaceutical reports, TID 10022). mCi is no power of ten of
+  // MBq (37 MBq): unknown, so never converted wrongly.
+  MBq: { kind: 'activity', exponent: 0 },
+  Bq: { kind: 'activity', exponent: -6 },
+  kBq: { kind: 'activity', exponent: -3 },
+  GBq: { kind: 'activity', exponent: 3 },
 }
 
 /** The units a column may ask for, and that values are converted from. */

@@ -7,14 +7,19 @@
  */
 import type { Transform } from 'node:stream'
 import type { Fields, ValueOf } from '../pipeline/fields.js'
+import type { ConceptCode } from '../dicom/paths.js'
+import { parseSrPath, type SrPath } from '../dicom/sr-paths.js'
 import type { ColumnSpec } from '../records.js'
 import type { ColumnType } from '../sinks/sink.js'
 import type { SortColumn } from '../transforms/sort-rows.js'
 import type { Row, Value } from '../values.js'
 
-/** An attribute a metric reads: found by keyword among the extracted columns (under any name). */
-export interface Need {
-  keyword: string
+/**
+ * An attribute a metric reads, found among the extracted columns (under any name): a top-level
+ * attribute by `keyword`, or SR content by its `sr:` path (`sr:113811/113813@mGy.cm`: the
+ * column must take the same items, and convert to the same unit).
+ */
+export type Need = ({ keyword: string; sr?: never } | { sr: string; keyword?: never }) & {
   /** Read when extracted; its absence is no problem. */
   optional?: boolean
 }
@@ -131,11 +136,45 @@ function topLevelKeyword(column: ColumnSpec): string | undefined {
   return column.source.kind === 'element' && !column.source.path ? column.source.keyword : undefined
 }
 
+/** Whether two concept codes select the same items (a code without a scheme matches any). */
+function sameCode(a: ConceptCode | undefined, b: ConceptCode | undefined): boolean {
+  if (!a || !b) return a === b
+  return a.value === b.value && (a.scheme === undefined || b.scheme === undefined || a.scheme === b.scheme)
+}
+
+/** Whether an extracted column takes what an `sr:` path takes: the same items, part and unit. */
+function takesSr(column: ColumnSpec, path: SrPath): boolean {
+  const source = column.source
+  if (source.kind !== 'element' || !source.content || !source.path) return false
+  const steps = source.path
+  return (
+    steps.length === path.steps.length &&
+    steps.every((step, i) => {
+      const other = path.steps[i]
+      return step.tag === other.tag && (step.item ?? 0) === (other.item ?? 0) && sameCode(step.code, other.code)
+    }) &&
+    source.content.part === path.content.part &&
+    source.content.unit === path.content.unit
+  )
+}
+
+/** How a need is named in a message: its keyword, or its `sr:` path. */
+export function needName(need: Need): string {
+  return need.keyword ?? (need.sr as string)
+}
+
+/** The parsed `sr:` path of a need. @throws Error for a path that does not parse (a metric's own bug). */
+function needPath(need: { sr: string }): SrPath {
+  const parsed = parseSrPath(need.sr)
+  if (!parsed.ok) throw new Error(`a metric's need: ${parsed.message}`)
+  return parsed.path
+}
+
 /**
- * Finds the attributes of `needs` among the extracted columns, by keyword (the first column of
- * each; attributes at the top level of the data set, not in sequences). `missing` lists the
- * keywords of the required ones not extracted, in the order of `needs`; `columns` is set when
- * none is missing.
+ * Finds the attributes of `needs` among the extracted columns (the first column of each): by
+ * keyword for attributes at the top level of the data set, not in sequences; by what they take
+ * for `sr:` paths. `missing` names the required ones not extracted, in the order of `needs`;
+ * `columns` is set when none is missing.
  */
 export function findNeeds<N extends Needs>(
   needs: N,
@@ -145,9 +184,12 @@ export function findNeeds<N extends Needs>(
   const found: Record<string, number> = {}
   const missing: string[] = []
   for (const [name, need] of Object.entries(needs)) {
-    const index = keywords.indexOf(need.keyword)
+    const index =
+      need.keyword !== undefined
+        ? keywords.indexOf(need.keyword)
+        : extracted.findIndex((column) => takesSr(column, needPath(need)))
     if (index >= 0) found[name] = index
-    else if (!need.optional) missing.push(need.keyword)
+    else if (!need.optional) missing.push(needName(need))
   }
   const columns = found as Partial<ColumnsOf<N>>
   return { ...(missing.length === 0 && { columns: columns as ColumnsOf<N> }), found: columns, missing }

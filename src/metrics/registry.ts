@@ -5,8 +5,9 @@
  */
 import { dose } from './dose.js'
 import type { AnyMetric, ConfigOf } from './metric.js'
+import { rdsrCt, rdsrXray } from './rdsr.js'
 
-export const METRICS = [dose] as const satisfies readonly AnyMetric[]
+export const METRICS = [dose, rdsrCt, rdsrXray] as const satisfies readonly AnyMetric[]
 
 /** One of the metrics. */
 export type Metric = (typeof METRICS)[number]

@@ -89,7 +89,7 @@ t.test('sr: paths, bad: one line saying what', async (t) => {
     ['sr:113811[-1]', /expected \[n\]/],
     [
       'sr:113811/113813@mGy/cm',
-      /"@mGy\/cm": expected @code, @unit or a unit to convert to \(mGy\.cm, mGycm, mGy, Gy, Gy\.m2, Gy\.cm2, dGy\.cm2, cGy\.cm2, mGy\.cm2, uGy\.m2, mm, cm, s, ms, mA\.s, uA\.s, mA, kV\)$/,
+      /"@mGy\/cm": expected @code, @unit or a unit to convert to \(mGy\.cm, mGycm, mGy, Gy, Gy\.m2, Gy\.cm2, dGy\.cm2, cGy\.cm2, mGy\.cm2, uGy\.m2, mm, cm, s, ms, mA\.s, uA\.s, mA, kV, MBq, Bq, kBq, GBq\)$/,
     ],
     ['sr:113811/113813@Unit', /"@Unit"/],
     ['sr:a:b:c', /"a:b:c" is not a code/],

@@ -85,7 +85,16 @@ t.test(
       t.equal(row?.events, study.events, `${file}: Total Number of Irradiation Events`)
       t.equal(row?.events_counted, study.events, `${file}: events counted`)
       t.equal(row?.sum_event_dlp_mGycm, study.total_dlp_mGycm, `${file}: the events add up to the total`)
+      t.equal(row?.reports, 1, `${file}: one report`)
     }
+    // The GE Optima report's Scope of Accumulation names another study than its header (an
+    // anonymisation artefact): the only note of these clean reports.
+    const noted = rows.filter((r) => r.dose_notes !== null)
+    t.same(
+      noted.map((r) => r.dose_notes),
+      ['a report names another study in its Scope of Accumulation (110180) than its header: grouped by the header'],
+    )
+    t.equal(noted[0]?.StudyInstanceUID, oracle['CT-ESR-GE_Optima.dcm']?.study.study_instance_uid)
   },
 )
 
@@ -132,18 +141,25 @@ t.test(
   async (t) => {
     const files = makeRdsr(t, ['siemens-cumulative', 'continued'])
     if (!files) return
+    const columns = (r: Json) => [r.reports, r.total_dlp_mGycm, r.events, r.events_counted, r.sum_event_dlp_mGycm]
     const cumulative = (await run(t, 'rdsr-studies.yaml', files['siemens-cumulative'])).rows
     t.same(
-      cumulative.map((r) => [r.total_dlp_mGycm, r.events, r.events_counted, r.sum_event_dlp_mGycm]),
-      [[1217.2, 3, 3, 1217.2]],
+      cumulative.map(columns),
+      [[2, 1217.2, 3, 3, 1217.2]],
       'the second report repeats the first two events: 3 events, not 5; 1217.2 mGy.cm, not 2344.4',
     )
+    t.equal(cumulative[0].dose_notes, '2 reports: 1 repeated in a later one (cumulative), not counted twice')
+    // In the other order on the command line: the same exam.
+    const reversed = (await run(t, 'rdsr-studies.yaml', [...files['siemens-cumulative']].reverse())).rows
+    t.same(reversed, cumulative, 'whichever report is read first')
+
     const continued = (await run(t, 'rdsr-studies.yaml', files.continued)).rows
     t.same(
-      continued.map((r) => [r.events_counted, r.sum_event_dlp_mGycm]),
-      [[3, 1217.2]],
-      "a continued exam's two reports: their events add up",
+      continued.map(columns),
+      [[2, 1217.2, 3, 3, 1217.2]],
+      "a continued exam's two reports: their totals and events add up",
     )
+    t.equal(continued[0].dose_notes, '2 reports with events of their own (continued exam): totals added')
   },
 )
 
@@ -203,5 +219,121 @@ t.test(
       'a TEXT "1000 mGy" is no number in mGy',
     )
     t.match(stderr, /ctdivol_alert_mGy: a TEXT, not a NUM; cannot give mGy, left empty/)
+  },
+)
+
+t.test('issue 12: notes on an exam whose report disagrees with itself', { skip: rdsrSkipReason() }, async (t) => {
+  const files = makeRdsr(t, ['total-mismatch', 'scope-uid-differs', 'clean'])
+  if (!files) return
+  const { rows } = await run(t, 'rdsr-studies.yaml', [
+    ...files['total-mismatch'],
+    ...files['scope-uid-differs'],
+    ...files.clean,
+  ])
+  const notes = Object.fromEntries(rows.map((r) => [r.total_dlp_mGycm, r.dose_notes]))
+  t.same(rows.map((r) => [r.total_dlp_mGycm, r.sum_event_dlp_mGycm]).sort(), [
+    [1217.2, 1217.2],
+    [1217.2, 1217.2],
+    [1300, 1217.2],
+  ])
+  t.equal(notes[1300], "the events' DLP add up to 1217.2 mGy.cm, the total says 1300 (-6.4%)")
+  const scoped = rows.filter((r) => r.total_dlp_mGycm === 1217.2).map((r) => r.dose_notes)
+  t.same(
+    scoped.sort(),
+    [
+      'a report names another study in its Scope of Accumulation (110180) than its header: grouped by the header',
+      null,
+    ].sort(),
+    "the scope's study differs: said, and the header's study groups it; the clean report has no note",
+  )
+})
+
+t.test(
+  'issue 12: projection X-ray exam totals (DX), against pydicom reading the same report',
+  { skip: shared || rdsrSkipReason() },
+  async (t) => {
+    const file = join(OPENREM, 'DX-RDSR-Canon_CXDI.dcm')
+    const script = `
+import json, sys, pydicom
+ds = pydicom.dcmread(sys.argv[1])
+def code(item): return item.ConceptNameCodeSequence[0].CodeValue
+def num(item): return float(item.MeasuredValueSequence[0].NumericValue)
+total = [num(c) for i in ds.ContentSequence if code(i) == '113702' for c in i.ContentSequence if code(c) == '113722']
+events = [num(c) for i in ds.ContentSequence if code(i) == '113706' for c in i.ContentSequence if code(c) == '122130']
+print(json.dumps({'study': ds.StudyInstanceUID, 'total': total[0], 'events': events}))
+`
+    const oracle = spawnSync(PYTHON, ['-c', script, file], { encoding: 'utf8' })
+    t.equal(oracle.status, 0, oracle.stderr)
+    const expected = JSON.parse(oracle.stdout) as { study: string; total: number; events: number[] }
+    const { rows } = await run(t, 'rdsr-xray-studies.yaml', [OPENREM])
+    t.same(
+      rows.map((r) => [r.StudyInstanceUID, r.reports, r.total_dap_Gym2, r.events_counted, r.sum_event_dap_Gym2]),
+      [[expected.study, 1, expected.total, expected.events.length, expected.events.reduce((a, b) => a + b, 0)]],
+      'one exam: the CT reports give no row; Dose Area Product Total and the events, in Gy.m2',
+    )
+  },
+)
+
+t.test(
+  'issue 12: radiopharmaceutical administrations (NM, PET), against pydicom reading the same report',
+  { skip: rdsrSkipReason() },
+  async (t) => {
+    const files = makeRdsr(t, ['radiopharmaceutical'])
+    if (!files) return
+    const [file] = files.radiopharmaceutical
+    // pydicom walks the tree: each administration's items by concept code, as stored.
+    const script = `
+import json, sys, pydicom
+ds = pydicom.dcmread(sys.argv[1])
+def code(item): return item.ConceptNameCodeSequence[0].CodeValue
+out = []
+for item in ds.ContentSequence:
+    if code(item) != '113502': continue
+    a = {}
+    for c in item.ContentSequence:
+        if c.ValueType == 'CODE': a[code(c)] = c.ConceptCodeSequence[0].CodeMeaning
+        elif c.ValueType == 'UIDREF': a[code(c)] = c.UID
+        elif c.ValueType == 'DATETIME': a[code(c)] = c.DateTime
+        elif c.ValueType == 'NUM':
+            m = c.MeasuredValueSequence[0]
+            a[code(c)] = [float(m.NumericValue), m.MeasurementUnitsCodeSequence[0].CodeValue]
+    out.append(a)
+print(json.dumps(out))
+`
+    const oracle = spawnSync(PYTHON, ['-c', script, file], { encoding: 'utf8' })
+    t.equal(oracle.status, 0, oracle.stderr)
+    const expected = JSON.parse(oracle.stdout) as Record<string, string | [number, string]>[]
+    const { rows } = await run(t, 'rdsr-nm-events.yaml', [file])
+    const toMBq: Record<string, number> = { MBq: 1, GBq: 1000 }
+    t.same(
+      rows.map((r) => [
+        r.administration_uid,
+        r.radiopharmaceutical,
+        r.radionuclide,
+        r.datetime_started,
+        r.datetime_stopped,
+        r.activity_MBq,
+        r.route,
+      ]),
+      expected.map((a) => {
+        const [activity, unit] = a['113507'] as [number, string]
+        return [
+          a['113503'],
+          a['349358000'],
+          a['89457008'],
+          a['123003'],
+          a['123004'],
+          activity * toMBq[unit],
+          a['410675002'],
+        ]
+      }),
+      'one row per administration; the activity in MBq, from GBq too',
+    )
+    t.same(
+      rows.map((r) => r.activity_MBq),
+      [350.5, 185],
+    )
+    const ct = await run(t, 'rdsr-events.yaml', [file])
+    t.equal(ct.rows.length, 0, 'a radiopharmaceutical report has no CT event')
   },
 )
