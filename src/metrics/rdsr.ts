@@ -19,7 +19,7 @@
  * State per group: per report its total, event count and event UIDs, and each event's dose once
  * (an exam has tens of events, never the archive's); no row is kept.
  */
-import { computedNumber, valueNumber, valueText, type Row, type Value } from '../values.js'
+import { computedNumber, valueNumber, valueText, type Value } from '../values.js'
 import { formatNumber } from './cells.js'
 import type { GroupAccumulator, MetricColumn, MetricModule } from './metric.js'
 
@@ -124,69 +124,128 @@ export function reportMetric<K extends string>(kind: ReportKind<K>): MetricModul
   }
 }
 
-/** What the exam's rows said of one report. */
-interface Report {
+/** What a report says of itself: its rows repeat it with each event. */
+export interface ReportFacts {
   sop: string
   total: number | null
+  /** Its own count of events. */
   events: number | null
   /** ContentDate and ContentTime, for the latest of two reports with the same events. */
   when: string
-  eventUids: Set<string>
+  /** The Study Instance UID under its Scope of Accumulation, and its header's. */
   scope: string
   study: string
 }
 
-/** The per-exam accumulator: reports merged by their events (see the module's comment). */
+/** A report and the events seen in it. */
+interface Report extends ReportFacts {
+  eventUids: Set<string>
+}
+
+/** What an exam's reports come to, merged. */
+export interface ExamReportTotals {
+  reports: number
+  total: number | null
+  events: number | null
+  counted: number
+  sum: number | null
+  notes: string[]
+}
+
+/** The words of an exam's notes: `DLP`, `mGy.cm`. */
+export interface ReportWords {
+  quantity: string
+  unit: string
+}
+
+/**
+ * The reports of one exam, merged by their events (see the module's comment): the state of an
+ * exam-total accumulator, fed an event at a time.
+ */
+export class ExamReports {
+  private readonly reports = new Map<string, Report>()
+  private readonly doses = new Map<string, number | null>()
+  private anonymous = 0
+
+  constructor(
+    private readonly words: ReportWords,
+    private readonly tolerancePercent: number,
+  ) {}
+
+  /** The report's facts, then one of its events (none: `uid` and `dose` null). */
+  add(facts: ReportFacts, uid: string | null, dose: number | null): void {
+    let report = this.reports.get(facts.sop)
+    if (!report) {
+      report = { ...facts, eventUids: new Set() }
+      this.reports.set(facts.sop, report)
+    }
+    if (!uid && dose === null) return
+    // An event without its UID cannot be matched with another report's: it counts on its own.
+    const key = uid || `\0${this.anonymous++}`
+    report.eventUids.add(key)
+    if (!this.doses.has(key) || this.doses.get(key) === null) this.doses.set(key, dose)
+  }
+
+  /** Whether any report was seen. */
+  get empty(): boolean {
+    return this.reports.size === 0
+  }
+
+  result(): ExamReportTotals {
+    const all = [...this.reports.values()]
+    const kept = all.filter((report) => !all.some((other) => other !== report && supersedes(other, report)))
+    const total = kept.every((r) => r.total !== null)
+      ? computedNumber(kept.reduce((sum, r) => sum + (r.total as number), 0))
+      : null
+    const events = kept.every((r) => r.events !== null) ? kept.reduce((sum, r) => sum + (r.events as number), 0) : null
+    const known = [...this.doses.values()].filter((dose): dose is number => dose !== null)
+    const sum = known.length > 0 ? computedNumber(known.reduce((a, b) => a + b, 0)) : null
+    const counted = this.doses.size
+    const notes = examNotes({
+      all,
+      kept,
+      total,
+      events,
+      counted,
+      sum,
+      tolerancePercent: this.tolerancePercent,
+      words: this.words,
+    })
+    return { reports: all.length, total, events, counted, sum, notes }
+  }
+}
+
+/** The facts of a report from a row's cells (named as in the needs of the metrics). */
+export function reportFacts(cell: (name: string) => Value): ReportFacts {
+  const text = (name: string) => valueText(cell(name))
+  return {
+    sop: text('sop'),
+    total: valueNumber(cell('total')) ?? null,
+    events: valueNumber(cell('reportEvents')) ?? null,
+    when: `${text('date')}${text('time').padEnd(13, '0')}`,
+    scope: text('scope'),
+    study: text('study'),
+  }
+}
+
+/** The per-exam accumulator of the exam-total metrics: each row an event of a report. */
 function examAccumulator(
   columns: { [name: string]: number | undefined },
   tolerancePercent: number,
   kind: ReportKind<string>,
 ): GroupAccumulator {
-  const reports = new Map<string, Report>()
-  const doses = new Map<string, number | null>()
-  const cell = (row: Row, name: string): Value => {
-    const index = columns[name]
-    return index === undefined ? null : row[index]
-  }
-  const text = (row: Row, name: string) => valueText(cell(row, name))
-  let anonymous = 0
+  const exam = new ExamReports(kind, tolerancePercent)
   return {
     add(row) {
-      const sop = text(row, 'sop')
-      let report = reports.get(sop)
-      if (!report) {
-        report = {
-          sop,
-          total: valueNumber(cell(row, 'total')) ?? null,
-          events: valueNumber(cell(row, 'reportEvents')) ?? null,
-          when: `${text(row, 'date')}${text(row, 'time').padEnd(13, '0')}`,
-          eventUids: new Set(),
-          scope: text(row, 'scope'),
-          study: text(row, 'study'),
-        }
-        reports.set(sop, report)
+      const cell = (name: string): Value => {
+        const index = columns[name]
+        return index === undefined ? null : row[index]
       }
-      const dose = cell(row, 'eventDose')
-      let uid = text(row, 'event')
-      // An event without its UID cannot be matched with another report's: it counts on its own.
-      if (uid === '' && dose === null) return
-      if (uid === '') uid = `\0${anonymous++}`
-      report.eventUids.add(uid)
-      if (!doses.has(uid) || doses.get(uid) === null) doses.set(uid, valueNumber(dose) ?? null)
+      exam.add(reportFacts(cell), valueText(cell('event')) || null, valueNumber(cell('eventDose')) ?? null)
     },
     result() {
-      const all = [...reports.values()]
-      const kept = all.filter((report) => !all.some((other) => other !== report && supersedes(other, report)))
-      const total = kept.every((r) => r.total !== null)
-        ? computedNumber(kept.reduce((sum, r) => sum + (r.total as number), 0))
-        : null
-      const events = kept.every((r) => r.events !== null)
-        ? kept.reduce((sum, r) => sum + (r.events as number), 0)
-        : null
-      const known = [...doses.values()].filter((dose): dose is number => dose !== null)
-      const sum = known.length > 0 ? computedNumber(known.reduce((a, b) => a + b, 0)) : null
-      const notes = examNotes({ all, kept, total, events, counted: doses.size, sum, tolerancePercent, kind })
-      return [all.length, total, events, doses.size, sum, notes.join('; ') || null]
+      const { reports, total, events, counted, sum, notes } = exam.result()
+      return [reports, total, events, counted, sum, notes.join('; ') || null]
     },
   }
 }
@@ -210,9 +269,9 @@ function examNotes(exam: {
   counted: number
   sum: number | null
   tolerancePercent: number
-  kind: ReportKind<string>
+  words: ReportWords
 }): string[] {
-  const { all, kept, total, events, counted, sum, kind } = exam
+  const { all, kept, total, events, counted, sum, words } = exam
   const notes: string[] = []
   const superseded = all.length - kept.length
   if (superseded > 0) {
@@ -220,14 +279,15 @@ function examNotes(exam: {
   }
   if (kept.length > 1) notes.push(`${kept.length} reports with events of their own (continued exam): totals added`)
   const missing = kept.filter((r) => r.total === null).length
-  if (missing > 0) notes.push(`${missing === 1 ? 'a report has' : `${missing} reports have`} no ${kind.quantity} total`)
+  if (missing > 0)
+    notes.push(`${missing === 1 ? 'a report has' : `${missing} reports have`} no ${words.quantity} total`)
   if (events !== null && events !== counted) notes.push(`the reports count ${events} events, ${counted} found`)
   if (total !== null && sum !== null) {
     const off = total === 0 ? (sum === 0 ? 0 : Infinity) : ((sum - total) / total) * 100
     if (Math.abs(off) > exam.tolerancePercent) {
       const percent = Number.isFinite(off) ? ` (${off > 0 ? '+' : ''}${formatNumber(Number(off.toFixed(1)))}%)` : ''
       notes.push(
-        `the events' ${kind.quantity} add up to ${formatNumber(sum)} ${kind.unit}, the total says ` +
+        `the events' ${words.quantity} add up to ${formatNumber(sum)} ${words.unit}, the total says ` +
           `${formatNumber(total)}${percent}`,
       )
     }

@@ -337,3 +337,37 @@ print(json.dumps(out))
     t.equal(ct.rows.length, 0, 'a radiopharmaceutical report has no CT event')
   },
 )
+
+t.test(
+  "issue 12: per exam, the images' DLP beside the report's total, reconstructions once",
+  { skip: rdsrSkipReason() },
+  async (t) => {
+    const files = makeRdsr(t, ['exam', 'clean'])
+    if (!files) return
+    const { rows } = await run(t, 'dose-exams.yaml', [...files.exam, ...files.clean])
+    const columns = (r: Json) => [
+      r.series,
+      r.series_counted,
+      r.image_dlp_mGycm,
+      r.reports,
+      r.report_dlp_mGycm,
+      r.report_events,
+      r.dlp_ratio,
+      r.dose_notes,
+    ]
+    const exam = rows.find((r) => r.series === 4)
+    t.same(
+      exam && columns(exam),
+      [4, 2, 360, 1, 395, 3, 0.911, '4 series with a DLP, 2 reconstructions of another: counted once'],
+      'head and its thin reconstruction share an Irradiation Event UID; chest and its reconstruction an ' +
+        'acquisition number and time: 250 + 110 mGy.cm, against the report total of 395',
+    )
+    const reportOnly = rows.find((r) => r.series === 0)
+    t.same(
+      reportOnly && columns(reportOnly),
+      [0, 0, null, 1, 1217.2, 3, null, 'no image series with a DLP: the report alone'],
+      'an exam of which only the report was read',
+    )
+    t.equal(rows.length, 2)
+  },
+)

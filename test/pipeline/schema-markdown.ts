@@ -35,6 +35,8 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'aggregate[].as',
     'dose',
     'dose.region',
+    'exam_dose',
+    'exam_dose.tolerance_percent',
     'rdsr_ct',
     'rdsr_ct.tolerance_percent',
     'rdsr_xray',

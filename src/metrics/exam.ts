@@ -1,0 +1,251 @@
+/**
+ * Dose per exam (`exam_dose:` in a pipeline grouped by exam, one row per file): the DLP of the
+ * exam's image series from their headers (the method of `dlp.ts`, series by series), each
+ * irradiation counted once however many reconstructions it has, beside the total of the exam's
+ * dose reports (RDSR), merged as `rdsr.ts` merges them, and the ratio of the two. A check none
+ * of the usual tools makes: a ratio far from 1 means series missing from the images read (or
+ * from the report), reconstructions counted twice, or a report of another exam.
+ *
+ * Reconstructions: two series of an exam are reconstructions of one irradiation when their
+ * images name the same Irradiation Event UID (0008,3010), or, when neither names one, they have
+ * the same AcquisitionNumber and AcquisitionDate/AcquisitionTime (both present) and their scan
+ * ranges overlap by half the shorter or more. The irradiation's DLP is the largest of its
+ * reconstructions' (the widest covers the most of the irradiated length). Its limits: a scanner
+ * that numbers every acquisition 1 and writes no acquisition time, or writes each series' own
+ * time, makes two reconstructions count twice; the note says how many series were counted.
+ *
+ * Rows come sorted by exam (`group_by`), then series, then slice position (`locateSlices`, run
+ * before the sorter, appends it). A row with a dose report's columns (its total or events) is a
+ * report: its events are lists (`sr:113819[*]/...`, one slot per event). State per exam: one
+ * series' slice window at a time, a few numbers per series, and the reports' events.
+ */
+import { computedNumber, valueNumber, valueText, type Row, type Value } from '../values.js'
+import { formatNumber } from './cells.js'
+import { SERIES_DOSE_COLUMNS } from './dlp.js'
+import { locateSlices, seriesDoseAccumulator, type DoseColumns } from './dose.js'
+import type { ColumnsOf, GroupAccumulator, MetricModule } from './metric.js'
+import { ExamReports, reportFacts } from './rdsr.js'
+
+/** What exam_dose reads. */
+const NEEDS = {
+  series: { keyword: 'SeriesInstanceUID' },
+  imageType: { keyword: 'ImageType' },
+  orientation: { keyword: 'ImageOrientationPatient' },
+  imagePosition: { keyword: 'ImagePositionPatient' },
+  sliceLocation: { keyword: 'SliceLocation' },
+  ctdivol: { keyword: 'CTDIvol' },
+  thickness: { keyword: 'SliceThickness', optional: true },
+  bodyPart: { keyword: 'BodyPartExamined', optional: true },
+  /** Reconstructions: the irradiation an image comes from, or its acquisition's number and time. */
+  irradiation: { keyword: 'IrradiationEventUID', optional: true },
+  acquisitionNumber: { keyword: 'AcquisitionNumber', optional: true },
+  acquisitionDate: { keyword: 'AcquisitionDate', optional: true },
+  acquisitionTime: { keyword: 'AcquisitionTime', optional: true },
+  /** Dose reports. */
+  study: { keyword: 'StudyInstanceUID', optional: true },
+  sop: { keyword: 'SOPInstanceUID', optional: true },
+  date: { keyword: 'ContentDate', optional: true },
+  time: { keyword: 'ContentTime', optional: true },
+  total: { sr: 'sr:113811/113813@mGy.cm', optional: true },
+  reportEvents: { sr: 'sr:113811/113812', optional: true },
+  eventUids: { sr: 'sr:113819[*]/113769', optional: true },
+  eventDoses: { sr: 'sr:113819[*]/113829/113838@mGy.cm', optional: true },
+  scope: { sr: 'sr:113705/110180', optional: true },
+} as const
+
+const FIELDS = {
+  tolerance_percent: {
+    default: 1,
+    doc:
+      "How far (percent of a report's total) the sum of its events' DLP may be from the total before " +
+      '`dose_notes` says so.',
+    example: 'tolerance_percent: 2',
+    type: { kind: 'integer', min: 0, max: 100 },
+  },
+} as const
+
+/** Image DLP over report DLP below this, or above {@link RATIO_HIGH}, earns a note. */
+const RATIO_LOW = 0.8
+const RATIO_HIGH = 1.05
+
+const DLP = SERIES_DOSE_COLUMNS.indexOf('dlp_mGycm')
+
+/** The dose metric per exam. */
+export const examDose: MetricModule<'exam_dose', typeof NEEDS, typeof FIELDS> = {
+  key: 'exam_dose',
+  doc:
+    'Dose per exam (see "Dose per exam"), with group_by an exam and one row per file: the DLP of its CT ' +
+    'image series from their headers, each irradiation once however many reconstructions it has, beside ' +
+    "the total of the exam's dose reports (RDSR) and their ratio. It reads what `dose` reads, and, when " +
+    'extracted, IrradiationEventUID, AcquisitionNumber, AcquisitionDate and AcquisitionTime (reconstructions) ' +
+    'and the reports: SOPInstanceUID, `sr:113811/113813@mGy.cm`, `sr:113819[*]/113769` and ' +
+    '`sr:113819[*]/113829/113838@mGy.cm`.',
+  example: 'exam_dose: {}',
+  fields: FIELDS,
+  needs: NEEDS,
+  beforeColumns: [{ name: 'position_mm', kind: 'number' }],
+  rowColumns: [],
+  groupColumns: [
+    { name: 'series', kind: 'integer' },
+    { name: 'series_counted', kind: 'integer' },
+    { name: 'image_dlp_mGycm', kind: 'number' },
+    { name: 'reports', kind: 'integer' },
+    { name: 'report_dlp_mGycm', kind: 'number' },
+    { name: 'report_events', kind: 'integer' },
+    { name: 'dlp_ratio', kind: 'number' },
+    { name: 'dose_notes', kind: 'text' },
+  ],
+  summary: 'dose per exam',
+  check({ groupBy, report }) {
+    if (!groupBy) report('exam_dose', 'exam_dose gives one row per exam: it needs group_by (e.g. [StudyInstanceUID])')
+  },
+  plan({ columns, config, width }) {
+    const doseColumns: DoseColumns = {
+      imageType: columns.imageType,
+      orientation: columns.orientation,
+      imagePosition: columns.imagePosition,
+      sliceLocation: columns.sliceLocation,
+      ctdivol: columns.ctdivol,
+      ...(columns.thickness !== undefined && { thickness: columns.thickness }),
+      ...(columns.bodyPart !== undefined && { bodyPart: columns.bodyPart }),
+    }
+    return {
+      before: () => locateSlices(doseColumns),
+      sortKeys: [
+        { index: columns.series, descending: false },
+        { index: width, descending: false },
+      ],
+      perGroup: () => examAccumulator(columns, doseColumns, width, config.tolerance_percent),
+    }
+  },
+}
+
+/** What an exam keeps of one image series. */
+interface SeriesFacts {
+  dlp: number
+  irradiations: Set<string>
+  acquisition: string
+  low: number
+  high: number
+}
+
+/** The per-exam accumulator (see the module's comment). */
+function examAccumulator(
+  columns: ColumnsOf<typeof NEEDS>,
+  doseColumns: DoseColumns,
+  position: number,
+  tolerancePercent: number,
+): GroupAccumulator {
+  const reports = new ExamReports({ quantity: 'DLP', unit: 'mGy.cm' }, tolerancePercent)
+  const done: SeriesFacts[] = []
+  let current: { uid: string; dose: GroupAccumulator; facts: Omit<SeriesFacts, 'dlp'> } | undefined
+  const endSeries = () => {
+    if (!current) return
+    const dlp = valueNumber(current.dose.result()[DLP])
+    if (dlp !== undefined) done.push({ ...current.facts, dlp })
+    current = undefined
+  }
+  const cell = (row: Row, index: number | undefined): Value => (index === undefined ? null : row[index])
+  return {
+    add(row) {
+      const named = (name: string): Value => cell(row, (columns as Record<string, number | undefined>)[name])
+      const uids = cell(row, columns.eventUids)
+      if (named('total') !== null || (Array.isArray(uids) ? uids.length > 0 : uids !== null)) {
+        addReport(reports, reportFacts(named), uids, cell(row, columns.eventDoses))
+        return
+      }
+      const uid = valueText(row[columns.series])
+      if (current?.uid !== uid) {
+        endSeries()
+        current = {
+          uid,
+          dose: seriesDoseAccumulator({ columns: doseColumns, position, region: 'auto' }),
+          facts: { irradiations: new Set(), acquisition: '', low: Infinity, high: -Infinity },
+        }
+      }
+      current.dose.add(row)
+      const facts = current.facts
+      const at = row[position]
+      if (typeof at !== 'number') return
+      facts.low = Math.min(facts.low, at)
+      facts.high = Math.max(facts.high, at)
+      const irradiation = cell(row, columns.irradiation)
+      for (const value of Array.isArray(irradiation) ? irradiation : [irradiation]) {
+        const text = valueText(value)
+        if (text) facts.irradiations.add(text)
+      }
+      if (!facts.acquisition) {
+        const number = valueText(cell(row, columns.acquisitionNumber))
+        const time = `${valueText(cell(row, columns.acquisitionDate))}${valueText(cell(row, columns.acquisitionTime))}`
+        if (number && valueText(cell(row, columns.acquisitionTime))) facts.acquisition = `${number}@${time}`
+      }
+    },
+    result() {
+      endSeries()
+      const irradiations = reconstructionsOnce(done)
+      const image = irradiations.length > 0 ? computedNumber(irradiations.reduce((sum, s) => sum + s.dlp, 0)) : null
+      const report = reports.empty ? undefined : reports.result()
+      const reportDlp = report?.total ?? null
+      const ratio = image !== null && reportDlp ? computedNumber(Number((image / reportDlp).toPrecision(3))) : null
+      const notes = [...(report?.notes ?? [])]
+      if (done.length > irradiations.length) {
+        const merged = done.length - irradiations.length
+        notes.push(
+          `${done.length} series with a DLP, ${merged} ${merged === 1 ? 'a reconstruction' : 'reconstructions'} ` +
+            'of another: counted once',
+        )
+      }
+      if (ratio !== null && (ratio < RATIO_LOW || ratio > RATIO_HIGH)) {
+        notes.push(
+          `the images' DLP (${formatNumber(image ?? undefined)} mGy.cm) is ${formatNumber(ratio * 100)}% of the ` +
+            "report's: series missing from the images read, or from the report?",
+        )
+      }
+      if (report && image === null) notes.push('no image series with a DLP: the report alone')
+      return [
+        done.length,
+        irradiations.length,
+        image,
+        report?.reports ?? 0,
+        reportDlp,
+        report?.events ?? (report ? report.counted : null),
+        ratio,
+        notes.join('; ') || null,
+      ]
+    },
+  }
+}
+
+/** A report row's events: parallel lists of UIDs and DLPs, one slot per event. */
+function addReport(reports: ExamReports, facts: ReturnType<typeof reportFacts>, uids: Value, doses: Value): void {
+  const uidList = Array.isArray(uids) ? uids : uids === null ? [] : [uids]
+  const doseList = Array.isArray(doses) ? doses : doses === null ? [] : [doses]
+  const count = Math.max(uidList.length, doseList.length)
+  if (count === 0) reports.add(facts, null, null)
+  for (let i = 0; i < count; i++) {
+    reports.add(facts, valueText(uidList[i] ?? null) || null, valueNumber(doseList[i] ?? null) ?? null)
+  }
+}
+
+/**
+ * The series standing each for one irradiation: reconstructions of one (see the module's
+ * comment) merged into the one with the largest DLP.
+ */
+export function reconstructionsOnce<S extends SeriesFacts>(series: readonly S[]): S[] {
+  const kept: S[] = []
+  for (const s of [...series].sort((a, b) => b.dlp - a.dlp)) {
+    if (!kept.some((k) => sameIrradiation(k, s))) kept.push(s)
+  }
+  return kept
+}
+
+function sameIrradiation(a: SeriesFacts, b: SeriesFacts): boolean {
+  if (a.irradiations.size > 0 || b.irradiations.size > 0) {
+    for (const uid of a.irradiations) if (b.irradiations.has(uid)) return true
+    return false
+  }
+  if (!a.acquisition || a.acquisition !== b.acquisition) return false
+  const overlap = Math.min(a.high, b.high) - Math.max(a.low, b.low)
+  const shorter = Math.min(a.high - a.low, b.high - b.low)
+  return overlap >= shorter / 2
+}
