@@ -14,7 +14,7 @@
  *   the group's rows.
  */
 import { Transform } from 'node:stream'
-import { computedNumber, valueNumber, valueText } from '../values.js'
+import { DEFAULT_PRECISION, computedNumber, valueNumber, valueText, type Precision } from '../values.js'
 import {
   SERIES_DOSE_COLUMNS,
   SERIES_DOSE_KINDS,
@@ -131,15 +131,15 @@ export const dose: MetricModule<'dose', typeof NEEDS, typeof FIELDS> = {
       report('group_by', `dose is per series: group_by must include ${columns[found.series].name}`)
     }
   },
-  plan({ columns, config, width }) {
+  plan({ columns, config, width, precision }) {
     return {
       before: () => locateSlices(columns),
       sortKeys: [
         { index: columns.series, descending: false },
         { index: width, descending: false },
       ],
-      perRow: () => deriveMetrics({ series: [columns.series], columns, position: width }),
-      perGroup: () => seriesDoseAccumulator({ columns, position: width, region: config.region }),
+      perRow: () => deriveMetrics({ series: [columns.series], columns, position: width, precision }),
+      perGroup: () => seriesDoseAccumulator({ columns, position: width, region: config.region, precision }),
     }
   },
 }
@@ -190,6 +190,8 @@ export interface DeriveMetricsOptions {
   columns: DoseColumns
   /** The column `locateSlices` appended. */
   position: number
+  /** Significant digits of `interval_mm` and `dlp_mGycm`. Default {@link DEFAULT_PRECISION}. */
+  precision?: Precision
 }
 
 /**
@@ -204,10 +206,11 @@ export function deriveMetrics(options: DeriveMetricsOptions): Transform {
   let previous: Row | undefined
   /** An excluded image has been seen in this series: only more of them may follow. */
   let excludedSeen = false
+  const precision = options.precision ?? DEFAULT_PRECISION
   const output = (slice: PlacedSlice<SliceRow>): Row => [
     ...slice.item.row,
-    computedNumber(slice.intervalMm),
-    computedNumber(sliceDlp(slice)),
+    computedNumber(slice.intervalMm, precision),
+    computedNumber(sliceDlp(slice), precision),
     sliceNotes(slice).join('; ') || null,
   ]
   return new Transform({
@@ -263,13 +266,15 @@ export interface SeriesDoseOptions {
   /** The column `locateSlices` appended. */
   position: number
   region: RegionSetting
+  /** Significant digits of the computed columns. Default {@link DEFAULT_PRECISION}. */
+  precision?: Precision
 }
 
 /**
  * The dose columns of a group (`SERIES_DOSE_COLUMNS`), from its rows as `locateSlices` leaves
  * them, sorted by position (empty positions last).
  */
-export function seriesDoseAccumulator({ columns, position, region }: SeriesDoseOptions): GroupAccumulator {
+export function seriesDoseAccumulator({ columns, position, region, precision }: SeriesDoseOptions): GroupAccumulator {
   const window = new SliceWindow<DoseSlice>()
   const series = new SeriesDose()
   /** An excluded image has been seen: only more of them may follow (they sort last). */
@@ -290,7 +295,7 @@ export function seriesDoseAccumulator({ columns, position, region }: SeriesDoseO
     },
     result() {
       for (const slice of window.end()) series.add(slice)
-      return seriesDoseCells(series.result(region))
+      return seriesDoseCells(series.result(region), precision)
     },
   }
 }

@@ -10,7 +10,7 @@ import type { Fields, ValueOf } from '../pipeline/fields.js'
 import type { ColumnSpec } from '../records.js'
 import type { ColumnType } from '../sinks/sink.js'
 import type { SortColumn } from '../transforms/sort-rows.js'
-import type { Row, Value } from '../values.js'
+import type { Precision, Row, Value } from '../values.js'
 
 /** An attribute a metric reads: found by keyword among the extracted columns (under any name). */
 export interface Need {
@@ -59,6 +59,8 @@ export interface PlanContext<N extends Needs, C> {
    * stage appends (`beforeColumns`) start there.
    */
   width: number
+  /** Significant digits of the numbers it computes (`format.precision`). */
+  precision: Precision
 }
 
 /** How a metric runs: stages and sort keys, all optional but the sort keys. */
