@@ -61,6 +61,8 @@ export interface PlanContext<N extends Needs, C> {
   width: number
   /** Significant digits of the numbers it computes (`format.precision`). */
   precision: Precision
+  /** Whether the pipeline has `group_by` (the metric's `perGroup` runs, not its `perRow`). */
+  grouped: boolean
 }
 
 /** How a metric runs: stages and sort keys, all optional but the sort keys. */

@@ -256,7 +256,7 @@ export function rowStages(
     if (!found.columns) {
       throw new EtlError('E_CONFIG', `${metric.key} reads ${found.missing.join(', ')}: extract them`, ExitCode.CONFIG)
     }
-    const plan = metric.plan({ columns: found.columns, config, width, precision })
+    const plan = metric.plan({ columns: found.columns, config, width, precision, grouped: spec.group !== undefined })
     width += metric.beforeColumns.length
     return plan
   })
