@@ -73,6 +73,8 @@ export function groupRows(options: GroupRowsOptions): Transform {
     options.format,
   )
   let group: Group | undefined
+  /** A group whose row is being computed from its held values (destroyed with the stream too). */
+  let ending: Group | undefined
   const newGroup = (row: Row): Group => ({
     row,
     aggregates: aggregates(),
@@ -87,7 +89,12 @@ export function groupRows(options: GroupRowsOptions): Transform {
       ...done.accumulators.flatMap((a) => a.result()),
     ]
     const cells = done.aggregates.result()
-    return Array.isArray(cells) ? row(cells) : cells.then(row)
+    if (Array.isArray(cells)) return row(cells)
+    ending = done
+    return cells.then((result) => {
+      ending = undefined
+      return row(result)
+    })
   }
   const repeat = options.distinct && options.distinct.length > 0 ? sameOn(options.distinct, options.format) : undefined
   let last: Row | undefined
@@ -146,6 +153,7 @@ export function groupRows(options: GroupRowsOptions): Transform {
       else callback(null, done)
     },
     destroy(error, callback) {
+      ending?.aggregates.destroy()
       group?.aggregates.destroy()
       callback(error)
     },

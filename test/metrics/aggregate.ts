@@ -1,7 +1,7 @@
 // Aggregates fold a group's cells: empty cells skipped, numbers by value; percentiles and
 // count_distinct exact, their values held in memory within a budget and spilled to disk beyond.
 import t from 'tap'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -268,7 +268,10 @@ t.test('HeldValues: within the budget in memory; beyond, through the sorter; des
   const big = new HeldValues({ memoryBytes: 256, tempDir: folder, info })
   for (let i = 0; i < 2000; i++) await big.add(`text ${2000 - i}`)
   t.ok(big.spilled && info.runs > 0, 'spilled to runs on disk')
-  t.equal(readdirSync(folder).length, 1, "one folder of runs, the sorter's")
+  const runs = readdirSync(folder)
+  t.equal(runs.length, 1, "one folder of runs, the sorter's")
+  t.match(runs[0], /^etl-sort-\d+-\d+-/, 'named as the sorter names its folders (stale ones are found)')
+  t.equal(statSync(join(folder, runs[0])).mode & 0o777, 0o700, 'private: mode 0700')
   big.destroy()
   await new Promise((resolve) => setImmediate(resolve))
   t.strictSame(readdirSync(folder), [], 'destroyed: the folder is removed')
