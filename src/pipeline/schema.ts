@@ -173,8 +173,9 @@ export const pipelineSchema = {
           memory_mb: {
             default: DEFAULT_SORT_MEMORY_MB,
             doc:
-              'The memory the sorter holds rows in, in MiB, before it writes them to disk in sorted runs. The ' +
-              "process's peak memory is about this plus Node's own (some 100 MB).",
+              'The memory the sorter holds rows in, in MiB, before it writes them to disk in sorted runs; with ' +
+              'percentile or count_distinct aggregates, half of it holds the rows and half the values of a group, ' +
+              "spilled the same way. The process's peak memory is about this plus Node's own (some 100 MB).",
             example: 'memory_mb: 256',
             type: { kind: 'integer', min: 1, max: 65536 },
           },
