@@ -12,6 +12,7 @@ export {
   PersonName,
   compareValues,
   computedNumber,
+  DEFAULT_PRECISION,
   parseRow,
   rowText,
   stringifyRow,
@@ -20,6 +21,7 @@ export {
   valueNumbers,
   valueStrings,
   valueText,
+  type Precision,
   type TextOptions,
   type Value,
 } from './values.js'
@@ -108,7 +110,19 @@ export {
   type SeriesDoseResult,
 } from './metrics/dlp.js'
 export { K_FACTORS, REGIONS, regionOfBodyPart, bodyPartsOf, type Region } from './metrics/effective-dose.js'
-export { aggregator, AGGREGATE_OPS, type AggregateOp, type Aggregator } from './metrics/aggregate.js'
+export {
+  aggregator,
+  groupAggregates,
+  percentiles,
+  isAggregateOp,
+  AGGREGATE_OPS,
+  type AggregateOp,
+  type Aggregator,
+  type AggregateColumn,
+  type GroupAggregates,
+  type GroupAggregatesOptions,
+} from './metrics/aggregate.js'
+export { HeldValues, type HeldValuesOptions } from './metrics/held-values.js'
 export { formatNumber } from './metrics/cells.js'
 export { formatCsv } from './sinks/csv.js'
 export { AtomicFile, commitAll, resolveTarget, type Target } from './io/atomic-file.js'

@@ -211,12 +211,26 @@ export function compareValues(a: Value, b: Value, options: TextOptions = {}): nu
 }
 
 /**
- * A computed number (a sum, a DLP) rounded to 15 significant digits, which drops the binary
- * noise of sums and products (`0.1 + 0.2` gives 0.3); null when undefined or not finite.
+ * How many significant digits a computed number keeps (`format.precision`): 1 to 17, or `full`,
+ * every digit of the double as computed (what reads back as the same double; 17 is the same).
  */
-export function computedNumber(value: number | undefined): number | null {
+export type Precision = number | 'full'
+
+/**
+ * The default {@link Precision}: 4 significant digits, as doses are read and compared (a DLP of
+ * `1126` mGy.cm, a CTDIvol of `56.3` mGy, an effective dose of `2.365` mSv): beyond that, the
+ * digits are below the accuracy of a CTDIvol (some percent) and only hide the number.
+ */
+export const DEFAULT_PRECISION = 4
+
+/**
+ * A computed number (a sum, a DLP) rounded to `precision` significant digits (default 15, which
+ * drops the binary noise of sums and products: `0.1 + 0.2` gives 0.3; `full` keeps every digit);
+ * null when undefined or not finite.
+ */
+export function computedNumber(value: number | undefined, precision: Precision = 15): number | null {
   if (value === undefined || !Number.isFinite(value)) return null
-  return Number(value.toPrecision(15))
+  return precision === 'full' ? value : Number(value.toPrecision(precision))
 }
 
 /** A row as JSON text that {@link parseRow} reads back with every value's type (sort runs, state). */

@@ -12,6 +12,7 @@ interface Slice {
 }
 interface Series {
   seriesInstanceUid: string
+  seriesNumber: number
   slices: Slice[]
 }
 const model = (await import(new URL('../scripts/sample-model.mjs', import.meta.url).href)) as {
@@ -23,22 +24,21 @@ t.test('etl run pipelines/dose-slices.yaml: the samples, sorted, as CSV on stdou
   const r = await runCli(['run', 'pipelines/dose-slices.yaml'])
   t.equal(r.code, 0, r.stderr)
   const [header, ...rows] = parseCsv(r.stdout)
-  t.same(header.slice(0, 3), ['PatientID', 'StudyDate', 'SeriesInstanceUID'])
+  t.same(header.slice(0, 5), ['PatientID', 'StudyDate', 'StudyInstanceUID', 'SeriesNumber', 'SeriesInstanceUID'])
   const col = (name: string) => header.indexOf(name)
   const slices = model
     .sampleSeries()
-    .flatMap((s) => s.slices.map((slice) => ({ ...slice, series: s.seriesInstanceUid })))
+    .flatMap((s) => s.slices.map((slice) => ({ ...slice, series: s.seriesInstanceUid, number: s.seriesNumber })))
   t.equal(rows.length, slices.length, 'one row per image')
-  // UIDs sort numerically component by component (natural order); positions by value; empty last.
-  const uidOrder = (a: string, b: string) => {
-    const [x, y] = [a.split('.').map(BigInt), b.split('.').map(BigInt)]
-    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1
-    return x.length - y.length
-  }
-  const expected = [...slices].sort((a, b) =>
-    a.series === b.series
-      ? (a.sliceLocation ?? Infinity) - (b.sliceLocation ?? Infinity)
-      : uidOrder(a.series, b.series),
+  // Issue 14: series in SeriesNumber order (one study), not in UID order (which put series 3
+  // first); positions by value, empty last.
+  const expected = [...slices].sort(
+    (a, b) => a.number - b.number || (a.sliceLocation ?? Infinity) - (b.sliceLocation ?? Infinity),
+  )
+  t.same(
+    [...new Set(rows.map((r) => r[col('SeriesNumber')]))],
+    ['1', '2', '3'],
+    'series 1, 2, 3 (their UIDs sort 3, 1, 2)',
   )
   t.same(
     rows.map((r) => [

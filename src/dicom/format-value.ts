@@ -16,12 +16,26 @@
 import { decodeText } from './charset.js'
 import { formatTag, lookupTag } from './keywords.js'
 import { latin1, type DataElement } from './data-element.js'
-import { Binary, Decimal, DicomDate, PersonName, valueText, type TextOptions, type Value } from '../values.js'
+import {
+  Binary,
+  Decimal,
+  DicomDate,
+  PersonName,
+  valueText,
+  type Precision,
+  type TextOptions,
+  type Value,
+} from '../values.js'
 
 /** How cells are written; every choice has the default that keeps the value as DICOM stores it. */
 export interface FormatOptions extends TextOptions {
   /** Character set for text that none declares, or that an unknown term declares. Default latin1 (ISO 8859-1). */
   charset?: string
+  /**
+   * Significant digits of computed numbers (aggregates, metrics' columns), or `full`. Applied
+   * where they are computed, so that every format has the same numbers. Default 4.
+   */
+  precision?: Precision
   /**
    * CSV safe to open in a spreadsheet: a byte order mark, and text a spreadsheet would take for
    * a formula or a number marked with a leading `'`. Applied by the CSV sink, not per value.

@@ -25,7 +25,15 @@
  *    the interval, not the thickness. It is noted.
  */
 import { formatNumber } from './cells.js'
-import { computedNumber, valueNumber, valueNumbers, valueStrings, type Value } from '../values.js'
+import {
+  DEFAULT_PRECISION,
+  computedNumber,
+  valueNumber,
+  valueNumbers,
+  valueStrings,
+  type Precision,
+  type Value,
+} from '../values.js'
 import { K_FACTORS, regionOfBodyPart, type Region } from './effective-dose.js'
 
 /** Positions closer than this are the same; SliceLocation this close to the projection agrees. */
@@ -413,19 +421,23 @@ export const SERIES_DOSE_KINDS = [
   'text',
 ] as const
 
-/** A series' result as the values of `SERIES_DOSE_COLUMNS` (null where there is none). */
-export function seriesDoseCells(result: SeriesDoseResult): Value[] {
+/**
+ * A series' result as the values of `SERIES_DOSE_COLUMNS` (null where there is none), its numbers
+ * to `precision` significant digits (default {@link DEFAULT_PRECISION}).
+ */
+export function seriesDoseCells(result: SeriesDoseResult, precision: Precision = DEFAULT_PRECISION): Value[] {
+  const round = (value: number | undefined) => computedNumber(value, precision)
   return [
     result.slices,
     result.excluded,
-    computedNumber(result.scanRangeMm),
-    computedNumber(result.intervalMm),
-    computedNumber(result.ctdivolMeanMGy),
-    computedNumber(result.ctdivolMaxMGy),
-    computedNumber(result.dlpMGyCm),
+    round(result.scanRangeMm),
+    round(result.intervalMm),
+    round(result.ctdivolMeanMGy),
+    round(result.ctdivolMaxMGy),
+    round(result.dlpMGyCm),
     result.region ?? null,
-    computedNumber(result.k),
-    computedNumber(result.effectiveDoseMSv),
+    round(result.k),
+    round(result.effectiveDoseMSv),
     result.notes.length > 0 ? result.notes.join('; ') : null,
   ]
 }

@@ -14,7 +14,7 @@
  *   the group's rows.
  */
 import { Transform } from 'node:stream'
-import { computedNumber, valueNumber, valueText } from '../values.js'
+import { DEFAULT_PRECISION, computedNumber, valueNumber, valueText, type Precision } from '../values.js'
 import {
   SERIES_DOSE_COLUMNS,
   SERIES_DOSE_KINDS,
@@ -56,6 +56,10 @@ const NEEDS = {
   thickness: { keyword: 'SliceThickness', optional: true },
   /** For the k-factor when the region is `auto`. */
   bodyPart: { keyword: 'BodyPartExamined', optional: true },
+  /** Per slice, the rows come by study (its date first), then series number, when extracted. */
+  study: { keyword: 'StudyInstanceUID', optional: true },
+  studyDate: { keyword: 'StudyDate', optional: true },
+  seriesNumber: { keyword: 'SeriesNumber', optional: true },
 } as const
 
 /** The fields of the `dose:` block. */
@@ -74,7 +78,7 @@ const FIELDS = {
 export type DoseSpec = ConfigOf<typeof FIELDS>
 
 /** Where the attributes a dose computation reads are in a row: column indexes. */
-export type DoseColumns = Omit<ColumnsOf<typeof NEEDS>, 'series'>
+export type DoseColumns = Omit<ColumnsOf<typeof NEEDS>, 'series' | 'study' | 'studyDate' | 'seriesNumber'>
 
 /** The DICOM keyword of each attribute of {@link DoseColumns}. */
 export const DOSE_KEYWORDS: Readonly<Record<keyof DoseColumns, string>> = {
@@ -115,7 +119,9 @@ export const dose: MetricModule<'dose', typeof NEEDS, typeof FIELDS> = {
   doc:
     'Dose columns computed from CT image headers (see "Dose metrics"): per slice, or per series with ' +
     '`group_by`. It reads ImageType, ImageOrientationPatient, ImagePositionPatient, SliceLocation, CTDIvol ' +
-    'and SeriesInstanceUID, which must be extracted (under any name), and SliceThickness when it is.',
+    'and SeriesInstanceUID, which must be extracted (under any name), and SliceThickness when it is. Per slice, ' +
+    'the rows come by study (StudyDate, then StudyInstanceUID, when that is extracted), SeriesNumber (when ' +
+    'extracted), series and position.',
   example: 'dose: {region: auto}',
   fields: FIELDS,
   needs: NEEDS,
@@ -131,15 +137,20 @@ export const dose: MetricModule<'dose', typeof NEEDS, typeof FIELDS> = {
       report('group_by', `dose is per series: group_by must include ${columns[found.series].name}`)
     }
   },
-  plan({ columns, config, width }) {
+  plan({ columns, config, width, precision, grouped }) {
+    // Per slice, the series in reading order: by study (chronological: StudyDate, then the
+    // StudyInstanceUID that tells studies apart), then by SeriesNumber (a number: 2 before 10),
+    // each where extracted, then by SeriesInstanceUID. Per group, the group_by columns order
+    // the series, and a group is one series (its rows only by position).
+    const byStudy = columns.study === undefined ? [] : [columns.studyDate, columns.study]
+    const series = grouped
+      ? [columns.series]
+      : [...byStudy, columns.seriesNumber, columns.series].filter((index) => index !== undefined)
     return {
       before: () => locateSlices(columns),
-      sortKeys: [
-        { index: columns.series, descending: false },
-        { index: width, descending: false },
-      ],
-      perRow: () => deriveMetrics({ series: [columns.series], columns, position: width }),
-      perGroup: () => seriesDoseAccumulator({ columns, position: width, region: config.region }),
+      sortKeys: [...series, width].map((index) => ({ index, descending: false })),
+      perRow: () => deriveMetrics({ series, columns, position: width, precision }),
+      perGroup: () => seriesDoseAccumulator({ columns, position: width, region: config.region, precision }),
     }
   },
 }
@@ -190,6 +201,8 @@ export interface DeriveMetricsOptions {
   columns: DoseColumns
   /** The column `locateSlices` appended. */
   position: number
+  /** Significant digits of `interval_mm` and `dlp_mGycm`. Default {@link DEFAULT_PRECISION}. */
+  precision?: Precision
 }
 
 /**
@@ -204,10 +217,11 @@ export function deriveMetrics(options: DeriveMetricsOptions): Transform {
   let previous: Row | undefined
   /** An excluded image has been seen in this series: only more of them may follow. */
   let excludedSeen = false
+  const precision = options.precision ?? DEFAULT_PRECISION
   const output = (slice: PlacedSlice<SliceRow>): Row => [
     ...slice.item.row,
-    computedNumber(slice.intervalMm),
-    computedNumber(sliceDlp(slice)),
+    computedNumber(slice.intervalMm, precision),
+    computedNumber(sliceDlp(slice), precision),
     sliceNotes(slice).join('; ') || null,
   ]
   return new Transform({
@@ -263,13 +277,15 @@ export interface SeriesDoseOptions {
   /** The column `locateSlices` appended. */
   position: number
   region: RegionSetting
+  /** Significant digits of the computed columns. Default {@link DEFAULT_PRECISION}. */
+  precision?: Precision
 }
 
 /**
  * The dose columns of a group (`SERIES_DOSE_COLUMNS`), from its rows as `locateSlices` leaves
  * them, sorted by position (empty positions last).
  */
-export function seriesDoseAccumulator({ columns, position, region }: SeriesDoseOptions): GroupAccumulator {
+export function seriesDoseAccumulator({ columns, position, region, precision }: SeriesDoseOptions): GroupAccumulator {
   const window = new SliceWindow<DoseSlice>()
   const series = new SeriesDose()
   /** An excluded image has been seen: only more of them may follow (they sort last). */
@@ -290,7 +306,7 @@ export function seriesDoseAccumulator({ columns, position, region }: SeriesDoseO
     },
     result() {
       for (const slice of window.end()) series.add(slice)
-      return seriesDoseCells(series.result(region))
+      return seriesDoseCells(series.result(region), precision)
     },
   }
 }

@@ -19,7 +19,7 @@
  * report: its events are lists (`sr:113819[*]/...`, one slot per event). State per exam: one
  * series' slice window at a time, a few numbers per series, and the reports' events.
  */
-import { computedNumber, valueNumber, valueText, type Row, type Value } from '../values.js'
+import { computedNumber, valueNumber, valueText, type Precision, type Row, type Value } from '../values.js'
 import { formatNumber } from './cells.js'
 import { SERIES_DOSE_COLUMNS } from './dlp.js'
 import { locateSlices, seriesDoseAccumulator, type DoseColumns } from './dose.js'
@@ -99,7 +99,7 @@ export const examDose: MetricModule<'exam_dose', typeof NEEDS, typeof FIELDS> = 
   check({ groupBy, report }) {
     if (!groupBy) report('exam_dose', 'exam_dose gives one row per exam: it needs group_by (e.g. [StudyInstanceUID])')
   },
-  plan({ columns, config, width }) {
+  plan({ columns, config, width, precision }) {
     const doseColumns: DoseColumns = {
       imageType: columns.imageType,
       orientation: columns.orientation,
@@ -115,7 +115,7 @@ export const examDose: MetricModule<'exam_dose', typeof NEEDS, typeof FIELDS> = 
         { index: columns.series, descending: false },
         { index: width, descending: false },
       ],
-      perGroup: () => examAccumulator(columns, doseColumns, width, config.tolerance_percent),
+      perGroup: () => examAccumulator(columns, doseColumns, width, config.tolerance_percent, precision),
     }
   },
 }
@@ -135,8 +135,9 @@ function examAccumulator(
   doseColumns: DoseColumns,
   position: number,
   tolerancePercent: number,
+  precision: Precision,
 ): GroupAccumulator {
-  const reports = new ExamReports({ quantity: 'DLP', unit: 'mGy.cm' }, tolerancePercent)
+  const reports = new ExamReports({ quantity: 'DLP', unit: 'mGy.cm' }, tolerancePercent, precision)
   const done: SeriesFacts[] = []
   let current: { uid: string; dose: GroupAccumulator; facts: Omit<SeriesFacts, 'dlp'> } | undefined
   const endSeries = () => {
@@ -159,7 +160,7 @@ function examAccumulator(
         endSeries()
         current = {
           uid,
-          dose: seriesDoseAccumulator({ columns: doseColumns, position, region: 'auto' }),
+          dose: seriesDoseAccumulator({ columns: doseColumns, position, region: 'auto', precision: 'full' }),
           facts: { irradiations: new Set(), acquisition: '', low: Infinity, high: -Infinity },
         }
       }
@@ -183,7 +184,13 @@ function examAccumulator(
     result() {
       endSeries()
       const irradiations = reconstructionsOnce(done)
-      const image = irradiations.length > 0 ? computedNumber(irradiations.reduce((sum, s) => sum + s.dlp, 0)) : null
+      const image =
+        irradiations.length > 0
+          ? computedNumber(
+              irradiations.reduce((sum, s) => sum + s.dlp, 0),
+              precision,
+            )
+          : null
       const report = reports.empty ? undefined : reports.result()
       const reportDlp = report?.total ?? null
       const ratio = image !== null && reportDlp ? computedNumber(Number((image / reportDlp).toPrecision(3))) : null

@@ -12,7 +12,7 @@ import { parseSrPath, type SrPath } from '../dicom/sr-paths.js'
 import type { ColumnSpec } from '../records.js'
 import type { ColumnType } from '../sinks/sink.js'
 import type { SortColumn } from '../transforms/sort-rows.js'
-import type { Row, Value } from '../values.js'
+import type { Precision, Row, Value } from '../values.js'
 
 /**
  * An attribute a metric reads, found among the extracted columns (under any name): a top-level
@@ -64,6 +64,10 @@ export interface PlanContext<N extends Needs, C> {
    * stage appends (`beforeColumns`) start there.
    */
   width: number
+  /** Significant digits of the numbers it computes (`format.precision`). */
+  precision: Precision
+  /** Whether the pipeline has `group_by` (the metric's `perGroup` runs, not its `perRow`). */
+  grouped: boolean
 }
 
 /** How a metric runs: stages and sort keys, all optional but the sort keys. */

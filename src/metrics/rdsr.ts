@@ -19,7 +19,7 @@
  * State per group: per report its total, event count and event UIDs, and each event's dose once
  * (an exam has tens of events, never the archive's); no row is kept.
  */
-import { computedNumber, valueNumber, valueText, type Value } from '../values.js'
+import { computedNumber, valueNumber, valueText, type Precision, type Value } from '../values.js'
 import { formatNumber } from './cells.js'
 import type { GroupAccumulator, MetricColumn, MetricModule } from './metric.js'
 
@@ -115,10 +115,10 @@ export function reportMetric<K extends string>(kind: ReportKind<K>): MetricModul
     check({ groupBy, report }) {
       if (!groupBy) report(kind.key, `${kind.key} gives totals per exam: it needs group_by (e.g. [StudyInstanceUID])`)
     },
-    plan({ columns, config }) {
+    plan({ columns, config, precision }) {
       return {
         sortKeys: [],
-        perGroup: () => examAccumulator(columns, config.tolerance_percent, kind),
+        perGroup: () => examAccumulator(columns, config.tolerance_percent, kind, precision),
       }
     },
   }
@@ -170,6 +170,8 @@ export class ExamReports {
   constructor(
     private readonly words: ReportWords,
     private readonly tolerancePercent: number,
+    /** Significant digits of the sums (`format.precision`). */
+    private readonly precision: Precision = 15,
   ) {}
 
   /** The report's facts, then one of its events (none: `uid` and `dose` null). */
@@ -195,11 +197,20 @@ export class ExamReports {
     const all = [...this.reports.values()]
     const kept = all.filter((report) => !all.some((other) => other !== report && supersedes(other, report)))
     const total = kept.every((r) => r.total !== null)
-      ? computedNumber(kept.reduce((sum, r) => sum + (r.total as number), 0))
+      ? computedNumber(
+          kept.reduce((sum, r) => sum + (r.total as number), 0),
+          kept.length === 1 ? 15 : this.precision,
+        )
       : null
     const events = kept.every((r) => r.events !== null) ? kept.reduce((sum, r) => sum + (r.events as number), 0) : null
     const known = [...this.doses.values()].filter((dose): dose is number => dose !== null)
-    const sum = known.length > 0 ? computedNumber(known.reduce((a, b) => a + b, 0)) : null
+    const sum =
+      known.length > 0
+        ? computedNumber(
+            known.reduce((a, b) => a + b, 0),
+            this.precision,
+          )
+        : null
     const counted = this.doses.size
     const notes = examNotes({
       all,
@@ -233,8 +244,9 @@ function examAccumulator(
   columns: { [name: string]: number | undefined },
   tolerancePercent: number,
   kind: ReportKind<string>,
+  precision: Precision,
 ): GroupAccumulator {
-  const exam = new ExamReports(kind, tolerancePercent)
+  const exam = new ExamReports(kind, tolerancePercent, precision)
   return {
     add(row) {
       const cell = (name: string): Value => {

@@ -70,12 +70,13 @@ class Checker {
         return scalar === '' ? this.problem(offset, `${name(path)} must not be empty`) : scalar
       case 'integer': {
         const ok = typeof scalar === 'number' && Number.isInteger(scalar) && scalar >= type.min && scalar <= type.max
-        return ok ? scalar : this.wrong(node, offset, path, type)
+        const word = typeof scalar === 'string' && type.words?.includes(scalar)
+        return ok || word ? scalar : this.wrong(node, offset, path, type)
       }
       case 'boolean':
         return typeof scalar === 'boolean' ? scalar : this.wrong(node, offset, path, type)
       case 'enum':
-        return typeof scalar === 'string' && type.values.includes(scalar)
+        return typeof scalar === 'string' && (type.values.includes(scalar) || type.pattern?.regex.test(scalar))
           ? scalar
           : this.wrong(node, offset, path, type)
       case 'list':
@@ -160,11 +161,11 @@ function noun(type: FieldType): string {
     case 'string':
       return 'a string'
     case 'integer':
-      return `an integer from ${type.min} to ${type.max}`
+      return `an integer from ${type.min} to ${type.max}${(type.words ?? []).map((w) => ` or "${w}"`).join('')}`
     case 'boolean':
       return 'true or false'
     case 'enum':
-      return type.values.map((v) => `"${v}"`).join(' or ')
+      return [...type.values.map((v) => `"${v}"`), ...(type.pattern ? [type.pattern.name] : [])].join(' or ')
     case 'mapping': {
       const required = Object.keys(type.fields).filter((key) => type.fields[key].required)
       if (required.length === 0) return 'a mapping'

@@ -54,7 +54,8 @@ export function columnType(column: ColumnSpec): ColumnType {
 
 /** The type of an aggregate over a column of type `of`. */
 export function aggregateType(op: AggregateOp, of: ColumnType): ColumnType {
-  if (op === 'count') return INTEGER
-  if (op === 'sum' || op === 'mean') return NUMBER
-  return of
+  if (op === 'count' || op === 'count_distinct') return INTEGER
+  if (op === 'min' || op === 'max' || op === 'first' || op === 'last') return of
+  // sum, mean, median, pNN, stddev: computed numbers.
+  return NUMBER
 }

@@ -6,12 +6,28 @@
 /** The type of a key's value. */
 export type FieldType =
   | { readonly kind: 'string' }
-  | { readonly kind: 'integer'; readonly min: number; readonly max: number }
+  | IntegerType
   | { readonly kind: 'boolean' }
-  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  | EnumType
   | ListType
   | MappingType
   | EitherType
+
+/** An integer in a range, or one of a few words besides (`precision: full`). */
+export interface IntegerType {
+  readonly kind: 'integer'
+  readonly min: number
+  readonly max: number
+  readonly words?: readonly string[]
+}
+
+/** One of some words, or a word of a pattern besides (`op: p95`). */
+export interface EnumType {
+  readonly kind: 'enum'
+  readonly values: readonly string[]
+  /** Words of this form are accepted too; `name` shows the form (`pNN`), `doc` says it. */
+  readonly pattern?: { readonly regex: RegExp; readonly name: string }
+}
 
 /** A YAML sequence. */
 export interface ListType {
@@ -59,19 +75,23 @@ export type Fields = Readonly<Record<string, Field>>
  */
 export type ValueOf<T extends FieldType, Hole = never> = T extends { kind: 'string' }
   ? string
-  : T extends { kind: 'integer' }
-    ? number
-    : T extends { kind: 'boolean' }
-      ? boolean
-      : T extends { kind: 'enum'; values: readonly (infer V)[] }
-        ? V
-        : T extends { kind: 'list'; items: infer I extends FieldType }
-          ? (ValueOf<I, Hole> | Hole)[]
-          : T extends { kind: 'mapping'; fields: infer F extends Fields }
-            ? MappingValue<F, Hole>
-            : T extends { kind: 'either'; scalar: infer S extends FieldType; mapping: infer M extends FieldType }
-              ? ValueOf<S, Hole> | ValueOf<M, Hole>
-              : never
+  : T extends { kind: 'integer'; words: readonly (infer W)[] }
+    ? number | W
+    : T extends { kind: 'integer' }
+      ? number
+      : T extends { kind: 'boolean' }
+        ? boolean
+        : T extends { kind: 'enum'; values: readonly (infer V)[]; pattern: object }
+          ? V | string
+          : T extends { kind: 'enum'; values: readonly (infer V)[] }
+            ? V
+            : T extends { kind: 'list'; items: infer I extends FieldType }
+              ? (ValueOf<I, Hole> | Hole)[]
+              : T extends { kind: 'mapping'; fields: infer F extends Fields }
+                ? MappingValue<F, Hole>
+                : T extends { kind: 'either'; scalar: infer S extends FieldType; mapping: infer M extends FieldType }
+                  ? ValueOf<S, Hole> | ValueOf<M, Hole>
+                  : never
 
 /** The value of a mapping: keys that always have one are required properties, others optional. */
 type MappingValue<F extends Fields, Hole> = {

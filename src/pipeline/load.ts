@@ -23,6 +23,8 @@ import type { ColumnSpec, GroupSpec, PipelineSpec, SortKey } from './spec.js'
 import { findNeeds, type AnyMetric } from '../metrics/metric.js'
 import { METRICS, metricsOf, type MetricSpecs } from '../metrics/registry.js'
 import { parseItemPath } from '../dicom/sr-paths.js'
+import type { AggregateOp } from '../metrics/aggregate.js'
+import { DEFAULT_PRECISION } from '../values.js'
 import type { ItemPath } from './spec.js'
 
 /** A problem in a pipeline file, at a 1-based line and column. */
@@ -199,6 +201,7 @@ function formatOf(format: NonNullable<Complete['format']>): FormatOptions {
   if (format.names !== 'stored') options.names = format.names
   if (format.binary !== 'base64') options.binary = format.binary
   if (format.charset !== undefined) options.charset = format.charset
+  if (format.precision !== DEFAULT_PRECISION) options.precision = format.precision
   if (format.spreadsheet) options.spreadsheet = true
   return options
 }
@@ -341,7 +344,9 @@ function resolveGroup(
   for (const [i, entry] of aggregates.entries()) {
     if (entry?.column === undefined || entry.op === undefined) continue
     check(entry.column, `aggregate[${i}].column`, 'aggregate column')
-    group.aggregates.push({ column: entry.column, op: entry.op, name: entry.as ?? `${entry.op}_${entry.column}` })
+    // The schema let through only operations (`pNN` by its pattern).
+    const op = entry.op as AggregateOp
+    group.aggregates.push({ column: entry.column, op, name: entry.as ?? `${op}_${entry.column}` })
   }
   return group
 }

@@ -28,6 +28,8 @@ import { formatOfPath, sinkOf } from '../sinks/registry.js'
 import type { SinkColumn } from '../sinks/sink.js'
 import { aggregateType, columnType } from './column-types.js'
 import { DEFAULT_SORT_MEMORY_MB, type PipelineSpec } from './spec.js'
+import { isFoldOp } from '../metrics/aggregate.js'
+import { DEFAULT_PRECISION } from '../values.js'
 import { distinctRows, type DistinctInfo } from '../transforms/distinct-rows.js'
 
 /** Options of {@link runPipeline}. */
@@ -248,12 +250,13 @@ export function rowStages(
   const stages: Duplex[] = []
   const active = metricsOf(spec, metrics)
   let width = names.length
+  const precision = spec.format?.precision ?? DEFAULT_PRECISION
   const plans = active.map(({ metric, config }) => {
     const found = findNeeds(metric.needs, spec.columns)
     if (!found.columns) {
       throw new EtlError('E_CONFIG', `${metric.key} reads ${found.missing.join(', ')}: extract them`, ExitCode.CONFIG)
     }
-    const plan = metric.plan({ columns: found.columns, config, width })
+    const plan = metric.plan({ columns: found.columns, config, width, precision, grouped: spec.group !== undefined })
     width += metric.beforeColumns.length
     return plan
   })
@@ -267,17 +270,28 @@ export function rowStages(
   for (const column of distinct) sortBy({ index: column, descending: false })
   for (const plan of plans) plan.sortKeys.forEach(sortBy)
   for (const key of spec.sort) sortBy({ index: index(key.column), descending: key.descending })
-  if (keys.length > 0) {
-    const memoryBytes = (spec.sortMemoryMb ?? DEFAULT_SORT_MEMORY_MB) * 1024 * 1024
-    stages.push(sortRows(keys, { memoryBytes, format: spec.format }))
-  }
+  // The budget: the sorter's, or half of it when the groups hold values (percentiles,
+  // count_distinct), which the grouper holds while the sorter gives out its rows.
+  const budget = (spec.sortMemoryMb ?? DEFAULT_SORT_MEMORY_MB) * 1024 * 1024
+  const holds = spec.group?.aggregates.some(({ op }) => !isFoldOp(op)) ?? false
+  const memoryBytes = holds ? Math.floor(budget / 2) : budget
+  if (keys.length > 0) stages.push(sortRows(keys, { memoryBytes, format: spec.format }))
   const sorts = keys.length > 0
   if (spec.group) {
     const aggregates = spec.group.aggregates.map(({ column, op }) => ({ index: index(column), op }))
     const accumulators = plans.flatMap((plan) => (plan.perGroup ? [plan.perGroup] : []))
     const keyColumns = spec.group.by.map(index)
     stages.push(
-      groupRows({ keys: keyColumns, aggregates, accumulators, distinct, info: groupInfo, format: spec.format }),
+      groupRows({
+        keys: keyColumns,
+        aggregates,
+        accumulators,
+        distinct,
+        info: groupInfo,
+        format: spec.format,
+        precision,
+        memoryBytes,
+      }),
     )
     const added = active.flatMap(({ metric }) => metric.groupColumns)
     const header = [...spec.group.by, ...spec.group.aggregates.map((a) => a.name), ...added.map((c) => c.name)]

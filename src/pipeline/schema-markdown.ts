@@ -40,9 +40,9 @@ function typeName(type: FieldType): string {
     case 'mapping':
       return type.kind
     case 'integer':
-      return `integer ${type.min}–${type.max}`
+      return [`integer ${type.min}–${type.max}`, ...(type.words ?? []).map((w) => `\`${w}\``)].join(' or ')
     case 'enum':
-      return type.values.map((v) => `\`${v}\``).join(' or ')
+      return [...type.values, ...(type.pattern ? [type.pattern.name] : [])].map((v) => `\`${v}\``).join(' or ')
     case 'either':
       return `${typeName(type.scalar)} or mapping`
     case 'list': {

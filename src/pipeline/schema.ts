@@ -7,11 +7,12 @@
  * names, paths) is checked by `load.ts`.
  */
 import { UNIT_NAMES } from '../dicom/units.js'
-import { AGGREGATE_DOCS, AGGREGATE_OPS } from '../metrics/aggregate.js'
+import { AGGREGATE_DOCS, AGGREGATE_OPS, PERCENTILE_OP } from '../metrics/aggregate.js'
 import { metricKeys } from '../metrics/registry.js'
 import type { MappingType } from './fields.js'
 import { DEFAULT_SORT_MEMORY_MB, PSEUDO_COLUMNS, ROWS_PER } from './spec.js'
 import { OUTPUT_FORMATS, SINKS } from '../sinks/registry.js'
+import { DEFAULT_PRECISION } from '../values.js'
 import { SOURCES, SOURCE_TYPES } from '../sources/registry.js'
 import { filesFields } from '../sources/files.js'
 
@@ -172,8 +173,9 @@ export const pipelineSchema = {
           memory_mb: {
             default: DEFAULT_SORT_MEMORY_MB,
             doc:
-              'The memory the sorter holds rows in, in MiB, before it writes them to disk in sorted runs. The ' +
-              "process's peak memory is about this plus Node's own (some 100 MB).",
+              'The memory the sorter holds rows in, in MiB, before it writes them to disk in sorted runs; with ' +
+              'percentile or count_distinct aggregates, half of it holds the rows and half the values of a group, ' +
+              "spilled the same way. The process's peak memory is about this plus Node's own (some 100 MB).",
             example: 'memory_mb: 256',
             type: { kind: 'integer', min: 1, max: 65536 },
           },
@@ -210,9 +212,12 @@ export const pipelineSchema = {
             column: { required: true, doc: 'An extracted column.', example: 'column: CTDIvol_mGy', type: string },
             op: {
               required: true,
-              doc: AGGREGATE_OPS.map((op) => `\`${op}\`: ${AGGREGATE_DOCS[op]}`).join('; ') + '.',
-              example: 'op: mean',
-              type: { kind: 'enum', values: AGGREGATE_OPS },
+              doc:
+                Object.entries(AGGREGATE_DOCS)
+                  .map(([op, doc]) => `\`${op}\`: ${doc}`)
+                  .join('; ') + '.',
+              example: 'op: median',
+              type: { kind: 'enum', values: AGGREGATE_OPS, pattern: { regex: PERCENTILE_OP, name: 'pNN' } },
             },
             as: {
               doc: 'The CSV header of the aggregate; by default the operation and the column (`max_CTDIvol_mGy`).',
@@ -232,7 +237,7 @@ export const pipelineSchema = {
       type: string,
     },
     format: {
-      doc: 'How cells are written. Every default keeps values as DICOM stores them.',
+      doc: 'How cells are written. Every default keeps stored values as DICOM stores them; computed numbers have 4 significant digits.',
       type: {
         kind: 'mapping',
         fields: {
@@ -263,6 +268,16 @@ export const pipelineSchema = {
             doc: 'The character set of text that no Specific Character Set declares (a warning says so). Default ISO_IR 100.',
             example: "charset: 'ISO_IR 192'",
             type: string,
+          },
+          precision: {
+            default: DEFAULT_PRECISION,
+            doc:
+              "Significant digits of computed numbers: aggregates (sum, mean, median, pNN, stddev) and the metrics' " +
+              'columns (the DLP, mean CTDIvol, effective dose...), in every output format. Stored values (extracted ' +
+              'columns, and min, max, first, last, which pick a cell) are written as stored, and counts exactly. ' +
+              '`full`: every digit of the double as computed (it reads back as the same number).',
+            example: 'precision: full',
+            type: { kind: 'integer', min: 1, max: 17, words: ['full'] },
           },
           spreadsheet: {
             default: false,

@@ -7,7 +7,9 @@ import { SERIES_DOSE_COLUMNS } from '../../src/metrics/dlp.js'
 import { deriveMetrics, locateRow, locateSlices, seriesDoseAccumulator } from '../../src/metrics/dose.js'
 import { groupRows } from '../../src/transforms/group-rows.js'
 import { sortRows } from '../../src/transforms/sort-rows.js'
-import { DOSE_COLUMNS, POSITION, axial, localizer } from '../fixtures/dose-rows.js'
+import { DOSE_COLUMNS, HEADER, POSITION, axial, localizer } from '../fixtures/dose-rows.js'
+import { parsePipeline } from '../../src/pipeline/load.js'
+import { rowStages } from '../../src/pipeline/run.js'
 import { textRows } from '../fixtures/typed.js'
 import type { Row } from '../../src/values.js'
 
@@ -202,4 +204,46 @@ t.test('dose per series, from rows of several series interleaved on disk', async
       dose_notes: 'single slice: no interval, no DLP',
     },
   ])
+})
+
+t.test('issue 14: per slice, series by study, then SeriesNumber as a number, then position', async (t) => {
+  // Three leading columns before the fixture's: StudyDate, StudyInstanceUID, SeriesNumber.
+  const yaml = [
+    'source: {paths: [.]}',
+    `extract: [StudyDate, StudyInstanceUID, SeriesNumber, ${HEADER.join(', ')}]`,
+    'dose: {region: CHEST}',
+  ].join('\n')
+  const parsed = parsePipeline(yaml, '/tmp')
+  if (!parsed.spec) throw new Error(JSON.stringify(parsed.problems))
+  const row = (date: string, study: string, number: number, series: string, z: number) =>
+    [date, study, number, ...axial(series, z, 10)] as Row
+  // UIDs sort the other way round from the series numbers and study dates.
+  const onDisk = [
+    row('20240312', '1.9', 10, '1.1', 5),
+    row('20240101', '1.8', 2, '1.5', 0),
+    row('20240312', '1.9', 2, '1.2', 5),
+    row('20240312', '1.9', 10, '1.1', 0),
+    row('20240101', '1.8', 2, '1.5', 5),
+    row('20240312', '1.9', 2, '1.2', 0),
+    row('20240312', '1.7', 1, '1.3', 0),
+    row('20240312', '1.7', 1, '1.3', 5),
+  ]
+  const { stages } = rowStages(parsed.spec)
+  const rows = await (
+    stages.reduce((stream, stage) => stream.compose(stage), Readable.from(onDisk)) as Readable
+  ).toArray()
+  t.strictSame(
+    textRows(rows as Row[]).map((r) => [r[0], r[1], r[2], r[3], r[3 + POSITION], r[3 + POSITION + 2]]),
+    [
+      ['20240101', '1.8', '2', '1.5', '0', '5'],
+      ['20240101', '1.8', '2', '1.5', '5', '5'],
+      ['20240312', '1.7', '1', '1.3', '0', '5'],
+      ['20240312', '1.7', '1', '1.3', '5', '5'],
+      ['20240312', '1.9', '2', '1.2', '0', '5'],
+      ['20240312', '1.9', '2', '1.2', '5', '5'],
+      ['20240312', '1.9', '10', '1.1', '0', '5'],
+      ['20240312', '1.9', '10', '1.1', '5', '5'],
+    ],
+    'the earlier study first; within a study, series 2 before 10; each along z, with its own DLP share',
+  )
 })

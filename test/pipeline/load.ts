@@ -420,7 +420,25 @@ t.test('issue 5 problems, each at its line:col', async (t) => {
     ],
     [
       yaml(source, 'extract: [Modality, Rows]', 'group_by: Modality', 'aggregate: [{column: Rows, op: avg}]'),
-      ['4:32 aggregate[0].op must be "count" or "sum" or "min" or "max" or "mean" or "first" or "last", got "avg"'],
+      [
+        '4:32 aggregate[0].op must be "count" or "sum" or "min" or "max" or "mean" or "first" or "last" or "median" ' +
+          'or "stddev" or "count_distinct" or pNN, got "avg"',
+      ],
+    ],
+    [
+      yaml(source, 'extract: [Modality, Rows]', 'group_by: Modality', 'aggregate: [{column: Rows, op: p101}]'),
+      [
+        '4:32 aggregate[0].op must be "count" or "sum" or "min" or "max" or "mean" or "first" or "last" or "median" ' +
+          'or "stddev" or "count_distinct" or pNN, got "p101"',
+      ],
+    ],
+    [
+      yaml(source, 'extract: [Rows]', 'format: {precision: 0}'),
+      ['3:21 format.precision must be an integer from 1 to 17 or "full", got 0'],
+    ],
+    [
+      yaml(source, 'extract: [Rows]', 'format: {precision: all}'),
+      ['3:21 format.precision must be an integer from 1 to 17 or "full", got "all"'],
     ],
     [
       yaml(source, 'extract: [Modality, Rows]', 'group_by: Modality', 'aggregate: [{op: max}]'),
@@ -515,6 +533,39 @@ t.test('format: and creator: (issue 4)', async (t) => {
       '4:17 format.dates must be "stored" or "iso", got "us"',
     ],
   )
+})
+
+t.test('aggregate percentiles and format.precision (issue 14)', async (t) => {
+  const text = (format: string) =>
+    [
+      'source: {paths: x}',
+      'extract: [Modality, CTDIvol, StudyInstanceUID]',
+      'group_by: Modality',
+      'aggregate:',
+      '  - {column: CTDIvol, op: median}',
+      '  - {column: CTDIvol, op: p95, as: ctdivol_p95}',
+      '  - {column: CTDIvol, op: stddev}',
+      '  - {column: StudyInstanceUID, op: count_distinct, as: exams}',
+      format,
+    ].join('\n')
+  const cases: [string, unknown][] = [
+    ['', undefined],
+    ['format: {precision: 4}', undefined],
+    ['format: {precision: 6}', { precision: 6 }],
+    ['format: {precision: full}', { precision: 'full' }],
+    ['format: {precision: 17}', { precision: 17 }],
+  ]
+  for (const [format, expected] of cases) {
+    const result = parsePipeline(text(format), '/srv')
+    t.same(result.problems, [], format)
+    t.same(result.spec?.format, expected, `${format || 'no format'}: the spec's format`)
+  }
+  t.same(parsePipeline(text(''), '/srv').spec?.group?.aggregates, [
+    { column: 'CTDIvol', op: 'median', name: 'median_CTDIvol' },
+    { column: 'CTDIvol', op: 'p95', name: 'ctdivol_p95' },
+    { column: 'CTDIvol', op: 'stddev', name: 'stddev_CTDIvol' },
+    { column: 'StudyInstanceUID', op: 'count_distinct', name: 'exams' },
+  ])
 })
 
 t.test('format.spreadsheet (issue 10)', async (t) => {

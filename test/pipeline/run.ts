@@ -1,12 +1,14 @@
 // Pipelines with grouping and dose on the committed samples, end to end through the CLI, checked
 // against the sample model (scripts/sample-model.mjs): the DLP of each series is recomputed
 // here from the model's slice positions and CTDIvol values, independently of src/.
-import t from 'tap'
+import t, { type Test } from 'tap'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { PassThrough } from 'node:stream'
 import { join } from 'node:path'
 import { parsePipeline } from '../../src/pipeline/load.js'
 import { runPipeline } from '../../src/pipeline/run.js'
-import { ROOT, parseCsv, runCli } from '../fixtures/cli.js'
+import { ROOT, parseCsv, runCli, type CliResult } from '../fixtures/cli.js'
 
 interface Slice {
   path: string
@@ -53,10 +55,35 @@ function expectedDose(series: Series) {
   }
 }
 
+/** Every digit: the computed value is the model's to 12 digits (`format.precision: full`). */
 const near = (actual: string, expected: number) => Math.abs(Number(actual) - expected) <= 1e-12 * Math.abs(expected)
+/** The default precision: the cell is the model's value to 4 significant digits, as written. */
+const fourDigits = (actual: string, expected: number) => actual === String(Number(expected.toPrecision(4)))
 
-t.test('etl run pipelines/dose.yaml: one row per series, DLP as recomputed from the model', async (t) => {
-  const r = await runCli(['run', 'pipelines/dose.yaml'])
+/** pipelines/dose.yaml with `format: {precision: full}`, in a folder of its own. */
+function fullPrecisionDose(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'etl-test-dose-'))
+  const yaml = readFileSync(join(ROOT, 'pipelines/dose.yaml'), 'utf8').replace('../samples', join(ROOT, 'samples'))
+  writeFileSync(join(folder, 'dose.yaml'), `${yaml}format:\n  precision: full\n`)
+  return folder
+}
+
+for (const [precision, same] of [
+  ['the default 4 significant digits', fourDigits],
+  ['precision: full', near],
+] as const) {
+  t.test(
+    `etl run pipelines/dose.yaml (${precision}): one row per series, DLP as recomputed from the model`,
+    async (t) => {
+      const folder = precision === 'precision: full' ? fullPrecisionDose() : undefined
+      if (folder) t.teardown(() => rmSync(folder, { recursive: true, force: true }))
+      const r = await runCli(['run', folder ? join(folder, 'dose.yaml') : 'pipelines/dose.yaml'])
+      checkDoseRows(t, r, same)
+    },
+  )
+}
+
+function checkDoseRows(t: Test, r: CliResult, near: (actual: string, expected: number) => boolean): void {
   t.equal(r.code, 0, r.stderr)
   const [header, ...rows] = parseCsv(r.stdout)
   const cell = (row: string[], name: string) => row[header.indexOf(name)]
@@ -98,7 +125,7 @@ t.test('etl run pipelines/dose.yaml: one row per series, DLP as recomputed from 
       `${s.description}: notes`,
     )
   }
-})
+}
 
 t.test('etl run pipelines/dose-slices.yaml: each slice with its share, adding up to the series DLP', async (t) => {
   const r = await runCli(['run', 'pipelines/dose-slices.yaml'])
@@ -122,8 +149,10 @@ t.test('etl run pipelines/dose-slices.yaml: each slice with its share, adding up
       s.slices.map((slice) => slice.sliceLocation as number).sort((a, b) => a - b),
       `${s.description}: slices along z`,
     )
+    // Each share is written to 4 significant digits: their sum is the DLP within that rounding.
     const sum = mine.reduce((total, row) => total + Number(cell(row, 'dlp_mGycm')), 0)
-    t.ok(Math.abs(sum - expectedDose(s).dlp) < 1e-9, `${s.description}: the shares add up to the DLP`)
+    const dlp = expectedDose(s).dlp
+    t.ok(Math.abs(sum - dlp) <= 5e-4 * dlp, `${s.description}: the shares add up to the DLP (${sum}, ${dlp})`)
   }
 })
 
@@ -159,4 +188,66 @@ t.test('group_by without dose: aggregates over the samples', async (t) => {
       Number.isFinite(maxCtdi(s)) ? String(maxCtdi(s)) : '',
     ]),
   ])
+})
+
+/** The percentile by its definition (numpy's linear method), of numbers in any order. */
+function percentile(numbers: readonly number[], p: number): number {
+  const x = [...numbers].sort((a, b) => a - b)
+  const h = ((x.length - 1) * p) / 100
+  const low = Math.floor(h)
+  return x[low] + (h - low) * (x[Math.min(low + 1, x.length - 1)] - x[low])
+}
+
+t.test('issue 14: etl run with median, pNN, stddev and count_distinct per series of the samples', async (t) => {
+  const folder = mkdtempSync(join(tmpdir(), 'etl-test-stats-'))
+  t.teardown(() => rmSync(folder, { recursive: true, force: true }))
+  const yaml = [
+    `source: {paths: [${JSON.stringify(join(ROOT, 'samples'))}], ignore: ["**/*.txt", "**/*.md"]}`,
+    'extract: [SeriesNumber, SOPInstanceUID, {keyword: CTDIvol, as: ctdi}]',
+    'group_by: SeriesNumber',
+    'aggregate:',
+    '  - {column: ctdi, op: median}',
+    '  - {column: ctdi, op: p25}',
+    '  - {column: ctdi, op: p95}',
+    '  - {column: ctdi, op: stddev}',
+    '  - {column: SOPInstanceUID, op: count_distinct, as: images}',
+    'sort: {memory_mb: 1}',
+  ]
+  for (const [precision, digits] of [
+    [undefined, 4],
+    ['full', undefined],
+  ] as const) {
+    const file = join(folder, `stats-${precision ?? 'default'}.yaml`)
+    writeFileSync(file, [...yaml, ...(precision ? [`format: {precision: ${precision}}`] : [])].join('\n'))
+    const r = await runCli(['run', file])
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stderr, /^etl: 89 files listed, 3 rows written from 89 headers/m)
+    const round = (x: number) => String(digits ? Number(x.toPrecision(digits)) : x)
+    const expected = sampleSeries().map((s) => {
+      const ctdi = s.slices.flatMap((slice) => (slice.ctdiVol === null ? [] : [slice.ctdiVol]))
+      if (ctdi.length === 0) return [String(s.seriesNumber), '', '', '', '', String(s.slices.length)]
+      const mean = ctdi.reduce((a, b) => a + b, 0) / ctdi.length
+      const sd = Math.sqrt(ctdi.reduce((a, b) => a + (b - mean) ** 2, 0) / (ctdi.length - 1))
+      return [
+        String(s.seriesNumber),
+        ...[50, 25, 95].map((p) => round(percentile(ctdi, p))),
+        digits ? round(sd) : String(sd),
+        String(s.slices.length),
+      ]
+    })
+    const [header, ...rows] = parseCsv(r.stdout)
+    t.strictSame(header, ['SeriesNumber', 'median_ctdi', 'p25_ctdi', 'p95_ctdi', 'stddev_ctdi', 'images'])
+    if (digits) t.strictSame(rows, expected, 'to 4 significant digits')
+    else {
+      // Every digit: the same numbers, the standard deviation within the rounding of its sums.
+      t.strictSame(
+        rows.map((row) => row.filter((_, i) => i !== 4)),
+        expected.map((row) => row.filter((_, i) => i !== 4)),
+      )
+      for (const [i, row] of rows.entries()) {
+        const want = Number(expected[i][4])
+        t.ok(row[4] === expected[i][4] || Math.abs(Number(row[4]) - want) <= 1e-12 * want, `stddev ${row[4]}`)
+      }
+    }
+  }
 })

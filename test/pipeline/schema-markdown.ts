@@ -48,6 +48,7 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'format.names',
     'format.binary',
     'format.charset',
+    'format.precision',
     'format.spreadsheet',
     'output',
     'output.path',
