@@ -133,6 +133,17 @@ export const pipelineSchema = {
         },
       },
     },
+    where: {
+      doc:
+        'Keep only the rows this filter passes (see "Filters (where)"): tests on typed values, `=`, `!=`, `<`, ' +
+        '`<=`, `>`, `>=`, `in [a, b]`, `contains`, `~ /regex/i`, `is empty`, joined with `and`, `or`, `not` and ' +
+        'parentheses. A test names an extracted column (by its name after `as`) or anything `extract` takes; ' +
+        'attributes that are not extracted are read for the filter and left out of the output. Rows are tested ' +
+        'where they are made (per file, frame or item), before sorting and grouping; an empty value passes no ' +
+        'test but `is empty`. `--where` on the command line adds a filter that must hold too.',
+      example: 'where: Modality = CT and not ImageType contains LOCALIZER and StudyDate >= 20260101',
+      type: string,
+    },
     sort: {
       doc:
         'Sort the rows. The sorter holds rows in memory up to `memory_mb`; beyond it, it writes them in sorted ' +
