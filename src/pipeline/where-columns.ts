@@ -175,7 +175,9 @@ function valueProblem(name: string, operand: Operand, value: Literal, op: string
   const got = value.quoted ? `'${value.text}'` : `"${value.text}"`
   if (operand.kind === 'number') {
     if (op === 'contains' && !operand.list) return `${name} is a number, not a list or text: compare it with =`
-    if (valueNumber(value.text) === undefined) return `${name} is a number, got ${got}`
+    // A list is compared whole with its values written as stored: `-250\-250\-272.5`.
+    const parts = operand.list && op !== 'contains' ? value.text.split('\\') : [value.text]
+    if (parts.some((part) => valueNumber(part) === undefined)) return `${name} is a number, got ${got}`
   }
   if (operand.kind === 'date' && operand.vr && literalDate(operand.vr, value.text) === undefined) {
     const [kind, example] = DATE_KINDS[operand.vr]

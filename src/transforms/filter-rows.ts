@@ -94,7 +94,11 @@ function order(value: Value, operand: Operand): number | undefined {
     const number = typeof value === 'number' ? value : value.number
     return operand.number === undefined || Number.isNaN(number) ? undefined : number - operand.number
   }
-  if (typeof value === 'string') return naturalOrder.compare(value, operand.text)
+  if (typeof value === 'string') {
+    // Text that is a number (a private element read as text) against a number: by value.
+    const number = operand.number === undefined ? undefined : valueNumber(value)
+    return number === undefined ? naturalOrder.compare(value, operand.text) : number - (operand.number as number)
+  }
   if (Array.isArray(value)) return value.length === 1 ? order(value[0], operand) : undefined
   if (value instanceof DicomDate) {
     const date = operand.date(value.vr)
