@@ -149,6 +149,27 @@ t.test('run: where: in the pipeline, --where narrows it; problems at file:line:c
   t.match(usage.stderr, /^etl: --where "SeriesNumber = x" at 16: SeriesNumber is a number, got "x"\n/)
 })
 
+t.test('--log-format json: the summary event counts the rows filtered out', async (t) => {
+  const result = await runCli([
+    'extract',
+    'samples',
+    '-k',
+    'SeriesNumber',
+    '--where',
+    'SeriesNumber = 1',
+    '--log-format',
+    'json',
+  ])
+  t.equal(result.code, 0)
+  t.equal(result.stdout, 'SeriesNumber\n1\n')
+  const summary = result.stderr
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { event: string; rows?: number; filtered?: number })
+    .find((e) => e.event === 'summary')
+  t.match(summary, { rows: 1, filtered: 88 })
+})
+
 t.test('--help shows --where and an example', async (t) => {
   const extract = await runCli(['extract', '--help'])
   t.match(extract.stdout, /--where/)

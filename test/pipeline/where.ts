@@ -159,3 +159,50 @@ t.test('whereColumns lists the columns in order', async (t) => {
       ['a', 'b', 'c'],
     )
 })
+
+t.test('any text: a tree or a problem inside it, never a throw', async (t) => {
+  const pieces = [
+    'Modality',
+    ' ',
+    '=',
+    '!',
+    '<',
+    '>',
+    '~',
+    '(',
+    ')',
+    '[',
+    ']',
+    ',',
+    "'",
+    '"',
+    '/',
+    'i',
+    'and',
+    'or',
+    'not',
+    'in',
+    'contains',
+    'is',
+    'empty',
+    'CT',
+    '5',
+    '\\',
+    '0018,9345',
+    'Seq[0].X',
+    '*',
+    '@',
+    ':',
+  ]
+  let seed = 14
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+  let trees = 0
+  for (let n = 0; n < 3000; n++) {
+    let text = ''
+    for (let i = Math.floor(random() * 12); i >= 0; i--) text += pieces[Math.floor(random() * pieces.length)]
+    const result = parseWhere(text)
+    if (result.ok) trees++
+    else if (!(result.problem.at >= 0 && result.problem.at <= text.length)) t.fail(`offset out of the text: ${text}`)
+  }
+  t.ok(trees > 0, `${trees} of 3000 parse`)
+})
