@@ -149,6 +149,13 @@ t.test('run: where: in the pipeline, --where narrows it; problems at file:line:c
   t.match(usage.stderr, /^etl: --where "SeriesNumber = x" at 16: SeriesNumber is a number, got "x"\n/)
 })
 
+t.test('--where before the paths takes one value: the paths stay paths', async (t) => {
+  const result = await runCli(['extract', '--where', 'SeriesNumber = 1', 'samples', '-k', 'SeriesNumber', '-q'])
+  t.equal(result.code, 0)
+  t.equal(result.stdout, 'SeriesNumber\n1\n')
+  t.equal(result.stderr, '')
+})
+
 t.test('--log-format json: the summary event counts the rows filtered out', async (t) => {
   const result = await runCli([
     'extract',

@@ -26,7 +26,7 @@ interface ExtractArgs extends CommonArgs, FormatArgs {
   paths: string[]
   keyword: string[]
   rows?: RowsPer
-  where?: string[]
+  where?: string | string[]
   sort: string[]
   output: string
   format?: OutputFormat

@@ -102,10 +102,12 @@ export const ROWS_OPTION = {
   requiresArg: true,
 } as const
 
-/** `--where`: a filter on the rows, shared by run and extract. */
+/**
+ * `--where`: a filter on the rows, shared by run and extract. Repeated, yargs gives an array; not
+ * an array option, so that the paths after it are not taken for more filters.
+ */
 export const WHERE_OPTION = {
   type: 'string',
-  array: true,
   describe:
     "Keep only rows that pass this filter, e.g. 'Modality = CT and not ImageType contains LOCALIZER' " +
     '(see the README, "Filters (where)"); repeat: every one must hold',
@@ -117,13 +119,14 @@ export const WHERE_OPTION = {
  * or the usage problems, one per line, each at its 1-based column in the flag's text.
  */
 export function whereFromArgs(
-  texts: readonly string[] | undefined,
+  given: string | readonly string[] | undefined,
   columns: readonly ColumnSpec[],
   and?: RowFilter,
 ): { where?: RowFilter; problems: string[] } {
   let where = and
   const problems: string[] = []
-  for (const text of texts ?? []) {
+  const texts = given === undefined ? [] : typeof given === 'string' ? [given] : given
+  for (const text of texts) {
     const resolved = resolveWhere(text, columns, { and: where })
     for (const p of resolved.problems) problems.push(`--where ${JSON.stringify(text)} at ${p.at + 1}: ${p.message}`)
     if (resolved.filter) where = resolved.filter

@@ -28,7 +28,7 @@ interface RunArgs extends CommonArgs, FormatArgs {
   output?: string
   format?: OutputFormat
   rows?: RowsPer
-  where?: string[]
+  where?: string | string[]
   errors?: string
   concurrency?: number
   threads?: number
