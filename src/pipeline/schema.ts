@@ -135,13 +135,11 @@ export const pipelineSchema = {
     },
     where: {
       doc:
-        'Keep only the rows this filter passes (see "Filters (where)"): tests on typed values, `=`, `!=`, `<`, ' +
-        '`<=`, `>`, `>=`, `in [a, b]`, `contains`, `~ /regex/i`, `is empty`, joined with `and`, `or`, `not` and ' +
-        'parentheses. A test names an extracted column (by its name after `as`) or anything `extract` takes; ' +
-        'attributes that are not extracted are read for the filter and left out of the output. Rows are tested ' +
-        'where they are made (per file, frame or item), before sorting and grouping; an empty value passes no ' +
-        'test but `is empty`. `--where` on the command line adds a filter that must hold too.',
-      example: 'where: Modality = CT and not ImageType contains LOCALIZER and StudyDate >= 20260101',
+        'Keep only the rows that pass this filter (see "Filters (where)"): `=`, `!=`, `<`, `<=`, `>`, `>=`, ' +
+        '`in [a, b]`, `contains`, `~ /regex/i`, `is empty` on typed values, with `and`, `or`, `not`, `( )`. ' +
+        'Columns by output name, or as `extract` takes them (read for the filter alone if not extracted). ' +
+        'Tested where rows are made, before sorting. `--where` adds one.',
+      example: 'where: Modality = CT and not ImageType contains LOCALIZER',
       type: string,
     },
     sort: {
