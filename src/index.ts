@@ -87,6 +87,23 @@ export {
 export { METRICS, metricsOf, type Metric, type MetricSpecs } from './metrics/registry.js'
 export { groupRows, type GroupRowsOptions, type GroupInfo } from './transforms/group-rows.js'
 export {
+  filterRows,
+  compileWhere,
+  keepRows,
+  type FilterRowsOptions,
+  type FilterInfo,
+  type RowTest,
+} from './transforms/filter-rows.js'
+export {
+  parseWhere,
+  showWhere,
+  type WhereExpr,
+  type WhereProblem,
+  type RowFilter,
+  type BoundColumn,
+} from './pipeline/where.js'
+export { resolveWhere, type FilterResult } from './pipeline/where-columns.js'
+export {
   locateSlice,
   sliceNormal,
   SliceWindow,

@@ -25,6 +25,8 @@ export interface Summary {
   headers: number
   /** Rows written: one per header (per frame with `rows: per_frame`), or one per group with `group_by`. */
   rows: number
+  /** With a filter (`where`): rows it left out (of the headers read; rows from the state were filtered when read). */
+  filtered?: number
   /** Files that are not DICOM. */
   ignored: number
   failed: number
@@ -91,7 +93,8 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
         ...(s.unchanged ? [`${s.unchanged} unchanged, not read`] : []),
       ]
       const older = notes.length ? ` (${notes.join(', ')})` : ''
-      const written = s.grouped ? `${s.rows} rows written from ${s.headers} headers` : `${s.rows} rows written`
+      const from = s.grouped ? `${s.rows} rows written from ${s.headers} headers` : `${s.rows} rows written`
+      const written = s.filtered === undefined ? from : `${from} (${s.filtered} filtered out by where)`
       line(
         `${s.listed} files listed${older}, ${written}, ${s.ignored} ignored (not DICOM), ` +
           `${s.failed} failed${unlisted}${warnings} in ${seconds} s (${rate} files/s)`,

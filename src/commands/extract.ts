@@ -16,6 +16,8 @@ import {
   withCommonOptions,
   OUTPUT_FORMAT_OPTION,
   ROWS_OPTION,
+  WHERE_OPTION,
+  whereFromArgs,
   type CommonArgs,
 } from './options.js'
 import type { OutputFormat } from '../sinks/registry.js'
@@ -24,6 +26,7 @@ interface ExtractArgs extends CommonArgs, FormatArgs {
   paths: string[]
   keyword: string[]
   rows?: RowsPer
+  where?: string | string[]
   sort: string[]
   output: string
   format?: OutputFormat
@@ -58,6 +61,8 @@ export function extractSpec(args: Omit<ExtractArgs, keyof CommonArgs>): Pipeline
     }
     sort.push({ column, descending: m[2] === 'desc' })
   }
+  const { where, problems: whereProblems } = whereFromArgs(args.where, columns)
+  problems.push(...whereProblems)
   if (args.errors === '-') problems.push(ERRORS_NOT_STDOUT)
   const bad = checkConcurrency(args.concurrency, args.threads)
   if (bad) problems.push(bad)
@@ -74,6 +79,7 @@ export function extractSpec(args: Omit<ExtractArgs, keyof CommonArgs>): Pipeline
     },
     columns,
     ...(args.rows === 'per_frame' && { rows: args.rows }),
+    ...(where && { where }),
     sort,
     output: { path: args.output, errors: args.errors, ...(args.format && { format: args.format }) },
     format: formatFromArgs(args),
@@ -102,6 +108,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
           requiresArg: true,
         })
         .option('rows', ROWS_OPTION)
+        .option('where', WHERE_OPTION)
         .option('sort', {
           alias: 's',
           type: 'string',
@@ -153,6 +160,10 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
         .example(
           "$0 extract '/pacs/**/*.dcm' -k PatientID -k StudyDate -k Modality -o studies.csv",
           'a glob, to a file',
+        )
+        .example(
+          "$0 extract /pacs -k SeriesInstanceUID -k CTDIvol --where 'Modality = CT and CTDIvol > 50'",
+          'only CT slices above 50 mGy (Modality read for the filter, not written)',
         ),
     ) as unknown as Argv<ExtractArgs>,
   handler: async (argv: ArgumentsCamelCase<ExtractArgs>) => {

@@ -6,7 +6,9 @@ import type { Argv } from 'yargs'
 import type { FormatOptions } from '../dicom/format-value.js'
 import { setLogFormat } from './fail.js'
 import { OUTPUT_FORMATS } from '../sinks/registry.js'
-import { ROWS_PER } from '../pipeline/spec.js'
+import { ROWS_PER, type ColumnSpec } from '../pipeline/spec.js'
+import type { RowFilter } from '../pipeline/where.js'
+import { resolveWhere } from '../pipeline/where-columns.js'
 
 /** The flags every command takes. */
 export interface CommonArgs {
@@ -99,6 +101,38 @@ export const ROWS_OPTION = {
     'One row per file (default), or per frame of multi-frame images (their functional groups flattened; -k frame numbers them)',
   requiresArg: true,
 } as const
+
+/**
+ * `--where`: a filter on the rows, shared by run and extract. Repeated, yargs gives an array; not
+ * an array option, so that the paths after it are not taken for more filters.
+ */
+export const WHERE_OPTION = {
+  type: 'string',
+  describe:
+    "Keep only rows that pass this filter, e.g. 'Modality = CT and not ImageType contains LOCALIZER' " +
+    '(see the README, "Filters (where)"); repeat: every one must hold',
+  requiresArg: true,
+} as const
+
+/**
+ * The filters of `--where` resolved against the columns and joined to `and` (a pipeline's),
+ * or the usage problems, one per line, each at its 1-based column in the flag's text.
+ */
+export function whereFromArgs(
+  given: string | readonly string[] | undefined,
+  columns: readonly ColumnSpec[],
+  and?: RowFilter,
+): { where?: RowFilter; problems: string[] } {
+  let where = and
+  const problems: string[] = []
+  const texts = given === undefined ? [] : typeof given === 'string' ? [given] : given
+  for (const text of texts) {
+    const resolved = resolveWhere(text, columns, { and: where })
+    for (const p of resolved.problems) problems.push(`--where ${JSON.stringify(text)} at ${p.at + 1}: ${p.message}`)
+    if (resolved.filter) where = resolved.filter
+  }
+  return { where, problems }
+}
 
 /** The cell format flags, shared by run and extract. */
 export interface FormatArgs {

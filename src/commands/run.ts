@@ -16,6 +16,8 @@ import {
   withCommonOptions,
   OUTPUT_FORMAT_OPTION,
   ROWS_OPTION,
+  WHERE_OPTION,
+  whereFromArgs,
   type CommonArgs,
 } from './options.js'
 import { formatOfPath, type OutputFormat } from '../sinks/registry.js'
@@ -26,6 +28,7 @@ interface RunArgs extends CommonArgs, FormatArgs {
   output?: string
   format?: OutputFormat
   rows?: RowsPer
+  where?: string | string[]
   errors?: string
   concurrency?: number
   threads?: number
@@ -53,12 +56,16 @@ export function applyOverrides(spec: PipelineSpec, args: Omit<RunArgs, keyof Com
   if (bad) usage(bad)
   // As output.errors in a pipeline file: a file literally named `-` is never what was meant.
   if (args.errors === '-') usage(ERRORS_NOT_STDOUT)
-  const { rows: _rows, ...rest } = spec
+  // --where narrows the pipeline's filter: a row must pass both.
+  const { where, problems } = whereFromArgs(args.where, spec.columns, spec.where)
+  if (problems.length > 0) usage(problems.join('\netl: '))
+  const { rows: _rows, where: _where, ...rest } = spec
   const rows = args.rows ?? spec.rows
   return {
     ...rest,
     // Absent is per file, as the pipeline loader leaves it.
     ...(rows === 'per_frame' && { rows }),
+    ...(where && { where }),
     source: {
       ...spec.source,
       paths: args.input && args.input.length > 0 ? args.input.map((p) => resolve(p)) : spec.source.paths,
@@ -98,6 +105,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         })
         .option('format', OUTPUT_FORMAT_OPTION)
         .option('rows', ROWS_OPTION)
+        .option('where', WHERE_OPTION)
         .option('errors', {
           type: 'string',
           describe: 'Write ignored and failed files with reasons to this CSV',
@@ -110,7 +118,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
           describe: 'Succeed with a header-only CSV when no file is found (default: exit 66, E_NO_FILES)',
         })
         .example('$0 run pipelines/dose.yaml', 'run the dose pipeline as declared')
-        .example('$0 run pipelines/dose.yaml -i /pacs/export/2026-11-24 -o - | head', 'another folder, CSV to stdout'),
+        .example('$0 run pipelines/dose.yaml -i /pacs/export/2026-11-24 -o - | head', 'another folder, CSV to stdout')
+        .example(
+          "$0 run pipelines/dose.yaml --where 'StudyDate >= 20260101'",
+          "this year's studies only (and the pipeline's own where:, if it has one)",
+        ),
     ) as unknown as Argv<RunArgs>,
   handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
     let spec: PipelineSpec

@@ -12,6 +12,10 @@ interface ValidateArgs {
 /** What a valid pipeline will do, in one line: `13 columns, one row per SeriesInstanceUID with dose, to stdout`. */
 export function describePipeline(spec: PipelineSpec): string {
   const parts = [`${spec.columns.length} columns`]
+  if (spec.where) {
+    const hidden = spec.where.hidden.length
+    parts.push(`rows where ${spec.where.text}${hidden > 0 ? ` (${hidden} more read for it)` : ''}`)
+  }
   const metrics = metricsOf(spec).map(({ metric }) => metric)
   if (spec.group) {
     const added = metrics.length > 0 ? ` with ${metrics.map((m) => m.key).join(' and ')}` : ''

@@ -29,21 +29,24 @@ import { parseJson } from '../values.js'
 export type StateEntry = Omit<SourceRecord, 'path'>
 
 /**
- * The signature of the rows a state holds: a state for other columns, formats or rows (per file,
- * per frame) is ignored.
+ * The signature of the rows a state holds: a state for other columns, formats, rows (per file,
+ * per frame) or filter (`where`, as written) is ignored.
  */
 export function stateSignature(
   columns: readonly ColumnSpec[],
   format: FormatOptions | undefined,
   rows: RowsPer = 'per_file',
   perItem?: string,
+  where?: string,
 ): string {
   // Rows are kept as typed values: how a sink writes them (separator, dates, names, binary,
   // spreadsheet) does not change them; the fallback character set of decoding does.
   const cells = format?.charset === undefined ? {} : { charset: format.charset }
   // Per file, as before rows existed, so that those states stay valid.
   const per = perItem !== undefined ? { rows: `per_item ${perItem}` } : rows === 'per_frame' ? { rows } : {}
-  return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells, ...per })
+  // Without a filter, as before filters existed.
+  const filter = where === undefined ? {} : { where }
+  return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells, ...per, ...filter })
 }
 
 /** The state of a run: the previous one (on disk) and the counts for the summary. */

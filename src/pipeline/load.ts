@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { LineCounter, parseDocument } from 'yaml'
+import { isScalar, LineCounter, parseDocument, type Node } from 'yaml'
 import { EtlError, ExitCode, describeSystemError } from '../errors.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import { parseTag } from '../dicom/keywords.js'
@@ -26,6 +26,8 @@ import { parseItemPath } from '../dicom/sr-paths.js'
 import type { AggregateOp } from '../metrics/aggregate.js'
 import { DEFAULT_PRECISION } from '../values.js'
 import type { ItemPath } from './spec.js'
+import type { RowFilter } from './where.js'
+import { resolveWhere } from './where-columns.js'
 
 /** A problem in a pipeline file, at a 1-based line and column. */
 export interface Problem {
@@ -52,7 +54,11 @@ export function parsePipeline(text: string, baseDir: string): PipelineResult {
   if (doc.errors.every((e) => e.code === 'DUPLICATE_KEY')) {
     const { value, nodes } = checkPipeline(doc, report)
     const reportAt = (path: string, message: string) => report(nodes.get(path)?.range?.[0] ?? 0, message)
-    const meaning = value && checkMeaning(value, baseDir, reportAt, (path) => nodes.has(path))
+    const reportIn: ReportIn = (path, at, message) => {
+      const node = nodes.get(path)
+      report(node ? offsetInScalar(text, node, at) : 0, message)
+    }
+    const meaning = value && checkMeaning(value, baseDir, reportAt, (path) => nodes.has(path), reportIn)
     // The checks leave a hole (undefined) only where they reported a problem.
     if (meaning && problems.length === 0) return { spec: toSpec(value as Complete, meaning, baseDir), problems: [] }
   }
@@ -79,6 +85,8 @@ export function formatProblem(file: string, p: Problem): string {
 }
 
 type ReportAt = (path: string, message: string) => void
+/** A problem at an offset inside the text of a key's value (a `where` expression). */
+type ReportIn = (path: string, at: number, message: string) => void
 /** Whether a key path is in the file (`sort.by`, `group_by[0]`). */
 type Given = (path: string) => boolean
 type Complete = ValueOf<typeof pipelineSchema>
@@ -91,12 +99,25 @@ interface Meaning {
   metrics: MetricSpecs
   perItem?: ItemPath
   distinct?: string[]
+  where?: RowFilter
 }
 
 /** The checks that span keys; holes are skipped, their problems already reported. */
-function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportAt, given: Given): Meaning {
+function checkMeaning(
+  value: CheckedPipeline,
+  baseDir: string,
+  reportAt: ReportAt,
+  given: Given,
+  reportIn: ReportIn,
+): Meaning {
   const { columns, unresolved } = resolveColumns(value.extract ?? [], reportAt)
   const check = value.extract ? columnChecker(columns, unresolved, reportAt) : () => {}
+  let where: RowFilter | undefined
+  if (value.where !== undefined && value.extract) {
+    const resolved = resolveWhere(value.where, columns, { unresolved })
+    for (const problem of resolved.problems) reportIn('where', problem.at, `where: ${problem.message}`)
+    where = resolved.filter
+  }
   const sort = resolveSort(value.sort?.by ?? [], check)
   const metricGiven = METRICS.some((metric) => given(metric.key))
   if (value.sort && given('sort') && !given('sort.by') && !given('group_by') && !metricGiven) {
@@ -145,6 +166,7 @@ function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportA
     ...(group && { group }),
     ...(distinct.length > 0 && { distinct }),
     ...(perItem && { perItem }),
+    ...(where && { where }),
     metrics: metrics as MetricSpecs,
   }
 }
@@ -159,7 +181,7 @@ function resolveItemPath(text: string | undefined, reportAt: ReportAt): ItemPath
 
 function toSpec(
   value: Complete,
-  { columns, sort, group, metrics, perItem, distinct }: Meaning,
+  { columns, sort, group, metrics, perItem, distinct, where }: Meaning,
   baseDir: string,
 ): PipelineSpec {
   const { source, output } = value
@@ -178,6 +200,7 @@ function toSpec(
     columns,
     ...(value.rows === 'per_frame' && { rows: value.rows }),
     ...(perItem && { perItem }),
+    ...(where && { where }),
     ...(distinct && { distinct }),
     sort,
     sortMemoryMb: value.sort.memory_mb,
@@ -406,6 +429,30 @@ function checkGroupNames(
     if (seen.has(name)) reportAt(at, `duplicate column "${name}" in the output (rename it with "as")`)
     seen.add(name)
   }
+}
+
+/**
+ * The offset in the file of a character of a scalar's value: the value's characters are found in
+ * order in its source (past quotes, doubled quotes, line breaks and indentation of a folded or
+ * block scalar; a space of the value matches any white space of the source). `index` may be the
+ * value's length (its end).
+ */
+export function offsetInScalar(source: string, node: Node, index: number): number {
+  const [start, end] = node.range ?? [0, 0]
+  if (!isScalar(node) || typeof node.value !== 'string') return start
+  const value = node.value
+  const space = /\s/
+  let p = node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE' ? start + 1 : start
+  for (let i = 0; i < Math.min(index, value.length); i++) {
+    const c = value[i]
+    let q = p
+    while (q < end && source[q] !== c && !(space.test(c) && space.test(source[q]))) q++
+    if (q >= end) return start
+    p = q + 1
+  }
+  if (index >= value.length) return p
+  while (p < end && source[p] !== value[index] && !(space.test(value[index]) && space.test(source[p]))) p++
+  return p < end ? p : start
 }
 
 /** The parser's message, in the words of a pipeline file. */

@@ -124,7 +124,7 @@ async function runPrepared(
   }
 
   const columns = spec.columns
-  const signature = stateSignature(columns, spec.format, spec.rows, spec.perItem?.text)
+  const signature = stateSignature(columns, spec.format, spec.rows, spec.perItem?.text, spec.where?.text)
   const state =
     outputs.statePath !== undefined
       ? loadState(outputs.statePath, signature, columns.length, options.full ?? false)
@@ -210,6 +210,7 @@ async function runPrepared(
     listed: listInfo.listed,
     headers,
     rows: spec.group ? groupInfo.groups : rowsMade - distinctInfo.dropped,
+    ...(spec.where && { filtered: readInfo.filtered }),
     ignored: readInfo.ignored,
     failed: readInfo.failed + (listInfo.failed ?? 0),
     ...(listInfo.unlisted && { unlisted: listInfo.unlisted }),

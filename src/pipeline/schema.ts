@@ -134,6 +134,15 @@ export const pipelineSchema = {
         },
       },
     },
+    where: {
+      doc:
+        'Keep only the rows that pass this filter (see "Filters (where)"): `=`, `!=`, `<`, `<=`, `>`, `>=`, ' +
+        '`in [a, b]`, `contains`, `~ /regex/i`, `is empty` on typed values, with `and`, `or`, `not`, `( )`. ' +
+        'Columns by output name, or as `extract` takes them (read for the filter alone if not extracted). ' +
+        'Tested where rows are made, before sorting. `--where` adds one.',
+      example: 'where: Modality = CT and not ImageType contains LOCALIZER',
+      type: string,
+    },
     sort: {
       doc:
         'Sort the rows. The sorter holds rows in memory up to `memory_mb`; beyond it, it writes them in sorted ' +

@@ -5,6 +5,7 @@ import type { FormatOptions } from '../dicom/format-value.js'
 import type { MetricSpecs } from '../metrics/registry.js'
 import type { OutputFormat } from '../sinks/registry.js'
 import type { ColumnSpec } from '../records.js'
+import type { RowFilter } from './where.js'
 
 /**
  * The resolved form of a pipeline, whether it came from a YAML file (`etl run`) or from flags
@@ -80,6 +81,8 @@ export interface PipelineSpec extends MetricSpecs {
    * whose path goes through it take their values from the row's item; the others are the file's.
    */
   perItem?: ItemPath
+  /** Rows kept: those the filter passes (`where:`, `--where`), decided where they are made. */
+  where?: RowFilter
   /** Sort keys as asked for; grouping and metrics first sort by what they need. */
   sort: SortKey[]
   /** The sorter's memory budget in MiB; default {@link DEFAULT_SORT_MEMORY_MB}. */

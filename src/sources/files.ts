@@ -91,6 +91,7 @@ export function filesSource(context: SourceContext): (Readable | Transform)[] {
       perFrame: spec.rows === 'per_frame',
       perItem: spec.perItem?.steps,
       onWarning: context.onWarning,
+      where: spec.where,
     }),
   ]
 }

@@ -18,6 +18,8 @@ import { Tags } from '../dicom/keywords.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
 import { toSkip, type Row, type Skip } from '../records.js'
 import { projectFrames, projectItems, projectValues } from '../transforms/project-keywords.js'
+import { keepRows } from '../transforms/filter-rows.js'
+import type { BoundColumn, WhereExpr } from '../pipeline/where.js'
 import type { PathStep } from '../dicom/paths.js'
 import { Binary, Decimal, DicomDate, PersonName, type Value } from '../values.js'
 
@@ -41,6 +43,11 @@ export interface ProjectJob {
   perFrame?: boolean
   /** A row per content item this path reaches (`rows: {per_item: ...}`), not per file. */
   perItem?: PathStep[]
+  /**
+   * Rows kept: those the filter passes; `columns` then ends with the columns read for the filter
+   * alone, cut off the rows kept (`width`: the values a row keeps).
+   */
+  where?: { expr: WhereExpr<BoundColumn>; width: number }
 }
 
 /** What identifies a file as read: its stat and its SOP Instance UID. */
@@ -56,7 +63,7 @@ export interface FileFacts {
 /** What reading one path gave: a header, its rows (one per file, or per frame), or a skip. */
 export type ReadResult =
   | { path: string; header: FileHeader }
-  | { path: string; rows: Row[]; bytesRead: number; facts?: FileFacts; warnings?: string[] }
+  | { path: string; rows: Row[]; bytesRead: number; facts?: FileFacts; warnings?: string[]; filtered?: number }
   | { path: string; skip: Skip }
 
 /**
@@ -108,6 +115,7 @@ function rowResult(path: string, header: FileHeader, project: ProjectJob): ReadR
     return { path, skip: toSkip(path, err) }
   }
   const result: ReadResult = { path, rows, bytesRead: header.bytesRead }
+  if (project.where) result.filtered = keepRows(rows, project.where.expr, project.where.width)
   if (warnings) result.warnings = warnings
   if (project.facts) {
     const sop = header.elements.get(Tags.SOPInstanceUID)
@@ -150,7 +158,10 @@ const sharedBuffer = Buffer.allocUnsafe(8192)
 
 /** A batch's results as they cross threads: typed arrays (transferred, not cloned) and a few strings. */
 export interface PackedBatch {
-  /** Per file: kind, bytesRead, size, mtime (NaN when absent), flags, transfer syntax index, first part, part count. */
+  /**
+   * Per file: kind, bytesRead, size, mtime (NaN when absent), flags, transfer syntax index, first
+   * part, part count, rows left out by the filter.
+   */
   files: Float64Array
   /** Per kept element of a header: tag, VR (two bytes), start, end in `values`, sequence encoding (0 none, 1 explicit, 2 implicit). */
   spans: Uint32Array
@@ -176,7 +187,7 @@ export interface PackedBatch {
   damages: { index: number; damage: Damage }[]
 }
 
-const FILE_FIELDS = 8
+const FILE_FIELDS = 9
 const SPAN_FIELDS = 5
 const LITTLE = 1
 const EXPLICIT = 2
@@ -218,7 +229,7 @@ class BatchPacker {
     const index = this.count++
     if ('skip' in r) {
       this.skips.push({ index, skip: r.skip })
-      this.files.push(KIND_SKIP, 0, NaN, NaN, 0, -1, 0, 0)
+      this.files.push(KIND_SKIP, 0, NaN, NaN, 0, -1, 0, 0, 0)
     } else if ('rows' in r) {
       for (const row of r.rows) for (const value of row) this.addValue(value)
       if (r.warnings) for (const message of r.warnings) this.warnings.push({ index, message })
@@ -234,6 +245,7 @@ class BatchPacker {
         -1,
         r.rows.length,
         r.rows.length === 0 ? 0 : r.rows[0].length,
+        r.filtered ?? 0,
       )
     } else {
       if (r.header.damage) this.damages.push({ index, damage: r.header.damage })
@@ -286,7 +298,7 @@ class BatchPacker {
     }
     const flags = (h.littleEndian ? LITTLE : 0) | (h.explicitVR ? EXPLICIT : 0)
     const mtime = h.mtime ? h.mtime.getTime() : NaN
-    this.files.push(KIND_HEADER, h.bytesRead, h.size ?? NaN, mtime, flags, syntax, firstSpan, h.elements.size)
+    this.files.push(KIND_HEADER, h.bytesRead, h.size ?? NaN, mtime, flags, syntax, firstSpan, h.elements.size, 0)
   }
 
   private reserve(length: number): void {
@@ -401,6 +413,7 @@ export function unpackBatch(paths: readonly string[], batch: PackedBatch): ReadR
       rows[r] = row
     }
     const result: ReadResult = { path: paths[i], rows, bytesRead: files[f + 1] }
+    if (files[f + 8] > 0) result.filtered = files[f + 8]
     if (kind === KIND_ROW_FACTS) {
       result.facts = { size: files[f + 2], mtimeMs: files[f + 3], sop: nextValue() as string, ino: files[f + 4] }
     }

@@ -33,12 +33,15 @@ import { FRAME_TAGS } from '../dicom/frames.js'
 import { columnGroups, columnTags, needsStat } from '../transforms/project-keywords.js'
 import { readOne, readOneAsync, unpackBatch, type FileFacts, type ReadJob, type ReadResult } from './read-batch.js'
 import type { PathStep } from '../dicom/paths.js'
+import type { RowFilter } from '../pipeline/where.js'
 
 /** Counts kept by the stage. */
 export interface ReadInfo {
   read: number
-  /** Rows made by `readRows`: one per header, or one per frame with `perFrame`. */
+  /** Rows made by `readRows`: one per header, or one per frame with `perFrame`; those the filter kept. */
   rows: number
+  /** Rows the filter (`where`) left out. */
+  filtered: number
   ignored: number
   failed: number
   bytesRead: number
@@ -89,10 +92,25 @@ export interface ReadRowsOptions extends ReaderOptions {
   perItem?: PathStep[]
   /** Warnings about values (an invalid number left empty), with the file they come from. */
   onWarning?: (path: string, message: string) => void
+  /**
+   * Rows kept: those this filter passes, decided in the thread that makes them; the columns it
+   * reads that are not extracted are read too, and dropped from the rows.
+   */
+  where?: RowFilter
 }
 
 export function newReadInfo(): ReadInfo {
-  return { read: 0, rows: 0, ignored: 0, failed: 0, bytesRead: 0, inFlight: 0, maxInFlight: 0, threads: 0 }
+  return {
+    read: 0,
+    rows: 0,
+    filtered: 0,
+    ignored: 0,
+    failed: 0,
+    bytesRead: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    threads: 0,
+  }
 }
 
 /** The header reader as a Transform stream (object mode: path strings in, HeaderRecords out). */
@@ -108,7 +126,9 @@ export function readHeaders(options: ReadHeadersOptions): Transform {
  * read it (object mode: path strings in, Rows out; or SourceRecords with `records`).
  */
 export function readRows(options: ReadRowsOptions): Transform {
-  const { columns, onWarning } = options
+  const { onWarning, where } = options
+  // The columns the filter reads and the pipeline does not: read, tested, then cut off.
+  const columns = where ? [...options.columns, ...where.hidden] : options.columns
   const facts = options.records ?? false
   const perFrame = options.perFrame ?? false
   const info = options.info ?? newReadInfo()
@@ -119,11 +139,19 @@ export function readRows(options: ReadRowsOptions): Transform {
   const job = {
     plan: planRead(tags, { groups: columnGroups(columns) }),
     stat: needsStat(columns) || facts,
-    project: { columns, format: options.format, facts, perFrame, perItem: options.perItem },
+    project: {
+      columns,
+      format: options.format,
+      facts,
+      perFrame,
+      perItem: options.perItem,
+      ...(where && { where: { expr: where.expr, width: options.columns.length } }),
+    },
   }
   return readerStage({ ...options, info }, job, (result, push) => {
     if (!('rows' in result)) return
     info.rows += result.rows.length
+    info.filtered += result.filtered ?? 0
     if (result.warnings && onWarning) for (const message of result.warnings) onWarning(result.path, message)
     if (facts) {
       const f = result.facts as FileFacts

@@ -123,7 +123,7 @@ t.test('each problem at its line:col', async (t) => {
     [
       yaml(source, 'columns: [Rows]', 'extract: [Rows]'),
       [
-        '2:1 unknown key "columns" (expected one of: source, extract, rows, sort, distinct, group_by, aggregate, dose, exam_dose, rdsr_ct, rdsr_xray, state, format, output)',
+        '2:1 unknown key "columns" (expected one of: source, extract, rows, where, sort, distinct, group_by, aggregate, dose, exam_dose, rdsr_ct, rdsr_xray, state, format, output)',
       ],
     ],
     [
@@ -642,4 +642,55 @@ t.test('sr: columns and unit: (issue 12)', async (t) => {
       '7:5 sr:113811//113813: step 2 is empty: expected a code like 113811 or DCM:113811, or * for any',
     ],
   )
+})
+
+t.test('where: problems at their place inside the expression, plain, quoted or folded', async (t) => {
+  const extract = 'extract: [SeriesNumber, {keyword: CTDIvol, as: CTDIvol_mGy}]'
+  const cases: [string, string[]][] = [
+    [yaml(source, extract, 'where: Modalty = CT'), ['3:8 where: unknown keyword "Modalty" (did you mean "Modality"?)']],
+    [
+      yaml(source, extract, 'where: SeriesNumber = 1 and CTDIvol_mgy > 5'),
+      ['3:29 where: unknown column "CTDIvol_mgy" (did you mean "CTDIvol_mGy"?)'],
+    ],
+    [
+      yaml(source, extract, "where: 'SeriesDescription = ''a b'' and CTDIvol > x'"),
+      ['3:51 where: CTDIvol is a number, got "x"'],
+    ],
+    [yaml(source, extract, 'where: "Modality = CT and"'), ['3:26 where: expected a column, got the end']],
+    [
+      yaml(
+        source,
+        extract,
+        'where: >',
+        '  Modality = CT and',
+        '    StudyDate >= yesterday',
+        '  and ImageType contains X',
+      ),
+      ['5:18 where: StudyDate is a date (DA), got "yesterday": write it 20260101 or 2026-01-01'],
+    ],
+    [
+      yaml(source, extract, 'where: |', '  Modality = CT', '  and (Modality = MR'),
+      ['5:7 where: unclosed "(": add a ")"'],
+    ],
+    [yaml(source, extract, 'where: Modality = CT', 'where: Modality = MR'), ['4:1 map keys must be unique']],
+    [yaml(source, extract, 'where: [Modality = CT]'), ['3:8 where must be a string, got a list']],
+    // A problem of an extract entry is not reported again by the filter that names it.
+    [
+      yaml(source, 'extract: [{keyword: CTDIVol, as: dose}]', 'where: dose > 1'),
+      ['2:21 unknown keyword "CTDIVol" (did you mean "CTDIvol"?)'],
+    ],
+  ]
+  for (const [text, expected] of cases) {
+    t.strictSame(problems(text), expected, text)
+  }
+})
+
+t.test('where: the filter in the spec, with the columns it reads beside the extracted ones', async (t) => {
+  const result = parsePipeline(
+    yaml(source, 'extract: [SeriesNumber]', 'where: Modality = CT and SeriesNumber > 1'),
+    base,
+  )
+  t.equal(result.problems.length, 0)
+  t.equal(result.spec?.where?.text, 'Modality = CT and SeriesNumber > 1')
+  t.strictSame(result.spec?.where?.hidden, [element('Modality', 0x00080060, 'Modality')])
 })

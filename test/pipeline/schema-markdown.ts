@@ -22,6 +22,7 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'extract[].as',
     'rows',
     'rows.per_item',
+    'where',
     'sort',
     'sort.by',
     'sort.by[].column',

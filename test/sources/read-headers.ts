@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { SourceRecord } from '../../src/records.js'
+import type { Row, SourceRecord } from '../../src/records.js'
 import { rowText } from '../../src/values.js'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -342,3 +342,62 @@ t.test('issue 10: a header crosses threads with its damage', async (t) => {
   const [result] = unpackBatch(['a.dcm'], packBatch([{ path: 'a.dcm', header }]))
   t.same('header' in result && result.header.damage, header.damage)
 })
+
+t.test(
+  'readRows with where: rows tested where they are made, cut to the extracted columns, in threads too',
+  async (t) => {
+    const { listFiles } = await import('../../src/sources/list-files.js')
+    const { parseColumn } = await import('../../src/pipeline/columns.js')
+    const { resolveWhere } = await import('../../src/pipeline/where-columns.js')
+    const { readRows } = await import('../../src/sources/read-headers.js')
+    const columns = ['path', 'SliceLocation'].map((k) => {
+      const parsed = parseColumn(k)
+      if (!parsed.ok) throw new Error(parsed.message)
+      return parsed.column
+    })
+    const where = resolveWhere('SeriesDescription ~ /^head/i and SliceLocation >= 40', columns).filter
+    if (!where) throw new Error('the filter does not resolve')
+    const run = async (threads: number, records: boolean) => {
+      const info = newReadInfo()
+      const rows: string[] = []
+      await pipeline(
+        listFiles({ paths: ['samples'] }),
+        readRows({
+          columns,
+          concurrency: Math.max(1, threads),
+          threads,
+          inlineFiles: 4,
+          batchSize: 8,
+          info,
+          where,
+          records,
+        }),
+        new Writable({
+          objectMode: true,
+          write(chunk: SourceRecord | Row, _e, cb) {
+            for (const row of records ? (chunk as SourceRecord).rows : [chunk as Row]) rows.push(rowText(row).join(','))
+            cb()
+          },
+        }),
+      )
+      return { rows, info }
+    }
+    const here = await run(0, false)
+    t.equal(here.rows.length, 5, 'the head slices from 40 mm up')
+    t.ok(
+      here.rows.every((row) => /SER002_HEAD.*,(\d+(\.\d+)?)$/.test(row) && Number(row.split(',')[1]) >= 40),
+      'each passes',
+    )
+    t.equal(here.info.rows, 5)
+    t.equal(here.info.filtered, 89 - 5, 'the others counted')
+    for (const [threads, records] of [
+      [1, false],
+      [2, true],
+    ] as const) {
+      const there = await run(threads, records)
+      t.equal(there.info.threads, threads, `threads ${threads}: workers started`)
+      t.strictSame(there.rows, here.rows, `threads ${threads}, records ${records}: the same rows in the same order`)
+      t.equal(there.info.filtered, here.info.filtered, `threads ${threads}: the same count`)
+    }
+  },
+)
