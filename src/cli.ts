@@ -14,6 +14,7 @@ process.on('SIGXFSZ', () => {})
 
 const EPILOGUE = `Exit codes:
   0   every file read (non-DICOM files are ignored and counted)
+  3   with --fail-on-alert: every file read, and a dose above its notification level (dose_audit)
   64  bad command line (also: two outputs naming one file, an output over an input or a DICOM file)
   65  some DICOM files could not be read (rows for the others were written; see --max-failures),
       or a folder could not be listed (whatever --max-failures allows)

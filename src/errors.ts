@@ -10,6 +10,11 @@
 export const ExitCode = {
   /** Every listed file was read (non-DICOM files ignored and counted). */
   OK: 0,
+  /**
+   * With --fail-on-alert: every file was read, and a dose was above its notification level
+   * (an alert, logged): for cron mail and monitoring checks.
+   */
+  ALERT: 3,
   /** Bad command line: unknown flag, missing argument. */
   USAGE: 64,
   /** Some DICOM files could not be read (truncated, corrupt): rows for the others were written. */

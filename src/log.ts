@@ -2,9 +2,10 @@
  * Messages on stderr: failures as they happen, warnings, notes and the summary; stdout carries
  * CSV only. Two formats: lines for people (`etl: ...`), or one JSON object per event for log
  * collectors (`--log-format json`): {"event": "start" | "failed" | "ignored" | "warning" |
- * "note" | "summary" | "error", "time": ISO 8601, ...}.
+ * "note" | "alert" | "summary" | "error", "time": ISO 8601, ...}.
  */
 import type { Writable } from 'node:stream'
+import type { Alert } from './metrics/metric.js'
 import type { Skip } from './records.js'
 
 /** Options of {@link createLogger}. */
@@ -41,6 +42,8 @@ export interface Summary {
   unchanged?: number
   /** With `group_by`: the rows are groups, made from `headers`. */
   grouped?: boolean
+  /** Doses above their notification level (`dose_audit`), each logged as it was found. */
+  alerts?: number
 }
 
 export interface Logger {
@@ -49,6 +52,8 @@ export interface Logger {
   warning(path: string, message: string): void
   /** Something done on the user's behalf (a stale lock removed). */
   note(message: string): void
+  /** A dose above its notification level: printed even with --quiet. */
+  alert(alert: Alert): void
   summary(summary: Summary, exitCode: number): void
   /** A fatal error, with its code. */
   error(message: string, code?: string): void
@@ -80,6 +85,10 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
     note(message) {
       if (!options.quiet) line(message)
     },
+    alert(a) {
+      const what = a.scope === 'series' ? `series ${a.series} of exam ${a.study}` : `exam ${a.study}`
+      line(`alert: ${what}: ${a.quantity} ${a.value} ${a.unit} above the notification value ${a.level} (${a.reference})`)
+    },
     summary(s) {
       if (options.quiet) return
       const seconds = (s.elapsedMs / 1000).toFixed(2)
@@ -87,7 +96,7 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
       const unlisted = s.unlisted
         ? `, ${s.unlisted} ${s.unlisted === 1 ? 'folder' : 'folders'} could not be listed`
         : ''
-      const warnings = s.warnings ? `, ${s.warnings} value warnings` : ''
+      const warnings = `${s.warnings ? `, ${s.warnings} value warnings` : ''}${s.alerts ? `, ${s.alerts} alerts` : ''}`
       const notes = [
         ...(s.older ? [`${s.older} older than --since left out`] : []),
         ...(s.unchanged ? [`${s.unchanged} unchanged, not read`] : []),
@@ -123,6 +132,9 @@ function jsonLogger(stream: Writable, options: LoggerOptions): Logger {
     },
     note(message) {
       event('note', { message })
+    },
+    alert(a) {
+      event('alert', { ...a })
     },
     summary(s, exitCode) {
       event('summary', { ...s, elapsedMs: Math.round(s.elapsedMs), exitCode })

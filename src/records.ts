@@ -31,7 +31,17 @@ export interface ColumnSpec {
   /** The CSV header of the column. */
   name: string
   source: ColumnSource
+  /** Steps that rewrite its text values, in order, before rows are sorted or grouped (`normalise`). */
+  normalise?: NormaliseStep[]
 }
+
+/**
+ * How `normalise:` rewrites a text value, so that protocol names written differently group
+ * together ("Thorax 3.0 B30f", "THORAX 3.0  B30F"): `lower`/`upper` case, `trim` (ends, and
+ * runs of spaces inside made one), `no_digits` and `no_punctuation` (removed, spaces kept).
+ */
+export const NORMALISE_STEPS = ['lower', 'upper', 'trim', 'no_digits', 'no_punctuation'] as const
+export type NormaliseStep = (typeof NORMALISE_STEPS)[number]
 
 /** A row: one typed value per column (see `values.ts`). */
 export type { Row } from './values.js'

@@ -33,13 +33,14 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
       progress: args.progress,
       logFormat: args.logFormat,
       maxFailures,
+      failOnAlert: args.failOnAlert,
       full: args.full,
       signal: stop.signal,
     }).finally(() => {
       // After an interruption the handlers stay: a second Ctrl-C must still exit 130, not kill.
       if (!stop.signal.aborted) for (const signal of signals) process.off(signal, onSignal)
     })
-    process.exitCode = exitCodeOf(summary, maxFailures)
+    process.exitCode = exitCodeOf(summary, maxFailures, args.failOnAlert)
   } catch (err) {
     fail(err)
   }

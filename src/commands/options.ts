@@ -20,6 +20,7 @@ export interface CommonArgs {
   since?: string
   state?: string
   full?: boolean
+  failOnAlert?: boolean
 }
 
 /** Adds the flags every command takes: --quiet, --verbose, --progress, --log-format, --max-failures, --since, --state, --full. */
@@ -65,6 +66,10 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       requiresArg: true,
     })
     .option('full', { type: 'boolean', describe: 'Ignore the state file: read every file and write the state anew' })
+    .option('fail-on-alert', {
+      type: 'boolean',
+      describe: 'Exit 3 when a dose is above its notification level (dose_audit), for cron mail and monitoring',
+    })
     .middleware((argv) => {
       if (argv.logFormat === 'json') setLogFormat('json')
     }) as Argv<T & CommonArgs>

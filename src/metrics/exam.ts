@@ -24,10 +24,10 @@ import { formatNumber } from './cells.js'
 import { SERIES_DOSE_COLUMNS } from './dlp.js'
 import { locateSlices, seriesDoseAccumulator, type DoseColumns } from './dose.js'
 import type { ColumnsOf, GroupAccumulator, MetricModule } from './metric.js'
-import { ExamReports, reportFacts } from './rdsr.js'
+import { ExamReports, reportFacts, type ExamReportTotals } from './rdsr.js'
 
-/** What exam_dose reads. */
-const NEEDS = {
+/** What exam_dose reads (and the dose audit, which adds to it). */
+export const EXAM_NEEDS = {
   series: { keyword: 'SeriesInstanceUID' },
   imageType: { keyword: 'ImageType' },
   orientation: { keyword: 'ImageOrientationPatient' },
@@ -71,7 +71,7 @@ const RATIO_HIGH = 1.05
 const DLP = SERIES_DOSE_COLUMNS.indexOf('dlp_mGycm')
 
 /** The dose metric per exam. */
-export const examDose: MetricModule<'exam_dose', typeof NEEDS, typeof FIELDS> = {
+export const examDose: MetricModule<'exam_dose', typeof EXAM_NEEDS, typeof FIELDS> = {
   key: 'exam_dose',
   doc:
     'Dose per exam (see "Dose per exam"), with group_by an exam and one row per file: the DLP of its CT ' +
@@ -82,7 +82,7 @@ export const examDose: MetricModule<'exam_dose', typeof NEEDS, typeof FIELDS> = 
     '`sr:113819[*]/113829/113838@mGy.cm`.',
   example: 'exam_dose: {}',
   fields: FIELDS,
-  needs: NEEDS,
+  needs: EXAM_NEEDS,
   beforeColumns: [{ name: 'position_mm', kind: 'number' }],
   rowColumns: [],
   groupColumns: [
@@ -100,15 +100,7 @@ export const examDose: MetricModule<'exam_dose', typeof NEEDS, typeof FIELDS> = 
     if (!groupBy) report('exam_dose', 'exam_dose gives one row per exam: it needs group_by (e.g. [StudyInstanceUID])')
   },
   plan({ columns, config, width, precision }) {
-    const doseColumns: DoseColumns = {
-      imageType: columns.imageType,
-      orientation: columns.orientation,
-      imagePosition: columns.imagePosition,
-      sliceLocation: columns.sliceLocation,
-      ctdivol: columns.ctdivol,
-      ...(columns.thickness !== undefined && { thickness: columns.thickness }),
-      ...(columns.bodyPart !== undefined && { bodyPart: columns.bodyPart }),
-    }
+    const doseColumns = doseColumnsOf(columns)
     return {
       before: () => locateSlices(doseColumns),
       sortKeys: [
@@ -121,84 +113,137 @@ export const examDose: MetricModule<'exam_dose', typeof NEEDS, typeof FIELDS> = 
 }
 
 /** What an exam keeps of one image series. */
-interface SeriesFacts {
+export interface SeriesFacts {
+  /** Its SeriesInstanceUID. */
+  uid: string
   dlp: number
+  /** The series' mean CTDIvol, when it has one. */
+  ctdivol?: number
   irradiations: Set<string>
   acquisition: string
   low: number
   high: number
 }
 
-/** The per-exam accumulator (see the module's comment). */
+/** The columns an exam reads: those of {@link EXAM_NEEDS}, found. */
+export type ExamColumns = ColumnsOf<typeof EXAM_NEEDS>
+
+/** What one exam comes to. */
+export interface ExamTotals {
+  /** Image series with a DLP. */
+  series: SeriesFacts[]
+  /** Those standing each for one irradiation (reconstructions once). */
+  irradiations: SeriesFacts[]
+  /** Their DLP sum, or null without any. */
+  image: number | null
+  /** The exam's dose reports merged, when it has any. */
+  report?: ExamReportTotals
+}
+
+const CTDIVOL_MEAN = SERIES_DOSE_COLUMNS.indexOf('ctdivol_mean_mGy')
+
+/**
+ * One exam's dose, fed its rows in the order the metric's sort keys give (series, then
+ * position): each image series' DLP and mean CTDIvol, series by series, and its reports.
+ */
+export class ExamDose {
+  private readonly reports: ExamReports
+  private readonly done: SeriesFacts[] = []
+  private current: { dose: GroupAccumulator; facts: Omit<SeriesFacts, 'dlp'> } | undefined
+
+  constructor(
+    private readonly columns: ExamColumns,
+    private readonly doseColumns: DoseColumns,
+    private readonly position: number,
+    tolerancePercent: number,
+    private readonly precision: Precision,
+  ) {
+    this.reports = new ExamReports({ quantity: 'DLP', unit: 'mGy.cm' }, tolerancePercent, precision)
+  }
+
+  add(row: Row): void {
+    const { columns, position } = this
+    const cell = (index: number | undefined): Value => (index === undefined ? null : row[index])
+    const named = (name: string): Value => cell((columns as Record<string, number | undefined>)[name])
+    const uids = cell(columns.eventUids)
+    if (named('total') !== null || (Array.isArray(uids) ? uids.length > 0 : uids !== null)) {
+      addReport(this.reports, reportFacts(named), uids, cell(columns.eventDoses))
+      return
+    }
+    const uid = valueText(row[columns.series])
+    if (this.current?.facts.uid !== uid) {
+      this.endSeries()
+      this.current = {
+        dose: seriesDoseAccumulator({ columns: this.doseColumns, position, region: 'auto', precision: 'full' }),
+        facts: { uid, irradiations: new Set(), acquisition: '', low: Infinity, high: -Infinity },
+      }
+    }
+    this.current.dose.add(row)
+    const facts = this.current.facts
+    const at = row[position]
+    if (typeof at !== 'number') return
+    facts.low = Math.min(facts.low, at)
+    facts.high = Math.max(facts.high, at)
+    const irradiation = cell(columns.irradiation)
+    for (const value of Array.isArray(irradiation) ? irradiation : [irradiation]) {
+      const text = valueText(value)
+      if (text) facts.irradiations.add(text)
+    }
+    if (!facts.acquisition) {
+      const number = valueText(cell(columns.acquisitionNumber))
+      const time = valueText(cell(columns.acquisitionTime))
+      if (number && time) facts.acquisition = `${number}@${valueText(cell(columns.acquisitionDate))}${time}`
+    }
+  }
+
+  private endSeries(): void {
+    if (!this.current) return
+    const cells = this.current.dose.result()
+    const dlp = valueNumber(cells[DLP])
+    const ctdivol = valueNumber(cells[CTDIVOL_MEAN])
+    if (dlp !== undefined) this.done.push({ ...this.current.facts, dlp, ...(ctdivol !== undefined && { ctdivol }) })
+    this.current = undefined
+  }
+
+  totals(): ExamTotals {
+    this.endSeries()
+    const irradiations = reconstructionsOnce(this.done)
+    const image =
+      irradiations.length > 0
+        ? computedNumber(
+            irradiations.reduce((sum, s) => sum + s.dlp, 0),
+            this.precision,
+          )
+        : null
+    return {
+      series: this.done,
+      irradiations,
+      image,
+      ...(!this.reports.empty && { report: this.reports.result() }),
+    }
+  }
+}
+
+/** The per-exam accumulator of `exam_dose` (see the module's comment). */
 function examAccumulator(
-  columns: ColumnsOf<typeof NEEDS>,
+  columns: ExamColumns,
   doseColumns: DoseColumns,
   position: number,
   tolerancePercent: number,
   precision: Precision,
 ): GroupAccumulator {
-  const reports = new ExamReports({ quantity: 'DLP', unit: 'mGy.cm' }, tolerancePercent, precision)
-  const done: SeriesFacts[] = []
-  let current: { uid: string; dose: GroupAccumulator; facts: Omit<SeriesFacts, 'dlp'> } | undefined
-  const endSeries = () => {
-    if (!current) return
-    const dlp = valueNumber(current.dose.result()[DLP])
-    if (dlp !== undefined) done.push({ ...current.facts, dlp })
-    current = undefined
-  }
-  const cell = (row: Row, index: number | undefined): Value => (index === undefined ? null : row[index])
+  const exam = new ExamDose(columns, doseColumns, position, tolerancePercent, precision)
   return {
-    add(row) {
-      const named = (name: string): Value => cell(row, (columns as Record<string, number | undefined>)[name])
-      const uids = cell(row, columns.eventUids)
-      if (named('total') !== null || (Array.isArray(uids) ? uids.length > 0 : uids !== null)) {
-        addReport(reports, reportFacts(named), uids, cell(row, columns.eventDoses))
-        return
-      }
-      const uid = valueText(row[columns.series])
-      if (current?.uid !== uid) {
-        endSeries()
-        current = {
-          uid,
-          dose: seriesDoseAccumulator({ columns: doseColumns, position, region: 'auto', precision: 'full' }),
-          facts: { irradiations: new Set(), acquisition: '', low: Infinity, high: -Infinity },
-        }
-      }
-      current.dose.add(row)
-      const facts = current.facts
-      const at = row[position]
-      if (typeof at !== 'number') return
-      facts.low = Math.min(facts.low, at)
-      facts.high = Math.max(facts.high, at)
-      const irradiation = cell(row, columns.irradiation)
-      for (const value of Array.isArray(irradiation) ? irradiation : [irradiation]) {
-        const text = valueText(value)
-        if (text) facts.irradiations.add(text)
-      }
-      if (!facts.acquisition) {
-        const number = valueText(cell(row, columns.acquisitionNumber))
-        const time = `${valueText(cell(row, columns.acquisitionDate))}${valueText(cell(row, columns.acquisitionTime))}`
-        if (number && valueText(cell(row, columns.acquisitionTime))) facts.acquisition = `${number}@${time}`
-      }
-    },
+    add: (row) => exam.add(row),
     result() {
-      endSeries()
-      const irradiations = reconstructionsOnce(done)
-      const image =
-        irradiations.length > 0
-          ? computedNumber(
-              irradiations.reduce((sum, s) => sum + s.dlp, 0),
-              precision,
-            )
-          : null
-      const report = reports.empty ? undefined : reports.result()
+      const { series, irradiations, image, report } = exam.totals()
       const reportDlp = report?.total ?? null
       const ratio = image !== null && reportDlp ? computedNumber(Number((image / reportDlp).toPrecision(3))) : null
       const notes = [...(report?.notes ?? [])]
-      if (done.length > irradiations.length) {
-        const merged = done.length - irradiations.length
+      if (series.length > irradiations.length) {
+        const merged = series.length - irradiations.length
         notes.push(
-          `${done.length} series with a DLP, ${merged} ${merged === 1 ? 'a reconstruction' : 'reconstructions'} ` +
+          `${series.length} series with a DLP, ${merged} ${merged === 1 ? 'a reconstruction' : 'reconstructions'} ` +
             'of another: counted once',
         )
       }
@@ -210,7 +255,7 @@ function examAccumulator(
       }
       if (report && image === null) notes.push('no image series with a DLP: the report alone')
       return [
-        done.length,
+        series.length,
         irradiations.length,
         image,
         report?.reports ?? 0,
@@ -220,6 +265,19 @@ function examAccumulator(
         notes.join('; ') || null,
       ]
     },
+  }
+}
+
+/** The dose columns of `dose`, from an exam's columns. */
+export function doseColumnsOf(columns: ExamColumns): DoseColumns {
+  return {
+    imageType: columns.imageType,
+    orientation: columns.orientation,
+    imagePosition: columns.imagePosition,
+    sliceLocation: columns.sliceLocation,
+    ctdivol: columns.ctdivol,
+    ...(columns.thickness !== undefined && { thickness: columns.thickness }),
+    ...(columns.bodyPart !== undefined && { bodyPart: columns.bodyPart }),
   }
 }
 

@@ -55,6 +55,23 @@ export interface GroupAccumulator {
   result(): Value[]
 }
 
+/**
+ * A dose above its notification level, which a metric raises as it finds it: logged (a JSON
+ * event with `--log-format json`), counted in the summary, and exit code 3 with `--fail-on-alert`.
+ */
+export interface Alert {
+  /** What is above: a series' CTDIvol, an exam's DLP. */
+  scope: 'series' | 'exam'
+  quantity: 'CTDIvol' | 'DLP'
+  value: number
+  level: number
+  unit: string
+  /** The reference level's name, and the exam and series it is about. */
+  reference: string
+  study: string
+  series?: string
+}
+
 /** What `plan` is given: where the attributes are, the block's value, and the row's width. */
 export interface PlanContext<N extends Needs, C> {
   columns: ColumnsOf<N>
@@ -66,6 +83,10 @@ export interface PlanContext<N extends Needs, C> {
   width: number
   /** Significant digits of the numbers it computes (`format.precision`). */
   precision: Precision
+  /** The extracted columns' names (a row's first cells), for a block that names a column. */
+  names: readonly string[]
+  /** Raises an alert (a dose above its notification level). Default: none are raised. */
+  alert?: (alert: Alert) => void
   /** Whether the pipeline has `group_by` (the metric's `perGroup` runs, not its `perRow`). */
   grouped: boolean
 }

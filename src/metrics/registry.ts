@@ -5,10 +5,11 @@
  */
 import { dose } from './dose.js'
 import type { AnyMetric, ConfigOf } from './metric.js'
+import { doseAudit } from './audit.js'
 import { examDose } from './exam.js'
 import { rdsrCt, rdsrXray } from './rdsr.js'
 
-export const METRICS = [dose, examDose, rdsrCt, rdsrXray] as const satisfies readonly AnyMetric[]
+export const METRICS = [dose, examDose, doseAudit, rdsrCt, rdsrXray] as const satisfies readonly AnyMetric[]
 
 /** One of the metrics. */
 export type Metric = (typeof METRICS)[number]

@@ -73,6 +73,10 @@ class Checker {
         const word = typeof scalar === 'string' && type.words?.includes(scalar)
         return ok || word ? scalar : this.wrong(node, offset, path, type)
       }
+      case 'number':
+        return typeof scalar === 'number' && Number.isFinite(scalar) && scalar >= type.min && scalar <= type.max
+          ? scalar
+          : this.wrong(node, offset, path, type)
       case 'boolean':
         return typeof scalar === 'boolean' ? scalar : this.wrong(node, offset, path, type)
       case 'enum':
@@ -162,6 +166,8 @@ function noun(type: FieldType): string {
       return 'a string'
     case 'integer':
       return `an integer from ${type.min} to ${type.max}${(type.words ?? []).map((w) => ` or "${w}"`).join('')}`
+    case 'number':
+      return `a number from ${type.min} to ${type.max}`
     case 'boolean':
       return 'true or false'
     case 'enum':

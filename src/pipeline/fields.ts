@@ -7,6 +7,7 @@
 export type FieldType =
   | { readonly kind: 'string' }
   | IntegerType
+  | NumberType
   | { readonly kind: 'boolean' }
   | EnumType
   | ListType
@@ -19,6 +20,13 @@ export interface IntegerType {
   readonly min: number
   readonly max: number
   readonly words?: readonly string[]
+}
+
+/** A number (decimals allowed) in a range: a dose level in mGy. */
+export interface NumberType {
+  readonly kind: 'number'
+  readonly min: number
+  readonly max: number
 }
 
 /** One of some words, or a word of a pattern besides (`op: p95`). */
@@ -77,7 +85,7 @@ export type ValueOf<T extends FieldType, Hole = never> = T extends { kind: 'stri
   ? string
   : T extends { kind: 'integer'; words: readonly (infer W)[] }
     ? number | W
-    : T extends { kind: 'integer' }
+    : T extends { kind: 'integer' | 'number' }
       ? number
       : T extends { kind: 'boolean' }
         ? boolean

@@ -254,9 +254,14 @@ function resolveColumns(entries: NonNullable<CheckedPipeline['extract']>, report
       unresolved.add(as ?? written.text.trim())
       continue
     }
-    const [duplicate] = checkColumnNames([...columns, result.column])
+    const normalise = typeof entry === 'string' ? undefined : entry.normalise
+    const column =
+      normalise && normalise.length > 0
+        ? { ...result.column, normalise: normalise.filter((step) => step !== undefined) }
+        : result.column
+    const [duplicate] = checkColumnNames([...columns, column])
     if (duplicate) reportAt(as === undefined ? written.at : `${at}.as`, duplicate)
-    else columns.push(result.column)
+    else columns.push(column)
   }
   return { columns, unresolved }
 }

@@ -19,7 +19,7 @@ import { loadState, stateSignature } from '../io/state-file.js'
 import { recordState, skipUnchanged } from '../transforms/state.js'
 import type { Skip } from '../records.js'
 import { newReadInfo } from '../sources/read-headers.js'
-import { findNeeds, type AnyMetric, type MetricColumn } from '../metrics/metric.js'
+import { findNeeds, type Alert, type AnyMetric, type MetricColumn } from '../metrics/metric.js'
 import { METRICS, metricsOf } from '../metrics/registry.js'
 import { groupRows, type GroupInfo } from '../transforms/group-rows.js'
 import { removeStaleSortFolders, sortRows, type SortColumn } from '../transforms/sort-rows.js'
@@ -31,6 +31,7 @@ import { DEFAULT_SORT_MEMORY_MB, type PipelineSpec } from './spec.js'
 import { isFoldOp } from '../metrics/aggregate.js'
 import { DEFAULT_PRECISION } from '../values.js'
 import { distinctRows, type DistinctInfo } from '../transforms/distinct-rows.js'
+import { normaliseColumns } from '../transforms/normalise-columns.js'
 
 /** Options of {@link runPipeline}. */
 export interface RunOptions extends LoggerOptions {
@@ -40,6 +41,8 @@ export interface RunOptions extends LoggerOptions {
   signal?: AbortSignal
   /** Failures tolerated before the exit code is 65. Default none. */
   maxFailures?: FailureLimit
+  /** Exit code 3 when a dose was above its notification level (an alert). */
+  failOnAlert?: boolean
   /** Ignore the state file: read every file, and write the state anew. */
   full?: boolean
   /** Where CSV goes when the output is '-'. Default process.stdout. */
@@ -54,13 +57,15 @@ export type FailureLimit = { count: number } | { percent: number }
 /**
  * The exit code a finished run deserves: 65 when more DICOM files failed than `limit` allows
  * (by default, any), or when a folder could not be listed (it hides an unknown number of files,
- * so no limit can allow it), else 0. Failures are reported either way.
+ * so no limit can allow it); else 3 with `failOnAlert` when a dose was above its notification
+ * level; else 0. Failures and alerts are reported either way.
  */
-export function exitCodeOf(summary: Summary, limit: FailureLimit = { count: 0 }): ExitCode {
+export function exitCodeOf(summary: Summary, limit: FailureLimit = { count: 0 }, failOnAlert = false): ExitCode {
   if (summary.unlisted) return ExitCode.DATA_ERR
   const dicom = summary.headers + summary.failed
   const over = 'count' in limit ? summary.failed > limit.count : summary.failed * 100 > limit.percent * dicom
-  return over ? ExitCode.DATA_ERR : ExitCode.OK
+  if (over) return ExitCode.DATA_ERR
+  return failOnAlert && (summary.alerts ?? 0) > 0 ? ExitCode.ALERT : ExitCode.OK
 }
 
 /**
@@ -143,9 +148,15 @@ async function runPrepared(
     onNote: (message) => log.note(message),
   })
   if (state && outputs.state) stages.push(recordState(state, signature, outputs.state))
+  const normalise = normaliseColumns(spec.columns)
+  if (normalise) stages.push(normalise)
   const groupInfo: GroupInfo = { groups: 0 }
   const distinctInfo: DistinctInfo = { dropped: 0 }
-  const rows = rowStages(spec, groupInfo, METRICS, distinctInfo)
+  let alerts = 0
+  const rows = rowStages(spec, groupInfo, METRICS, distinctInfo, (alert) => {
+    alerts++
+    log.alert(alert)
+  })
   if (rows.sorts) removeStaleSortFolders(log.note)
   stages.push(...rows.stages, await sinkModule.create({ columns: rows.columns, format: spec.format ?? {} }))
   const sink = outputs.output ?? options.stdout ?? stdoutSink()
@@ -220,8 +231,9 @@ async function runPrepared(
     older: listInfo.older,
     ...(state && { unchanged: state.unchanged }),
     ...(spec.group && { grouped: true }),
+    ...(alerts > 0 && { alerts }),
   }
-  log.summary(summary, exitCodeOf(summary, options.maxFailures))
+  log.summary(summary, exitCodeOf(summary, options.maxFailures, options.failOnAlert))
   return summary
 }
 
@@ -239,6 +251,7 @@ export function rowStages(
   groupInfo?: GroupInfo,
   metrics: readonly AnyMetric[] = METRICS,
   distinctInfo: DistinctInfo = { dropped: 0 },
+  alert?: (alert: Alert) => void,
 ): { stages: Duplex[]; header: string[]; columns: SinkColumn[]; sorts: boolean } {
   const names = spec.columns.map((c) => c.name)
   const types = spec.columns.map(columnType)
@@ -257,7 +270,15 @@ export function rowStages(
     if (!found.columns) {
       throw new EtlError('E_CONFIG', `${metric.key} reads ${found.missing.join(', ')}: extract them`, ExitCode.CONFIG)
     }
-    const plan = metric.plan({ columns: found.columns, config, width, precision, grouped: spec.group !== undefined })
+    const plan = metric.plan({
+      columns: found.columns,
+      config,
+      width,
+      precision,
+      names,
+      grouped: spec.group !== undefined,
+      ...(alert && { alert }),
+    })
     width += metric.beforeColumns.length
     return plan
   })

@@ -41,6 +41,8 @@ function typeName(type: FieldType): string {
       return type.kind
     case 'integer':
       return [`integer ${type.min}–${type.max}`, ...(type.words ?? []).map((w) => `\`${w}\``)].join(' or ')
+    case 'number':
+      return `number ${type.min}–${type.max}`
     case 'enum':
       return [...type.values, ...(type.pattern ? [type.pattern.name] : [])].map((v) => `\`${v}\``).join(' or ')
     case 'either':

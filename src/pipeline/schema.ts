@@ -6,6 +6,7 @@
  * by their modules (`metrics/registry.ts`). Meaning that spans keys (DICOM keywords, column
  * names, paths) is checked by `load.ts`.
  */
+import { NORMALISE_STEPS } from '../records.js'
 import { UNIT_NAMES } from '../dicom/units.js'
 import { AGGREGATE_DOCS, AGGREGATE_OPS, PERCENTILE_OP } from '../metrics/aggregate.js'
 import { metricKeys } from '../metrics/registry.js'
@@ -98,6 +99,19 @@ export const pipelineSchema = {
                 doc: 'The CSV header of the column, instead of the keyword (or of the tag, when it has none).',
                 example: 'as: CTDIvol_mGy',
                 type: string,
+              },
+              normalise: {
+                doc:
+                  'Steps that rewrite the text values, in order, before rows are sorted and grouped (`where` sees ' +
+                  'the stored value): `lower`, `upper`, `trim` (ends, and runs of spaces made one), `no_digits`, ' +
+                  '`no_punctuation`, so that names written differently group together.',
+                example: 'normalise: [lower, no_digits, trim]',
+                type: {
+                  kind: 'list',
+                  noun: 'a list of steps',
+                  single: true,
+                  items: { kind: 'enum', values: NORMALISE_STEPS },
+                },
               },
             },
           },
