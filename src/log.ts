@@ -87,7 +87,9 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
     },
     alert(a) {
       const what = a.scope === 'series' ? `series ${a.series} of exam ${a.study}` : `exam ${a.study}`
-      line(`alert: ${what}: ${a.quantity} ${a.value} ${a.unit} above the notification value ${a.level} (${a.reference})`)
+      line(
+        `alert: ${what}: ${a.quantity} ${a.value} ${a.unit} above the notification value ${a.level} (${a.reference})`,
+      )
     },
     summary(s) {
       if (options.quiet) return

@@ -76,7 +76,7 @@ const FIELDS = {
     doc:
       'The reference levels, each with its name, the pattern of the protocols it applies to, its DRLs and ' +
       'notification values. A group no level matches gets no DRL.',
-    example: "reference_levels: [{name: Head, match: head, ctdivol_mGy: 47, dlp_mGycm: 790}]",
+    example: 'reference_levels: [{name: Head, match: head, ctdivol_mGy: 47, dlp_mGycm: 790}]',
     type: { kind: 'list', noun: 'a list of reference levels', items: { kind: 'mapping', fields: LEVEL_FIELDS } },
   },
   tolerance_percent: {
@@ -130,7 +130,10 @@ export const doseAudit: MetricModule<'dose_audit', typeof NEEDS, typeof FIELDS> 
     if (!groupBy) {
       report('dose_audit', 'dose_audit gives one row per protocol group: it needs group_by (e.g. [protocol])')
     } else if (config.protocol !== undefined && !groupBy.includes(config.protocol)) {
-      report('dose_audit.protocol', `protocol "${config.protocol}" must be one of the group_by columns (${groupBy.join(', ')})`)
+      report(
+        'dose_audit.protocol',
+        `protocol "${config.protocol}" must be one of the group_by columns (${groupBy.join(', ')})`,
+      )
     }
     for (const [i, level] of (config.reference_levels ?? []).entries()) {
       if (level?.match === undefined) continue
@@ -143,7 +146,10 @@ export const doseAudit: MetricModule<'dose_audit', typeof NEEDS, typeof FIELDS> 
   },
   plan({ columns, config, width, precision, alert, grouped, names }) {
     const doseColumns = doseColumnsOf(columns)
-    const levels = (config.reference_levels as Level[]).map((level) => ({ ...level, regex: new RegExp(level.match, 'i') }))
+    const levels = (config.reference_levels as Level[]).map((level) => ({
+      ...level,
+      regex: new RegExp(level.match, 'i'),
+    }))
     return {
       before: () => locateSlices(doseColumns),
       sortKeys: [
@@ -218,7 +224,15 @@ function auditAccumulator(options: AuditOptions): GroupAccumulator {
       const notify = level?.notification_dlp_mGycm
       if (notify !== undefined && dlp > notify) {
         examsAbove++
-        options.alert({ scope: 'exam', quantity: 'DLP', value: dlp, level: notify, unit: 'mGy.cm', reference, study: exam.study })
+        options.alert({
+          scope: 'exam',
+          quantity: 'DLP',
+          value: dlp,
+          level: notify,
+          unit: 'mGy.cm',
+          reference,
+          study: exam.study,
+        })
       }
     }
     exam = undefined
@@ -261,7 +275,9 @@ function auditAccumulator(options: AuditOptions): GroupAccumulator {
         notes.push(`exam DLP: ${parts.join(', ')}`)
       }
       if (examDlps.length > 0 && examDlps.length < 10) {
-        notes.push(`${examDlps.length} ${examDlps.length === 1 ? 'exam' : 'exams'}: a median of fewer than 10 is not a DRL audit`)
+        notes.push(
+          `${examDlps.length} ${examDlps.length === 1 ? 'exam' : 'exams'}: a median of fewer than 10 is not a DRL audit`,
+        )
       }
       return [
         level?.name ?? null,
@@ -289,4 +305,3 @@ export function median(values: number[]): number | undefined {
   const middle = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
-

@@ -75,7 +75,14 @@ function exam(rows: Row[]): Value[] {
   const parsed = parsePipeline(BASE, '/tmp')
   const { columns } = findNeeds(rdsrCt.needs, parsed.spec?.columns ?? [])
   if (!columns) throw new Error('needs not found')
-  const plan = rdsrCt.plan({ columns, config: { tolerance_percent: 1 }, width: 8, precision: 15, grouped: true, names: [] })
+  const plan = rdsrCt.plan({
+    columns,
+    config: { tolerance_percent: 1 },
+    width: 8,
+    precision: 15,
+    grouped: true,
+    names: [],
+  })
   const accumulator = plan.perGroup?.()
   if (!accumulator) throw new Error('no accumulator')
   for (const r of rows) accumulator.add(r)
