@@ -19,7 +19,9 @@ import { closest } from '../suggest.js'
 import { checkPipeline, type CheckedPipeline } from './check-pipeline.js'
 import type { ValueOf } from './fields.js'
 import type { pipelineSchema } from './schema.js'
-import type { ColumnSpec, GroupSpec, PipelineSpec, SortKey } from './spec.js'
+import type { ColumnSpec, DicomwebSpec, GroupSpec, PipelineSpec, SortKey } from './spec.js'
+import { filesFields } from '../sources/files.js'
+import { dicomwebFields } from '../sources/dicomweb.js'
 import { findNeeds, type AnyMetric } from '../metrics/metric.js'
 import { METRICS, metricsOf, type MetricSpecs } from '../metrics/registry.js'
 import { parseItemPath } from '../dicom/sr-paths.js'
@@ -130,6 +132,7 @@ function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportA
       }
     }
   }
+  checkSource(value.source, reportAt, given)
   const { path, errors } = value.output ?? {}
   if (errors === '-') reportAt('output.errors', 'output.errors must be a file, not "-": stdout is for the CSV')
   else if (errors !== undefined && path !== undefined && outputPath(errors, baseDir) === outputPath(path, baseDir)) {
@@ -144,6 +147,27 @@ function checkMeaning(value: CheckedPipeline, baseDir: string, reportAt: ReportA
     ...(distinct.length > 0 && { distinct }),
     ...(perItem && { perItem }),
     metrics: metrics as MetricSpecs,
+  }
+}
+
+/** The keys of each source type: each needs its own, and takes none of the other's. */
+const SOURCE_KEYS: Record<string, { required: string; own: readonly string[] }> = {
+  files: { required: 'paths', own: Object.keys(filesFields).filter((key) => key !== 'concurrency') },
+  dicomweb: { required: 'url', own: Object.keys(dicomwebFields) },
+}
+
+/** `source:` as its type needs it: its required key given, no key of another type. */
+function checkSource(source: CheckedPipeline['source'] | undefined, reportAt: ReportAt, given: Given): void {
+  if (!source || !given('source')) return
+  const type = source.type ?? 'files'
+  const mine = SOURCE_KEYS[type]
+  if (!mine) return
+  if (!given(`source.${mine.required}`)) reportAt('source', `missing required key "${mine.required}" in source`)
+  for (const [other, keys] of Object.entries(SOURCE_KEYS)) {
+    if (other === type) continue
+    for (const key of keys.own) {
+      if (given(`source.${key}`)) reportAt(`source.${key}`, `source.${key} goes with type: ${other}, not ${type}`)
+    }
   }
 }
 
@@ -165,13 +189,14 @@ function toSpec(
     source: {
       // The default (files) is left out, as every default the spec does not need.
       ...(source.type !== undefined && source.type !== 'files' && { type: source.type }),
-      paths: source.paths.map((p) => resolve(baseDir, p)),
+      paths: (source.paths ?? []).map((p) => resolve(baseDir, p)),
       ignore: source.ignore,
       concurrency: source.concurrency,
       threads: source.threads,
       followSymlinks: source.follow_symlinks,
       hidden: source.hidden,
       allowEmpty: source.allow_empty,
+      ...(source.type === 'dicomweb' && { dicomweb: dicomwebOf(source, baseDir) }),
     },
     columns,
     ...(value.rows === 'per_frame' && { rows: value.rows }),
@@ -188,6 +213,33 @@ function toSpec(
       ...(output.format !== undefined && { format: output.format }),
       ...(output.errors !== undefined && { errors: outputPath(output.errors, baseDir) }),
     },
+  }
+}
+
+/** The DICOMweb settings of `source:` (checked: url is given). */
+function dicomwebOf(source: Complete['source'], baseDir: string): DicomwebSpec {
+  const auth = source.auth
+  const file = (path: string | undefined) => (path === undefined ? undefined : resolve(baseDir, path))
+  return {
+    url: source.url as string,
+    query: { ...source.query },
+    ...(auth &&
+      auth.type !== 'none' && {
+        auth: {
+          type: auth.type,
+          username: auth.username,
+          passwordEnv: auth.password_env,
+          passwordFile: file(auth.password_file),
+          tokenEnv: auth.token_env,
+          tokenFile: file(auth.token_file),
+        },
+      }),
+    ...(source.ca_file !== undefined && { caFile: file(source.ca_file) }),
+    connectTimeoutMs: source.connect_timeout_secs * 1000,
+    readTimeoutMs: source.read_timeout_secs * 1000,
+    retries: source.retries,
+    ...(source.requests_per_second !== undefined && { requestsPerSecond: source.requests_per_second }),
+    pageSize: source.page_size,
   }
 }
 

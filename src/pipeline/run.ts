@@ -80,7 +80,7 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
     inputs: spec.source.paths,
   })
   for (const note of outputs.notes) log.note(note)
-  log.start(spec.source.paths, spec.output.path)
+  log.start(spec.source.dicomweb ? [spec.source.dicomweb.url] : spec.source.paths, spec.output.path)
   try {
     return await runPrepared(spec, options, outputs, { started, stderr, log })
   } finally {

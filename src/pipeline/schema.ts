@@ -14,6 +14,7 @@ import { DEFAULT_SORT_MEMORY_MB, PSEUDO_COLUMNS, ROWS_PER } from './spec.js'
 import { OUTPUT_FORMATS, SINKS } from '../sinks/registry.js'
 import { SOURCES, SOURCE_TYPES } from '../sources/registry.js'
 import { filesFields } from '../sources/files.js'
+import { dicomwebFields } from '../sources/dicomweb.js'
 
 const string = { kind: 'string' } as const
 const boolean = { kind: 'boolean' } as const
@@ -43,6 +44,7 @@ export const pipelineSchema = {
             type: { kind: 'enum', values: SOURCE_TYPES },
           },
           ...filesFields,
+          ...dicomwebFields,
         },
       },
     },

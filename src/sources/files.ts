@@ -17,8 +17,7 @@ const boolean = { kind: 'boolean' } as const
 /** The YAML fields of `source:` for files (besides `type`). */
 export const filesFields = {
   paths: {
-    required: true,
-    doc: 'Folders, files or glob patterns, relative to the pipeline file. A single string is accepted too.',
+    doc: 'Folders, files or glob patterns, relative to the pipeline file. A single string is accepted too. Required with `type: files`.',
     example: 'paths: [../samples]',
     type: { kind: 'list', noun: 'a path or a list of paths', single: true, nonEmpty: true, items: string },
   },

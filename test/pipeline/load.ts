@@ -204,7 +204,7 @@ t.test('each problem at its line:col', async (t) => {
     ],
     [yaml(source, 'extract: [Rows]', 'output: out.csv'), ['3:9 output must be a mapping, got "out.csv"']],
     [yaml(source, 'extract: [Rows]', 'output:'), ['3:8 output must be a mapping, got an empty value']],
-    [yaml('source: ../samples', 'extract: [Rows]'), ['1:9 source must be a mapping with key paths, got "../samples"']],
+    [yaml('source: ../samples', 'extract: [Rows]'), ['1:9 source must be a mapping, got "../samples"']],
     [yaml(source, 'extract: [Rows]', 'sort: [Rows]'), ['3:7 sort must be a mapping, got a list']],
     // empty values
     [yaml('source: {paths: []}', 'extract: [Rows]'), ['1:17 source.paths must not be empty']],
