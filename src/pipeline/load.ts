@@ -222,7 +222,7 @@ function dicomwebOf(source: Complete['source'], baseDir: string): DicomwebSpec {
   const file = (path: string | undefined) => (path === undefined ? undefined : resolve(baseDir, path))
   return {
     url: source.url as string,
-    query: { ...source.query },
+    query: Object.fromEntries(Object.entries(source.query ?? {}).filter(([, v]) => v !== undefined)),
     ...(auth &&
       auth.type !== 'none' && {
         auth: {

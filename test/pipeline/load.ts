@@ -592,3 +592,61 @@ t.test('sr: columns and unit: (issue 12)', async (t) => {
     ],
   )
 })
+
+t.test('issue 13: a dicomweb source, its keys, and keys of the other type refused', async (t) => {
+  const result = parsePipeline(
+    yaml(
+      'source:',
+      '  type: dicomweb',
+      '  url: https://pacs/dicom-web',
+      "  query: {StudyDate: '20261101-20261130', Modality: CT}",
+      '  auth: {type: bearer, token_env: PACS_TOKEN}',
+      '  ca_file: ca.pem',
+      '  requests_per_second: 5',
+      'extract: [PatientID]',
+    ),
+    base,
+  )
+  t.strictSame(result.problems, [])
+  t.strictSame(result.spec?.source.dicomweb, {
+    url: 'https://pacs/dicom-web',
+    query: { StudyDate: '20261101-20261130', Modality: 'CT' },
+    auth: {
+      type: 'bearer',
+      username: undefined,
+      passwordEnv: undefined,
+      passwordFile: undefined,
+      tokenEnv: 'PACS_TOKEN',
+      tokenFile: undefined,
+    },
+    caFile: '/srv/pipelines/ca.pem',
+    connectTimeoutMs: 10000,
+    readTimeoutMs: 60000,
+    retries: 4,
+    requestsPerSecond: 5,
+    pageSize: 100,
+  })
+  t.equal(result.spec?.source.type, 'dicomweb')
+  const cases: [string, string[]][] = [
+    [yaml('source: {type: dicomweb}', 'extract: [Rows]'), ['1:9 missing required key "url" in source']],
+    [
+      yaml('source: {type: dicomweb, url: http://x, paths: y}', 'extract: [Rows]'),
+      ['1:48 source.paths goes with type: files, not dicomweb'],
+    ],
+    [
+      yaml('source: {paths: y, url: http://x}', 'extract: [Rows]'),
+      ['1:25 source.url goes with type: dicomweb, not files'],
+    ],
+    [
+      yaml('source: {type: dicomweb, url: http://x, auth: {type: basic, password: secret}}', 'extract: [Rows]'),
+      [
+        '1:61 unknown key "password" in source.auth (expected one of: type, username, password_env, password_file, token_env, token_file)',
+      ],
+    ],
+    [
+      yaml('source: {type: dicomweb, url: http://x, query: {StudyDat: x}}', 'extract: [Rows]'),
+      ['1:49 unknown key "StudyDat" in source.query (did you mean "StudyDate"?)'],
+    ],
+  ]
+  for (const [text, expected] of cases) t.strictSame(problems(text), expected, text)
+})
