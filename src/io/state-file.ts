@@ -19,6 +19,7 @@
  * read again, and the run says how many were.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { EtlError, ExitCode } from '../errors.js'
 import type { ColumnSpec, RowsPer } from '../pipeline/spec.js'
 import type { FormatOptions } from '../dicom/format-value.js'
@@ -44,6 +45,14 @@ export function stateSignature(
   // Per file, as before rows existed, so that those states stay valid.
   const per = perItem !== undefined ? { rows: `per_item ${perItem}` } : rows === 'per_frame' ? { rows } : {}
   return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells, ...per })
+}
+
+/**
+ * The key of a record: a file's absolute path, or a URL as it is (a DICOMweb series, whose
+ * record holds the rows of its instances and their count as its size).
+ */
+export function stateKey(path: string): string {
+  return /^https?:\/\//i.test(path) ? path : resolve(path)
 }
 
 /** The state of a run: the previous one (on disk) and the counts for the summary. */

@@ -134,7 +134,8 @@ async function runPrepared(
     spec,
     // With a state, records (rows with the facts that identify their file), which it records.
     records: state !== undefined,
-    skipKnown: state && skipUnchanged(state, pathColumns(columns)),
+    skipKnown: state && (() => skipUnchanged(state, pathColumns(columns))),
+    state,
     info: { list: listInfo, read: readInfo },
     onSkip,
     onWarning: warn,

@@ -8,7 +8,8 @@
  * Two stages: `listSeries` (QIDO, paged with limit/offset; a page that repeats, as from a server
  * that ignores offset, or a result count at a server's cap is reported, never silently cut) and
  * `readSeries` (metadata of `concurrency` series at a time, rows out in the order the series
- * were listed). The HTTP client (`io/http-client.ts`) bounds the requests in flight and their
+ * were listed). For an incremental run each series is one record (its rows, its instance count
+ * as its size): a series whose QIDO-RS instance count is the state's is not fetched again. The HTTP client (`io/http-client.ts`) bounds the requests in flight and their
  * rate, and retries. A study list that cannot be read stops the run (exit 69, or 77 when the
  * server refuses the credentials); a series that keeps failing is a failure of its own, in
  * `--errors` with its URL and reason, and the run goes on.
@@ -26,7 +27,7 @@ import type { DicomwebSpec } from '../pipeline/spec.js'
 import type { Row, SourceRecord } from '../records.js'
 import { FRAME_TAGS } from '../dicom/frames.js'
 import { columnGroups, columnTags } from '../transforms/project-keywords.js'
-import { rowResult, type FileFacts, type ProjectJob } from './read-batch.js'
+import { rowResult, type ProjectJob } from './read-batch.js'
 import type { SourceContext } from './source.js'
 
 const string = { kind: 'string' } as const
@@ -148,24 +149,18 @@ export const dicomwebFields = {
 /** Series in flight when `concurrency` is not given. */
 export const DEFAULT_DICOMWEB_CONCURRENCY = 4
 
-/** A series to read: its study, its UID and where its metadata is. */
+/** A series to read: its study, its UID, where its metadata is, and its instances as QIDO-RS counts them. */
 interface SeriesTask {
   study: string
   series: string
   url: string
+  count?: number
 }
 
 /** The stages of the DICOMweb source: the series lister, the metadata reader. */
 export function dicomwebSource(context: SourceContext): (Readable | Transform)[] {
   const { spec } = context
   const web = spec.source.dicomweb as DicomwebSpec
-  if (context.records) {
-    throw new EtlError(
-      'E_CONFIG',
-      'state (incremental runs) is not supported yet for the dicomweb source: leave out state or --state',
-      ExitCode.CONFIG,
-    )
-  }
   const base = web.url.replace(/\/+$/, '')
   const concurrency = spec.source.concurrency ?? DEFAULT_DICOMWEB_CONCURRENCY
   let client: Promise<HttpClient> | undefined
@@ -254,7 +249,8 @@ interface ListOptions {
  * search is paged with limit and offset until a page comes back short or empty. A page that
  * brings nothing new (a server that ignores offset) stops the paging, and a full page then is a
  * failure: the rest cannot be read. A short page whose size is round (a server's cap, e.g. 100)
- * is checked with one more page.
+ * is checked with one more page; when that one has results, the cap is noted and paging goes on
+ * by it.
  */
 function listSeries({ base, query, pageSize, http, context }: ListOptions): Readable {
   const studyKeys = new URLSearchParams()
@@ -264,9 +260,14 @@ function listSeries({ base, query, pageSize, http, context }: ListOptions): Read
     if ((SERIES_QUERY_KEYS as readonly string[]).includes(key)) seriesKeys.set(key, value)
     else studyKeys.set(key, value)
   }
+  // The series' instance count: an unchanged series (by it) is taken from the state.
+  seriesKeys.set('includefield', '00201209')
+  let capNoted = false
   const pages = async function* (url: string, params: URLSearchParams, uidTag: string) {
     const client = await http()
     const seen = new Set<string>()
+    // The page size the server honours: ours, or its cap once a short page proves not the last.
+    let size = pageSize
     for (let offset = 0; ;) {
       const page = new URLSearchParams(params)
       page.set('limit', String(pageSize))
@@ -292,8 +293,17 @@ function listSeries({ base, query, pageSize, http, context }: ListOptions): Read
         })
         return
       }
+      if (size < pageSize && offset === size && !capNoted) {
+        capNoted = true
+        context.onNote(
+          `the server gives at most ${size} results per QIDO-RS page (asked ${pageSize}): paged by ${size}`,
+        )
+      }
       offset += got.length
-      if (got.length < pageSize && !(got.length % 10 === 0 && offset === got.length)) return
+      if (got.length >= size) continue
+      // A short page of a round size may be a server's cap (e.g. 100): the next page tells.
+      if (got.length % 10 !== 0 || size < pageSize) return
+      size = got.length
     }
   }
   async function* tasks(): AsyncGenerator<SeriesTask> {
@@ -303,10 +313,12 @@ function listSeries({ base, query, pageSize, http, context }: ListOptions): Read
         const seriesUrl = `${base}/studies/${encodeURIComponent(studyUid)}/series`
         for await (const series of pages(seriesUrl, seriesKeys, '0020000E')) {
           const seriesUid = firstValue(series, '0020000E') as string
+          const count = (series as JsonDataset)['00201209']?.Value?.[0]
           yield {
             study: studyUid,
             series: seriesUid,
             url: `${seriesUrl}/${encodeURIComponent(seriesUid)}`,
+            ...(count !== undefined && Number.isInteger(Number(count)) && { count: Number(count) }),
           }
         }
       }
@@ -341,10 +353,22 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
   if (perFrame) tags.push(...FRAME_TAGS)
   if (perItem) tags.push(perItem[0].tag)
   const plan = planRead(tags, { groups: columnGroups(columns) })
-  const project: ProjectJob = { columns, format: spec.format, facts: context.records, perFrame, perItem }
+  const project: ProjectJob = { columns, format: spec.format, perFrame, perItem }
   const pending: Promise<SeriesResult>[] = []
 
+  const state = context.state
   async function read(task: SeriesTask): Promise<SeriesResult> {
+    if (state && task.count !== undefined) {
+      const known = state.previous?.lookup(task.url, state.width, () => state.unusable++)
+      if (known && known.entry.size === task.count) {
+        const record: SourceRecord = { path: task.url, ...known.entry }
+        state.known.set(record, known.line)
+        state.unchanged += task.count
+        state.unchangedRows += record.rows.length
+        info.list.listed += task.count
+        return [record]
+      }
+    }
     const client = await http()
     let instances: unknown
     try {
@@ -366,7 +390,8 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
       })
       return []
     }
-    const out: SeriesResult = []
+    const out: Row[] = []
+    let failed = false
     for (const dataset of instances as JsonDataset[]) {
       info.list.listed++
       const sop = firstValue(dataset, '00080018') ?? ''
@@ -380,6 +405,7 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
         dropMadeUpMeta(header.elements)
       } catch (err) {
         info.read.failed++
+        failed = true
         const reason = (err as Error).message
         context.onSkip({ path, outcome: 'failed', code: 'E_CORRUPT', reason })
         continue
@@ -387,6 +413,7 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
       const result = rowResult(path, header, project)
       if (!('rows' in result)) {
         info.read.failed++
+        failed = true
         if ('skip' in result) context.onSkip(result.skip)
         continue
       }
@@ -394,11 +421,12 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
       info.read.bytesRead += result.bytesRead
       info.read.rows += result.rows.length
       if (result.warnings) for (const message of result.warnings) context.onWarning(path, message)
-      if (project.facts) {
-        const f = result.facts as FileFacts
-        out.push({ path, rows: result.rows, ...f, sop } satisfies SourceRecord)
-      } else out.push(...result.rows)
+      out.push(...result.rows)
     }
+    // For the state: the series as one record, its instance count as its size (-1, never equal to
+    // a count, when an instance failed: the series is read again next time, its failure reported).
+    const size = failed ? -1 : instances.length
+    if (context.records) return [{ path: task.url, rows: out, size, mtimeMs: 0, ino: 0, sop: '' }]
     return out
   }
 

@@ -78,7 +78,7 @@ export function filesSource(context: SourceContext): (Readable | Transform)[] {
       onEmpty: context.onNote,
       onNote: context.onNote,
     }),
-    ...(context.skipKnown ? [context.skipKnown] : []),
+    ...(context.skipKnown ? [context.skipKnown()] : []),
     readRows({
       columns: spec.columns,
       format: spec.format,

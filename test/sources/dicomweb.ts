@@ -233,4 +233,100 @@ if (missing) {
     t.equal(gone.code, 69)
     t.match(gone.stderr, /^etl: DICOMweb server unavailable: .*connection refused\n$/)
   })
+
+  t.test('a server that caps its results (limit lowered to 10): paged on, the full output', async (t) => {
+    const proxy = await startFaultProxy(orthanc.url, () => ({ kind: 'cap', max: 10 }))
+    const run = await runCli(['run', pipeline('capped', proxy.url)])
+    await proxy.close()
+    t.equal(run.code, 0, run.stderr)
+    t.strictSame(sorted(readFileSync(join(tmp, 'capped.csv'), 'utf8')), reference)
+    t.match(run.stderr, 'the server gives at most 10 results per QIDO-RS page (asked 100): paged by 10')
+    t.ok(
+      proxy.seen.some((p) => p.startsWith('/dicom-web/studies?') && p.includes('offset=10')),
+      'the studies past the cap asked for',
+    )
+  })
+
+  t.test('requests in flight never exceed source.concurrency', async (t) => {
+    const proxy = await startFaultProxy(orthanc.url, (path) =>
+      path.endsWith('/metadata') ? { kind: 'delay', ms: 20 } : { kind: 'pass' },
+    )
+    const run = await runCli(['run', pipeline('bounded', proxy.url, ['concurrency: 2'])])
+    await proxy.close()
+    t.equal(run.code, 0, run.stderr)
+    t.ok(proxy.maxInFlight <= 2, `at most 2 in flight, saw ${proxy.maxInFlight}`)
+    t.equal(proxy.maxInFlight, 2, 'both slots used')
+  })
+
+  t.test('--since asks for studies from that day on (a StudyDate range)', async (t) => {
+    const proxy = await startFaultProxy(orthanc.url, () => ({ kind: 'pass' }))
+    const run = await runCli(['extract', `${proxy.url}/dicom-web`, '-k', 'StudyDate', '--since', '2024-03-12'])
+    await proxy.close()
+    t.equal(run.code, 0, run.stderr)
+    t.ok(proxy.seen[0].includes('StudyDate=20240312-'), proxy.seen[0])
+    const dates = parseCsv(run.stdout).slice(1)
+    t.ok(dates.length >= 89, `${dates.length} rows`)
+    t.ok(
+      dates.every(([d]) => d >= '20240312'),
+      'no earlier study',
+    )
+  })
+
+  t.test('bearer and basic auth, secrets from the environment or a file', async (t) => {
+    const secretFile = join(tmp, 'password')
+    writeFileSync(secretFile, 'pa55\n')
+    const expected = [`Bearer s3cret`, `Basic ${Buffer.from('etl:pa55').toString('base64')}`]
+    for (const [name, auth, header] of [
+      ['bearer', 'auth: {type: bearer, token_env: ETL_TEST_TOKEN}', expected[0]],
+      ['basic', `auth: {type: basic, username: etl, password_file: ${secretFile}}`, expected[1]],
+    ]) {
+      const proxy = await startFaultProxy(orthanc.url, (_path, req) =>
+        req.headers.authorization === header ? { kind: 'pass' } : { kind: 'status', status: 401 },
+      )
+      const run = await runCli(['run', pipeline(`auth-${name}`, proxy.url, [auth])], {
+        env: { ETL_TEST_TOKEN: 's3cret' },
+      })
+      await proxy.close()
+      t.equal(run.code, 0, `${name}: ${run.stderr}`)
+      t.strictSame(sorted(readFileSync(join(tmp, `auth-${name}.csv`), 'utf8')), reference, name)
+    }
+  })
+
+  t.test('incremental runs: an unchanged series (by its instance count) is not fetched again', async (t) => {
+    const state = join(tmp, 'web.state')
+    const metadata = (seen: string[]) => seen.filter((p) => p.endsWith('/metadata')).length
+    const runs: { csv: string[]; fetched: number }[] = []
+    let bumped: string | undefined
+    let change = false
+    // One proxy for the three runs: the state knows series by their URLs.
+    const proxy = await startFaultProxy(orthanc.url, (path) => {
+      if (!change || !/\/studies\/[^/]+\/series\?/.test(path)) return { kind: 'pass' }
+      // One series' instance count changes: only it is fetched again.
+      return {
+        kind: 'rewrite',
+        body: (text) => {
+          const series = JSON.parse(text) as Record<string, { Value?: unknown[] }>[]
+          const first = series.find((s) => s['00201209'])
+          if (first && (!bumped || bumped === String(first['0020000E']?.Value?.[0]))) {
+            bumped = String(first['0020000E']?.Value?.[0])
+            first['00201209'] = { ...first['00201209'], Value: [Number(first['00201209'].Value?.[0]) + 1] }
+          }
+          return JSON.stringify(series)
+        },
+      }
+    })
+    for (const changed of [false, false, true]) {
+      change = changed
+      const before = proxy.seen.length
+      const run = await runCli(['run', pipeline('incremental', proxy.url), '--state', state])
+      t.equal(run.code, 0, run.stderr)
+      const csv = sorted(readFileSync(join(tmp, 'incremental.csv'), 'utf8'))
+      runs.push({ csv, fetched: metadata(proxy.seen.slice(before)) })
+    }
+    await proxy.close()
+    t.ok(runs[0].fetched >= 50, `first run: ${runs[0].fetched} series fetched`)
+    t.equal(runs[1].fetched, 0, 'second run: none fetched')
+    t.equal(runs[2].fetched, 1, `third run: the changed series ${bumped} only`)
+    for (const run of runs) t.strictSame(run.csv, reference)
+  })
 }
