@@ -163,11 +163,32 @@ function checkSource(source: CheckedPipeline['source'] | undefined, reportAt: Re
   const mine = SOURCE_KEYS[type]
   if (!mine) return
   if (!given(`source.${mine.required}`)) reportAt('source', `missing required key "${mine.required}" in source`)
+  if (type === 'dicomweb') checkAuth(source.auth, reportAt, given)
   for (const [other, keys] of Object.entries(SOURCE_KEYS)) {
     if (other === type) continue
     for (const key of keys.own) {
       if (given(`source.${key}`)) reportAt(`source.${key}`, `source.${key} goes with type: ${other}, not ${type}`)
     }
+  }
+}
+
+/** `source.auth`: where its secret is read from, never the secret itself. */
+function checkAuth(auth: NonNullable<CheckedPipeline['source']>['auth'], reportAt: ReportAt, given: Given): void {
+  let literal = false
+  for (const [key, instead] of [
+    ['password', 'password_env or password_file'],
+    ['token', 'token_env or token_file'],
+  ]) {
+    if (given(`source.auth.${key}`)) {
+      literal = true
+      reportAt(`source.auth.${key}`, `source.auth.${key}: a secret is never written in a pipeline file: use ${instead}`)
+    }
+  }
+  if (literal || !auth?.type || auth.type === 'none') return
+  const [env, file] = auth.type === 'basic' ? ['password_env', 'password_file'] : ['token_env', 'token_file']
+  const sources = [env, file].filter((key) => given(`source.auth.${key}`))
+  if (sources.length !== 1) {
+    reportAt('source.auth', `source.auth of type ${auth.type} needs one of ${env} or ${file}`)
   }
 }
 

@@ -74,7 +74,7 @@ export const dicomwebFields = {
   auth: {
     doc:
       'With `type: dicomweb`: the credentials, read from an environment variable or a file, never written here ' +
-      '(a `password` or `token` key is refused).',
+      '(a `password` or `token` key is a problem).',
     type: {
       kind: 'mapping',
       fields: {
@@ -103,6 +103,14 @@ export const dicomwebFields = {
         token_file: {
           doc: 'A file holding the bearer token (relative to the pipeline file).',
           example: 'token_file: /run/secrets/pacs-token',
+          type: string,
+        },
+        password: {
+          doc: 'Refused: a secret written in a pipeline file is read by whoever reads the file. Use `password_env` or `password_file`.',
+          type: string,
+        },
+        token: {
+          doc: 'Refused: a secret written in a pipeline file is read by whoever reads the file. Use `token_env` or `token_file`.',
           type: string,
         },
       },
@@ -306,14 +314,17 @@ function listSeries({ base, query, pageSize, http, context }: ListOptions): Read
       size = got.length
     }
   }
+  const web = (context.info.list.web = { studies: 0, series: 0, seriesRead: 0 })
   async function* tasks(): AsyncGenerator<SeriesTask> {
     try {
       for await (const study of pages(`${base}/studies`, studyKeys, '0020000D')) {
+        web.studies++
         const studyUid = firstValue(study, '0020000D') as string
         const seriesUrl = `${base}/studies/${encodeURIComponent(studyUid)}/series`
         for await (const series of pages(seriesUrl, seriesKeys, '0020000E')) {
           const seriesUid = firstValue(series, '0020000E') as string
           const count = (series as JsonDataset)['00201209']?.Value?.[0]
+          web.series++
           yield {
             study: studyUid,
             series: seriesUid,
@@ -325,6 +336,7 @@ function listSeries({ base, query, pageSize, http, context }: ListOptions): Read
     } catch (err) {
       throw fatal(err)
     }
+    context.info.list.done = true
   }
   return Readable.from(tasks(), { objectMode: true, highWaterMark: 16 })
 }
@@ -461,6 +473,7 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
   async function emitFirst(): Promise<void> {
     const rows = await (pending[0] as Promise<SeriesResult>)
     pending.shift()
+    if (info.list.web) info.list.web.seriesRead++
     info.read.inFlight = pending.length
     for (const row of rows) stream.push(row)
   }

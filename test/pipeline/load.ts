@@ -639,9 +639,11 @@ t.test('issue 13: a dicomweb source, its keys, and keys of the other type refuse
     ],
     [
       yaml('source: {type: dicomweb, url: http://x, auth: {type: basic, password: secret}}', 'extract: [Rows]'),
-      [
-        '1:61 unknown key "password" in source.auth (expected one of: type, username, password_env, password_file, token_env, token_file)',
-      ],
+      ['1:71 source.auth.password: a secret is never written in a pipeline file: use password_env or password_file'],
+    ],
+    [
+      yaml('source: {type: dicomweb, url: http://x, auth: {type: bearer}}', 'extract: [Rows]'),
+      ['1:47 source.auth of type bearer needs one of token_env or token_file'],
     ],
     [
       yaml('source: {type: dicomweb, url: http://x, query: {StudyDat: x}}', 'extract: [Rows]'),

@@ -38,6 +38,8 @@ t.test('schemaMarkdown has a row for every key, in declaration order', async (t)
     'source.auth.password_file',
     'source.auth.token_env',
     'source.auth.token_file',
+    'source.auth.password',
+    'source.auth.token',
     'source.ca_file',
     'source.connect_timeout_secs',
     'source.read_timeout_secs',
