@@ -30,7 +30,8 @@ export const filesFields = {
   concurrency: {
     doc:
       'Files read at once at most. By default one per reader thread, read synchronously: the fastest on local ' +
-      'disks and warm caches. On network or cold storage raise it (e.g. 64): many reads in flight hide latency.',
+      'disks and warm caches. On network or cold storage raise it (e.g. 64): many reads in flight hide latency. ' +
+      'With `type: dicomweb`: series read at once, and requests in flight, at most (default 4).',
     example: 'concurrency: 64',
     type: { kind: 'integer', min: 1, max: 1024 },
   },

@@ -94,7 +94,7 @@ t.test('schemaMarkdown rows give type, default and doc with an example', async (
   const rows = schemaMarkdown().split('\n')
   const cases = [
     '| `source.paths` | string or list of string |  | Folders, files or glob patterns, relative to the pipeline file. A single string is accepted too. Required with `type: files`. Example: `paths: [../samples]` |',
-    '| `source.concurrency` | integer 1–1024 |  | Files read at once at most. By default one per reader thread, read synchronously: the fastest on local disks and warm caches. On network or cold storage raise it (e.g. 64): many reads in flight hide latency. Example: `concurrency: 64` |',
+    '| `source.concurrency` | integer 1–1024 |  | Files read at once at most. By default one per reader thread, read synchronously: the fastest on local disks and warm caches. On network or cold storage raise it (e.g. 64): many reads in flight hide latency. With `type: dicomweb`: series read at once, and requests in flight, at most (default 4). Example: `concurrency: 64` |',
     '| `sort.by[].order` | `asc` or `desc` | `"asc"` | Ascending or descending. Example: `order: desc` |',
     '| `group_by` | string or list of string |  | One row per group of rows with equal cells in these columns (names as in the CSV header), which are its first columns. The rows are sorted by these columns first, so groups come out in that order, one after another, without being held. A single name is accepted too. Example: `group_by: [PatientID, SeriesInstanceUID]` |',
     '| `output.errors` | string |  | A CSV of the files ignored or failed, with the reason; none by default. Example: `errors: out/dose-errors.csv` |',
