@@ -8,7 +8,8 @@
  * - DS and IS come as JSON numbers or as strings (CP-1861): either is written as its text.
  * - PN values are objects of component groups (Alphabetic, Ideographic, Phonetic), joined by `=`.
  * - AT values are 8 hexadecimal digits; InlineBinary is base64; a BulkDataURI value is left
- *   empty (its URL is kept in `bulkData`).
+ *   empty (its URL is kept in `bulkData`: the source fetches those a column asks for and gives
+ *   them back as InlineBinary).
  * - The file meta holds only the transfer syntax the bytes are in; it is dropped after the scan
  *   ({@link dropMadeUpMeta}): a DICOMweb server's metadata has no file meta (group 0002 elements
  *   in the JSON are left out).

@@ -51,6 +51,11 @@ export class HttpError extends Error {
 export interface HttpClient {
   /** The JSON of a GET (undefined for 204 No Content). @throws HttpError after the retries. */
   getJson(url: string): Promise<unknown>
+  /**
+   * The bytes of a WADO-RS bulk data GET: the first part of a multipart/related answer, or the
+   * whole body. @throws HttpError after the retries.
+   */
+  getBulk(url: string): Promise<Buffer>
   /** Counts: requests made (retries too), retries, the most in flight at once. */
   info: { requests: number; retries: number; inFlight: number; maxInFlight: number }
   close(): Promise<void>
@@ -85,8 +90,11 @@ export async function createHttpClient(options: HttpOptions = {}): Promise<HttpC
   const spacing = options.requestsPerSecond ? 1000 / options.requestsPerSecond : 0
   let nextStart = 0
   const info = { requests: 0, retries: 0, inFlight: 0, maxInFlight: 0 }
-  const headers: Record<string, string> = { accept: 'application/dicom+json, application/json' }
-  if (options.authorization) headers.authorization = options.authorization
+  const jsonHeaders: Record<string, string> = { accept: 'application/dicom+json, application/json' }
+  const bulkHeaders: Record<string, string> = {
+    accept: 'multipart/related; type="application/octet-stream", application/octet-stream',
+  }
+  if (options.authorization) jsonHeaders.authorization = bulkHeaders.authorization = options.authorization
 
   /** Waits for this request's turn under the requests-per-second limit. */
   async function turn(): Promise<void> {
@@ -97,7 +105,25 @@ export async function createHttpClient(options: HttpOptions = {}): Promise<HttpC
     if (at > now) await sleep(at - now)
   }
 
-  async function once(url: string): Promise<{ ok: true; value: unknown } | { ok: false; attempt: Attempt }> {
+  /** How an answer's body becomes a value: JSON, or bulk data (undefined when it is not whole). */
+  type Parse = (body: Buffer, type: string) => { value: unknown } | { problem: string }
+  const parseJson: Parse = (body) => {
+    try {
+      return { value: body.length === 0 ? undefined : JSON.parse(body.toString('utf8')) }
+    } catch {
+      return { problem: `not JSON (${body.length} bytes, truncated?)` }
+    }
+  }
+  const parseBulk: Parse = (body, type) => {
+    const value = firstPart(body, type)
+    return value ? { value } : { problem: 'multipart answer cut short' }
+  }
+
+  async function once(
+    url: string,
+    headers: Record<string, string>,
+    parse: Parse,
+  ): Promise<{ ok: true; value: unknown } | { ok: false; attempt: Attempt }> {
     await turn()
     info.requests++
     info.inFlight++
@@ -105,9 +131,9 @@ export async function createHttpClient(options: HttpOptions = {}): Promise<HttpC
     try {
       const res = await agent.request({ origin: new URL(url).origin, path: pathOf(url), method: 'GET', headers })
       const status = res.statusCode
-      let body: string
+      let body: Buffer
       try {
-        body = await res.body.text()
+        body = Buffer.from(await res.body.arrayBuffer())
       } catch (err) {
         return { ok: false, attempt: { retry: true, reason: `body cut short (${describe(err)})`, status } }
       }
@@ -117,11 +143,10 @@ export async function createHttpClient(options: HttpOptions = {}): Promise<HttpC
         const retryAfterMs = retryAfter(res.headers['retry-after'])
         return { ok: false, attempt: { retry, reason: `HTTP ${status}`, status, retryAfterMs } }
       }
-      try {
-        return { ok: true, value: body === '' ? undefined : JSON.parse(body) }
-      } catch {
-        return { ok: false, attempt: { retry: true, reason: `not JSON (${body.length} bytes, truncated?)`, status } }
-      }
+      const type = res.headers['content-type']
+      const parsed = parse(body, (Array.isArray(type) ? type[0] : type) ?? '')
+      if ('problem' in parsed) return { ok: false, attempt: { retry: true, reason: parsed.problem, status } }
+      return { ok: true, value: parsed.value }
     } catch (err) {
       return { ok: false, attempt: { retry: true, reason: describe(err), unreachable: true } }
     } finally {
@@ -129,10 +154,10 @@ export async function createHttpClient(options: HttpOptions = {}): Promise<HttpC
     }
   }
 
-  async function getJson(url: string): Promise<unknown> {
+  async function get(url: string, headers: Record<string, string>, parse: Parse): Promise<unknown> {
     let last: Attempt | undefined
     for (let i = 0; i <= retries; i++) {
-      const result = await limit(() => once(url))
+      const result = await limit(() => once(url, headers, parse))
       if (result.ok) return result.value
       last = result.attempt
       if (!last.retry || i === retries) break
@@ -151,7 +176,28 @@ export async function createHttpClient(options: HttpOptions = {}): Promise<HttpC
   let closed: Promise<void> | undefined
   // Once, whoever asks (the end of the run, or its teardown): requests still in flight fail.
   const close = () => (closed ??= agent.destroy().catch(() => {}))
-  return { getJson, info, close }
+  return {
+    getJson: (url) => get(url, jsonHeaders, parseJson),
+    getBulk: async (url) => (await get(url, bulkHeaders, parseBulk)) as Buffer,
+    info,
+    close,
+  }
+}
+
+/**
+ * The first part of a multipart/related body (PS3.18 8.6.1.2), or the body itself when it is
+ * not multipart; undefined when the part does not end.
+ */
+export function firstPart(body: Buffer, type: string): Buffer | undefined {
+  const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1]
+  if (!/^multipart\//i.test(type) || !boundary) return body
+  const start = body.indexOf(`--${boundary}`)
+  if (start < 0) return undefined
+  const headersEnd = body.indexOf('\r\n\r\n', start)
+  if (headersEnd < 0) return undefined
+  const end = body.indexOf(`\r\n--${boundary}`, headersEnd + 4)
+  if (end < 0) return undefined
+  return body.subarray(headersEnd + 4, end)
 }
 
 /** The path and query of a URL. */

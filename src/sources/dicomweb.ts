@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs'
 import { Readable, Transform } from 'node:stream'
 import { dropMadeUpMeta, jsonToPart10, type JsonDataset } from '../dicom/dicom-json.js'
-import { Tags } from '../dicom/keywords.js'
+import { formatTag, Tags } from '../dicom/keywords.js'
 import { planRead } from '../dicom/read-plan.js'
 import { scanHeader } from '../dicom/scan-header.js'
 import { EtlError, ExitCode } from '../errors.js'
@@ -365,6 +365,8 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
   if (perFrame) tags.push(...FRAME_TAGS)
   if (perItem) tags.push(perItem[0].tag)
   const plan = planRead(tags, { groups: columnGroups(columns) })
+  /** The top-level tags the columns read: their bulk data is fetched. */
+  const bulkTags = new Set(columnTags(columns))
   const project: ProjectJob = { columns, format: spec.format, perFrame, perItem }
   const pending: Promise<SeriesResult>[] = []
 
@@ -410,7 +412,23 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
       const path = `${task.url}/instances/${encodeURIComponent(sop)}`
       let header
       try {
-        const { bytes } = jsonToPart10(dataset)
+        const converted = jsonToPart10(dataset)
+        let bytes = converted.bytes
+        // Values the server gives by reference: fetched only when a column asks for them.
+        const wanted = [...converted.bulkData].filter(([tag]) => bulkTags.has(tag))
+        if (wanted.length > 0) {
+          for (const [tag, uri] of wanted) {
+            const key = tag.toString(16).toUpperCase().padStart(8, '0')
+            try {
+              const value = await client.getBulk(uri)
+              dataset[key] = { vr: dataset[key]?.vr, InlineBinary: value.toString('base64') }
+            } catch (err) {
+              const reason = err instanceof HttpError ? err.reason : (err as Error).message
+              context.onWarning(path, `${formatTag(tag)}: bulk data not read (${uri}: ${reason})`)
+            }
+          }
+          bytes = jsonToPart10(dataset).bytes
+        }
         const scanned = scanHeader(bytes, true, plan)
         if (!scanned.done) throw new Error('data set cut short')
         header = { ...scanned.header, textUtf8: true, bytesRead: bytes.length }

@@ -329,4 +329,33 @@ if (missing) {
     t.equal(runs[2].fetched, 1, `third run: the changed series ${bumped} only`)
     for (const run of runs) t.strictSame(run.csv, reference)
   })
+
+  t.test('bulk data a column asks for is fetched; one that cannot be is an empty cell and a warning', async (t) => {
+    const proxy = await startFaultProxy(orthanc.url, (path) =>
+      path.includes('/bulk/') && path.includes('2.25.301358516928197466309740211009254558060')
+        ? { kind: 'status', status: 404 }
+        : { kind: 'pass' },
+    )
+    const run = await runCli([
+      'extract',
+      `${proxy.url}/dicom-web`,
+      '-k',
+      'SOPInstanceUID',
+      '-k',
+      'PixelData',
+      '--binary',
+      'length',
+    ])
+    await proxy.close()
+    t.equal(run.code, 0, run.stderr)
+    const rows = new Map(
+      parseCsv(run.stdout)
+        .slice(1)
+        .map(([sop, pixels]) => [sop, pixels]),
+    )
+    t.equal(rows.get('2.25.301358516928197466309740211009254558060'), '', 'the failed one: empty')
+    t.match(run.stderr, /\(7FE0,0010\): bulk data not read \(http.*\/bulk\/7fe00010: HTTP 404\)/)
+    t.ok([...rows.values()].filter((v) => v !== '').length > 100, 'the others fetched')
+    t.ok(proxy.seen.filter((p) => p.includes('/bulk/')).length > 100, 'bulk data asked for')
+  })
 }
