@@ -321,16 +321,24 @@ function listSeries({ base, query, pageSize, http, context }: ListOptions): Read
         web.studies++
         const studyUid = firstValue(study, '0020000D') as string
         const seriesUrl = `${base}/studies/${encodeURIComponent(studyUid)}/series`
-        for await (const series of pages(seriesUrl, seriesKeys, '0020000E')) {
-          const seriesUid = firstValue(series, '0020000E') as string
-          const count = (series as JsonDataset)['00201209']?.Value?.[0]
-          web.series++
-          yield {
-            study: studyUid,
-            series: seriesUid,
-            url: `${seriesUrl}/${encodeURIComponent(seriesUid)}`,
-            ...(count !== undefined && Number.isInteger(Number(count)) && { count: Number(count) }),
+        try {
+          for await (const series of pages(seriesUrl, seriesKeys, '0020000E')) {
+            const seriesUid = firstValue(series, '0020000E') as string
+            const count = (series as JsonDataset)['00201209']?.Value?.[0]
+            web.series++
+            yield {
+              study: studyUid,
+              series: seriesUid,
+              url: `${seriesUrl}/${encodeURIComponent(seriesUid)}`,
+              ...(count !== undefined && Number.isInteger(Number(count)) && { count: Number(count) }),
+            }
           }
+        } catch (err) {
+          // A study whose series the server will not list is a failure of its own; the run goes on
+          // (a server gone, or one refusing the credentials, stops it).
+          if (!(err instanceof HttpError) || err.unreachable || err.status === 401 || err.status === 403) throw err
+          context.info.read.failed++
+          context.onSkip({ path: err.url, outcome: 'failed', code: 'E_HTTP', reason: err.reason })
         }
       }
     } catch (err) {

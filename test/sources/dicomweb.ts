@@ -358,4 +358,31 @@ if (missing) {
     t.ok([...rows.values()].filter((v) => v !== '').length > 100, 'the others fetched')
     t.ok(proxy.seen.filter((p) => p.includes('/bulk/')).length > 100, 'bulk data asked for')
   })
+
+  t.test('faults: a study whose series cannot be listed is reported, the run goes on', async (t) => {
+    let victim: string | undefined
+    const proxy = await startFaultProxy(orthanc.url, (path) => {
+      const study = /^\/dicom-web\/studies\/([^/]+)\/series\?/.exec(path)?.[1]
+      if (study) victim ??= study
+      return study !== undefined && study === victim ? { kind: 'status', status: 500 } : { kind: 'pass' }
+    })
+    const run = await runCli(['run', pipeline('study-fails', proxy.url, ['retries: 0'])])
+    await proxy.close()
+    t.equal(run.code, 65, run.stderr)
+    const errors = parseCsv(readFileSync(join(tmp, 'study-fails-errors.csv'), 'utf8'))
+    t.equal(errors.length, 2, 'one failure')
+    t.match(errors[1][0], `${proxy.url}/dicom-web/studies/${victim}/series`)
+    t.strictSame(errors[1].slice(1), ['failed', 'E_HTTP', 'HTTP 500'])
+    const rows = sorted(readFileSync(join(tmp, 'study-fails.csv'), 'utf8'))
+    t.ok(rows.length > 0 && rows.length < reference.length, `${reference.length - rows.length} rows left out`)
+  })
+
+  t.test('source.query: QIDO-RS keys of studies and of series', async (t) => {
+    const file = pipeline('query', orthanc.url, ["query: {PatientID: PAT001, Modality: CT, SeriesNumber: '3'}"])
+    const run = await runCli(['run', file])
+    t.equal(run.code, 0, run.stderr)
+    const rows = parseCsv(readFileSync(join(tmp, 'query.csv'), 'utf8')).slice(1)
+    t.equal(rows.length, 48, 'the 48 slices of series 3 of PAT001')
+    t.equal(new Set(rows.map((r) => r[1])).size, 1, 'one series')
+  })
 }
