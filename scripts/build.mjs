@@ -28,7 +28,7 @@ await build({
   logLevel: 'warning',
   // The Parquet library is imported by the Parquet sink only when a run writes Parquet: left out
   // of the bundle, so other runs never parse it (the bundle is 150 KB smaller: start-up 5-10 ms).
-  external: ['hyparquet-writer'],
+  external: ['hyparquet-writer', 'undici'],
   // CommonJS dependencies (picomatch) call require(); an ES module has none of its own.
   banner: {
     js: "import { createRequire as etlCreateRequire } from 'node:module'\nconst require = etlCreateRequire(import.meta.url)",

@@ -22,7 +22,9 @@ const EPILOGUE = `Exit codes:
   70  internal error (a bug)
   74  an output, errors or state file could not be written (all of them are left as they were),
       or no file descriptor was left at all (E_FILE_LIMIT: raise ulimit -n)
+  69  a DICOMweb server cannot be reached (E_UNAVAILABLE)
   75  another run holds the lock of the same output or state file
+  77  a DICOMweb server refused the credentials (E_NOPERM)
   78  the pipeline file is invalid
   129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM): the previous
       output is left as it was

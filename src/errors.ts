@@ -31,6 +31,10 @@ export const ExitCode = {
   IO_ERR: 74,
   /** Another run holds the lock of the same output: try again later. */
   LOCKED: 75,
+  /** A DICOMweb server cannot be reached (connection refused, timeouts, 5xx after the retries). */
+  UNAVAILABLE: 69,
+  /** A DICOMweb server refused the credentials (401, 403). */
+  NOPERM: 77,
   /** The pipeline file is invalid. */
   CONFIG: 78,
   /** Stopped by SIGHUP (its terminal closed): 128 + 1. */
@@ -71,6 +75,9 @@ export type ErrorCode =
   | 'E_INTERRUPTED'
   | 'E_LOCKED'
   | 'E_STDOUT_CLOSED'
+  | 'E_UNAVAILABLE'
+  | 'E_NOPERM'
+  | 'E_HTTP'
 
 /** An error with a stable code and the exit code it maps to. */
 export class EtlError extends Error {

@@ -1,6 +1,7 @@
 /**
  * The progress line: files done of those listed so far, files/s, failures, and an ETA once the
- * listing has finished. Redrawn in place on stderr at most every `intervalMs` by a timer that
+ * listing has finished; from DICOMweb, instances, and series read of those listed, of so many
+ * studies. Redrawn in place on stderr at most every `intervalMs` by a timer that
  * does not keep the process alive, so it costs nothing measurable; for terminals only (or when
  * forced), since a log file would fill with carriage returns.
  */
@@ -22,7 +23,11 @@ export function progressText(list: ListInfo, read: ReadInfo, elapsedMs: number):
   const done = read.read + read.ignored + read.failed
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
   const listing = list.done ? '' : ' (still listing)'
-  let text = `etl: ${done.toLocaleString('en')} of ${list.listed.toLocaleString('en')} files${listing}, ${Math.round(rate).toLocaleString('en')} files/s`
+  const noun = list.web ? 'instances' : 'files'
+  const web = list.web
+    ? `, ${list.web.seriesRead.toLocaleString('en')} of ${list.web.series.toLocaleString('en')} series of ${list.web.studies.toLocaleString('en')} studies`
+    : ''
+  let text = `etl: ${done.toLocaleString('en')} of ${list.listed.toLocaleString('en')} ${noun}${web}${listing}, ${Math.round(rate).toLocaleString('en')} ${noun}/s`
   if (read.failed > 0) text += `, ${read.failed} failed`
   if (list.done && rate > 0) text += `, ETA ${clock((list.listed - done) / rate)}`
   return text

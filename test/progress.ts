@@ -16,6 +16,15 @@ t.test('the line: done of listed, rate, failures, ETA once listing is done', asy
   t.equal(progressText({ listed: 0, done: false }, newReadInfo(), 0), 'etl: 0 of 0 files (still listing), 0 files/s')
 })
 
+t.test('issue 13: from DICOMweb, instances, and series read of those listed, of so many studies', async (t) => {
+  const read = { ...newReadInfo(), read: 480 }
+  const web = { studies: 3, series: 12, seriesRead: 10 }
+  t.equal(
+    progressText({ listed: 500, done: false, web }, read, 1000),
+    'etl: 480 of 500 instances, 10 of 12 series of 3 studies (still listing), 480 instances/s',
+  )
+})
+
 t.test('redrawn in place, erased when stopped', async (t) => {
   const stream = new PassThrough()
   let out = ''

@@ -5,6 +5,7 @@ import { suggestKeyword } from '../dicom/keywords.js'
 import { type ColumnSpec, type PipelineSpec, type RowsPer, type SortKey } from '../pipeline/spec.js'
 import { execute } from './execute.js'
 import { fail, usage } from './fail.js'
+import { dicomwebInput } from './parse-flags.js'
 import {
   CONCURRENCY_OPTION,
   ERRORS_NOT_STDOUT,
@@ -67,9 +68,11 @@ export function extractSpec(args: Omit<ExtractArgs, keyof CommonArgs>): Pipeline
   const bad = checkConcurrency(args.concurrency, args.threads)
   if (bad) problems.push(bad)
   if (problems.length > 0) usage(problems.join('\netl: '))
+  const url = dicomwebInput(args.paths)
   return {
     source: {
-      paths: args.paths,
+      ...(url !== undefined && { type: 'dicomweb', dicomweb: { url, query: {} } }),
+      paths: url !== undefined ? [] : args.paths,
       ignore: args.ignore,
       concurrency: args.concurrency,
       threads: args.threads,
@@ -96,7 +99,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
           type: 'string',
           array: true,
           demandOption: true,
-          describe: 'Folders (searched recursively), files, or quoted glob patterns',
+          describe: 'Folders (searched recursively), files, or quoted glob patterns; or a DICOMweb base URL',
         })
         .option('keyword', {
           alias: 'k',
@@ -164,7 +167,8 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
         .example(
           "$0 extract /pacs -k SeriesInstanceUID -k CTDIvol --where 'Modality = CT and CTDIvol > 50'",
           'only CT slices above 50 mGy (Modality read for the filter, not written)',
-        ),
+        )
+        .example('$0 extract http://127.0.0.1:8042/dicom-web -k PatientID -k CTDIvol', 'from a PACS over DICOMweb'),
     ) as unknown as Argv<ExtractArgs>,
   handler: async (argv: ArgumentsCamelCase<ExtractArgs>) => {
     let spec: PipelineSpec

@@ -56,3 +56,20 @@ export function parseSince(text: string | undefined, now = Date.now()): Date | u
   }
   return date
 }
+
+/**
+ * The DICOMweb base URL among the inputs, when they name one: an http(s) URL selects the
+ * DICOMweb source. Undefined for paths. @throws EtlError E_USAGE for a URL beside other inputs.
+ */
+export function dicomwebInput(inputs: readonly string[]): string | undefined {
+  const urls = inputs.filter((input) => /^https?:\/\//i.test(input))
+  if (urls.length === 0) return undefined
+  if (inputs.length > 1) usage('a DICOMweb URL is read alone: give one URL, or paths')
+  const url = urls[0]
+  try {
+    new URL(url)
+  } catch {
+    usage(`${url} is not a valid URL`)
+  }
+  return url
+}

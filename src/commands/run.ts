@@ -5,6 +5,7 @@ import { EtlError, ExitCode } from '../errors.js'
 import type { PipelineSpec, RowsPer } from '../pipeline/spec.js'
 import { execute } from './execute.js'
 import { fail, usage } from './fail.js'
+import { dicomwebInput } from './parse-flags.js'
 import {
   CONCURRENCY_OPTION,
   ERRORS_NOT_STDOUT,
@@ -61,6 +62,13 @@ export function applyOverrides(spec: PipelineSpec, args: Omit<RunArgs, keyof Com
   if (problems.length > 0) usage(problems.join('\netl: '))
   const { rows: _rows, where: _where, ...rest } = spec
   const rows = args.rows ?? spec.rows
+  const url = dicomwebInput(args.input ?? [])
+  const web = spec.source.dicomweb
+  const inputSource = url
+    ? { type: 'dicomweb', paths: [], dicomweb: { ...(web ?? { query: {} }), url } }
+    : args.input && args.input.length > 0
+      ? { type: undefined, dicomweb: undefined, paths: args.input.map((p) => resolve(p)) }
+      : {}
   return {
     ...rest,
     // Absent is per file, as the pipeline loader leaves it.
@@ -68,7 +76,7 @@ export function applyOverrides(spec: PipelineSpec, args: Omit<RunArgs, keyof Com
     ...(where && { where }),
     source: {
       ...spec.source,
-      paths: args.input && args.input.length > 0 ? args.input.map((p) => resolve(p)) : spec.source.paths,
+      ...inputSource,
       concurrency: args.concurrency ?? spec.source.concurrency,
       threads: args.threads ?? spec.source.threads,
       allowEmpty: args.allowEmpty ?? spec.source.allowEmpty,

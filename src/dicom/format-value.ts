@@ -49,6 +49,8 @@ export interface FormatContext extends FormatOptions {
   littleEndian: boolean
   /** Specific Character Set terms of the data set. */
   charsets: readonly string[]
+  /** Text is UTF-8 throughout, items' own Specific Character Set aside (a data set from DICOM JSON). */
+  utf8?: boolean
   /** Called with a human message when a value is invalid and left out. */
   warn?: (message: string) => void
 }

@@ -48,6 +48,11 @@ export interface Header {
   /** Bytes of the file that were read. */
   bytesRead: number
   /**
+   * Text values are UTF-8 whatever Specific Character Set says: a data set made from DICOM JSON
+   * (PS3.18 F.2), whose server decoded the original character set.
+   */
+  textUtf8?: boolean
+  /**
    * Where the data set became unreadable (a length past the end of the file, an element
    * without VR, a broken sequence): elements before it were read, none from it on.
    */

@@ -19,6 +19,7 @@
  * read again, and the run says how many were.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { EtlError, ExitCode } from '../errors.js'
 import type { ColumnSpec, RowsPer } from '../pipeline/spec.js'
 import type { FormatOptions } from '../dicom/format-value.js'
@@ -47,6 +48,14 @@ export function stateSignature(
   // Without a filter, as before filters existed.
   const filter = where === undefined ? {} : { where }
   return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells, ...per, ...filter })
+}
+
+/**
+ * The key of a record: a file's absolute path, or a URL as it is (a DICOMweb series, whose
+ * record holds the rows of its instances and their count as its size).
+ */
+export function stateKey(path: string): string {
+  return /^https?:\/\//i.test(path) ? path : resolve(path)
 }
 
 /** The state of a run: the previous one (on disk) and the counts for the summary. */

@@ -19,7 +19,9 @@ import { closest } from '../suggest.js'
 import { checkPipeline, type CheckedPipeline } from './check-pipeline.js'
 import type { ValueOf } from './fields.js'
 import type { pipelineSchema } from './schema.js'
-import type { ColumnSpec, GroupSpec, PipelineSpec, SortKey } from './spec.js'
+import type { ColumnSpec, DicomwebSpec, GroupSpec, PipelineSpec, SortKey } from './spec.js'
+import { filesFields } from '../sources/files.js'
+import { dicomwebFields } from '../sources/dicomweb.js'
 import { findNeeds, type AnyMetric } from '../metrics/metric.js'
 import { METRICS, metricsOf, type MetricSpecs } from '../metrics/registry.js'
 import { parseItemPath } from '../dicom/sr-paths.js'
@@ -153,6 +155,7 @@ function checkMeaning(
       }
     }
   }
+  checkSource(value.source, reportAt, given)
   const { path, errors } = value.output ?? {}
   if (errors === '-') reportAt('output.errors', 'output.errors must be a file, not "-": stdout is for the CSV')
   else if (errors !== undefined && path !== undefined && outputPath(errors, baseDir) === outputPath(path, baseDir)) {
@@ -168,6 +171,48 @@ function checkMeaning(
     ...(perItem && { perItem }),
     ...(where && { where }),
     metrics: metrics as MetricSpecs,
+  }
+}
+
+/** The keys of each source type: each needs its own, and takes none of the other's. */
+const SOURCE_KEYS: Record<string, { required: string; own: readonly string[] }> = {
+  files: { required: 'paths', own: Object.keys(filesFields).filter((key) => key !== 'concurrency') },
+  dicomweb: { required: 'url', own: Object.keys(dicomwebFields) },
+}
+
+/** `source:` as its type needs it: its required key given, no key of another type. */
+function checkSource(source: CheckedPipeline['source'] | undefined, reportAt: ReportAt, given: Given): void {
+  if (!source || !given('source')) return
+  const type = source.type ?? 'files'
+  const mine = SOURCE_KEYS[type]
+  if (!mine) return
+  if (!given(`source.${mine.required}`)) reportAt('source', `missing required key "${mine.required}" in source`)
+  if (type === 'dicomweb') checkAuth(source.auth, reportAt, given)
+  for (const [other, keys] of Object.entries(SOURCE_KEYS)) {
+    if (other === type) continue
+    for (const key of keys.own) {
+      if (given(`source.${key}`)) reportAt(`source.${key}`, `source.${key} goes with type: ${other}, not ${type}`)
+    }
+  }
+}
+
+/** `source.auth`: where its secret is read from, never the secret itself. */
+function checkAuth(auth: NonNullable<CheckedPipeline['source']>['auth'], reportAt: ReportAt, given: Given): void {
+  let literal = false
+  for (const [key, instead] of [
+    ['password', 'password_env or password_file'],
+    ['token', 'token_env or token_file'],
+  ]) {
+    if (given(`source.auth.${key}`)) {
+      literal = true
+      reportAt(`source.auth.${key}`, `source.auth.${key}: a secret is never written in a pipeline file: use ${instead}`)
+    }
+  }
+  if (literal || !auth?.type || auth.type === 'none') return
+  const [env, file] = auth.type === 'basic' ? ['password_env', 'password_file'] : ['token_env', 'token_file']
+  const sources = [env, file].filter((key) => given(`source.auth.${key}`))
+  if (sources.length !== 1) {
+    reportAt('source.auth', `source.auth of type ${auth.type} needs one of ${env} or ${file}`)
   }
 }
 
@@ -189,13 +234,14 @@ function toSpec(
     source: {
       // The default (files) is left out, as every default the spec does not need.
       ...(source.type !== undefined && source.type !== 'files' && { type: source.type }),
-      paths: source.paths.map((p) => resolve(baseDir, p)),
+      paths: (source.paths ?? []).map((p) => resolve(baseDir, p)),
       ignore: source.ignore,
       concurrency: source.concurrency,
       threads: source.threads,
       followSymlinks: source.follow_symlinks,
       hidden: source.hidden,
       allowEmpty: source.allow_empty,
+      ...(source.type === 'dicomweb' && { dicomweb: dicomwebOf(source, baseDir) }),
     },
     columns,
     ...(value.rows === 'per_frame' && { rows: value.rows }),
@@ -213,6 +259,33 @@ function toSpec(
       ...(output.format !== undefined && { format: output.format }),
       ...(output.errors !== undefined && { errors: outputPath(output.errors, baseDir) }),
     },
+  }
+}
+
+/** The DICOMweb settings of `source:` (checked: url is given). */
+function dicomwebOf(source: Complete['source'], baseDir: string): DicomwebSpec {
+  const auth = source.auth
+  const file = (path: string | undefined) => (path === undefined ? undefined : resolve(baseDir, path))
+  return {
+    url: source.url as string,
+    query: Object.fromEntries(Object.entries(source.query ?? {}).filter(([, v]) => v !== undefined)),
+    ...(auth &&
+      auth.type !== 'none' && {
+        auth: {
+          type: auth.type,
+          username: auth.username,
+          passwordEnv: auth.password_env,
+          passwordFile: file(auth.password_file),
+          tokenEnv: auth.token_env,
+          tokenFile: file(auth.token_file),
+        },
+      }),
+    ...(source.ca_file !== undefined && { caFile: file(source.ca_file) }),
+    connectTimeoutMs: source.connect_timeout_secs * 1000,
+    readTimeoutMs: source.read_timeout_secs * 1000,
+    retries: source.retries,
+    ...(source.requests_per_second !== undefined && { requestsPerSecond: source.requests_per_second }),
+    pageSize: source.page_size,
   }
 }
 

@@ -87,7 +87,7 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
     inputs: spec.source.paths,
   })
   for (const note of outputs.notes) log.note(note)
-  log.start(spec.source.paths, spec.output.path)
+  log.start(spec.source.dicomweb ? [spec.source.dicomweb.url] : spec.source.paths, spec.output.path)
   try {
     return await runPrepared(spec, options, outputs, { started, stderr, log })
   } finally {
@@ -141,7 +141,8 @@ async function runPrepared(
     spec,
     // With a state, records (rows with the facts that identify their file), which it records.
     records: state !== undefined,
-    skipKnown: state && skipUnchanged(state, pathColumns(columns)),
+    skipKnown: state && (() => skipUnchanged(state, pathColumns(columns))),
+    state,
     info: { list: listInfo, read: readInfo },
     onSkip,
     onWarning: warn,

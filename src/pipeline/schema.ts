@@ -16,6 +16,7 @@ import { OUTPUT_FORMATS, SINKS } from '../sinks/registry.js'
 import { DEFAULT_PRECISION } from '../values.js'
 import { SOURCES, SOURCE_TYPES } from '../sources/registry.js'
 import { filesFields } from '../sources/files.js'
+import { dicomwebFields } from '../sources/dicomweb.js'
 
 const string = { kind: 'string' } as const
 const boolean = { kind: 'boolean' } as const
@@ -45,6 +46,7 @@ export const pipelineSchema = {
             type: { kind: 'enum', values: SOURCE_TYPES },
           },
           ...filesFields,
+          ...dicomwebFields,
         },
       },
     },

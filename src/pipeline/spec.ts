@@ -39,6 +39,36 @@ export interface SourceSpec {
   since?: Date
   /** Listing no file at all is a success (header-only CSV), not E_NO_FILES (exit 66). */
   allowEmpty: boolean
+  /** With `type: dicomweb`: the server and how to ask it. */
+  dicomweb?: DicomwebSpec
+}
+
+/** A DICOMweb source: the server, the QIDO-RS query, credentials and transport settings. */
+export interface DicomwebSpec {
+  /** The DICOMweb base URL (QIDO-RS and WADO-RS). */
+  url: string
+  /** QIDO-RS matching keys (study level, and series level for Modality and the like). */
+  query: Record<string, string | undefined>
+  auth?: DicomwebAuth
+  caFile?: string
+  connectTimeoutMs?: number
+  readTimeoutMs?: number
+  retries?: number
+  /** The first retry's backoff in ms (tests shorten it). */
+  backoffMs?: number
+  requestsPerSecond?: number
+  /** QIDO-RS results asked per page. */
+  pageSize?: number
+}
+
+/** Credentials, by where the secret is: never the secret itself. */
+export interface DicomwebAuth {
+  type: 'none' | 'basic' | 'bearer'
+  username?: string
+  passwordEnv?: string
+  passwordFile?: string
+  tokenEnv?: string
+  tokenFile?: string
 }
 
 export interface OutputSpec {

@@ -17,8 +17,7 @@ const boolean = { kind: 'boolean' } as const
 /** The YAML fields of `source:` for files (besides `type`). */
 export const filesFields = {
   paths: {
-    required: true,
-    doc: 'Folders, files or glob patterns, relative to the pipeline file. A single string is accepted too.',
+    doc: 'Folders, files or glob patterns, relative to the pipeline file. A single string is accepted too. Required with `type: files`.',
     example: 'paths: [../samples]',
     type: { kind: 'list', noun: 'a path or a list of paths', single: true, nonEmpty: true, items: string },
   },
@@ -31,7 +30,8 @@ export const filesFields = {
   concurrency: {
     doc:
       'Files read at once at most. By default one per reader thread, read synchronously: the fastest on local ' +
-      'disks and warm caches. On network or cold storage raise it (e.g. 64): many reads in flight hide latency.',
+      'disks and warm caches. On network or cold storage raise it (e.g. 64): many reads in flight hide latency. ' +
+      'With `type: dicomweb`: series read at once, and requests in flight, at most (default 4).',
     example: 'concurrency: 64',
     type: { kind: 'integer', min: 1, max: 1024 },
   },
@@ -79,7 +79,7 @@ export function filesSource(context: SourceContext): (Readable | Transform)[] {
       onEmpty: context.onNote,
       onNote: context.onNote,
     }),
-    ...(context.skipKnown ? [context.skipKnown] : []),
+    ...(context.skipKnown ? [context.skipKnown()] : []),
     readRows({
       columns: spec.columns,
       format: spec.format,

@@ -69,6 +69,8 @@ export interface ListInfo {
   unlisted?: number
   /** True once every input has been listed. */
   done: boolean
+  /** A DICOMweb source's counts: studies and series listed, series read (`listed` counts instances). */
+  web?: { studies: number; series: number; seriesRead: number }
 }
 
 /**

@@ -97,8 +97,11 @@ export async function readOneAsync(
   return job.project ? rowResult(path, header, job.project) : { path, header }
 }
 
-/** A header projected to its rows; a projection that throws (a bug) is the file's failure, not the run's. */
-function rowResult(path: string, header: FileHeader, project: ProjectJob): ReadResult {
+/**
+ * A header projected to its rows (and facts); a projection that throws (a bug) is the file's
+ * failure, not the run's. The DICOMweb source projects its instances' headers with it too.
+ */
+export function rowResult(path: string, header: FileHeader, project: ProjectJob): ReadResult {
   let warnings: string[] | undefined
   let rows: Row[]
   try {

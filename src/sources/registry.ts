@@ -4,6 +4,7 @@
  * its fields in the schema, its test and its README row.
  */
 import type { Readable, Transform } from 'node:stream'
+import { dicomwebSource } from './dicomweb.js'
 import { filesSource } from './files.js'
 import type { SourceContext } from './source.js'
 
@@ -22,6 +23,11 @@ export const SOURCES = [
     type: 'files',
     doc: 'DICOM files in folders, files or glob patterns (`paths`), their headers read in reader threads',
     create: filesSource,
+  },
+  {
+    type: 'dicomweb',
+    doc: 'a PACS or archive over DICOMweb (`url`): QIDO-RS finds studies and series, WADO-RS gives their metadata',
+    create: dicomwebSource,
   },
 ] as const satisfies readonly SourceModule[]
 

@@ -94,6 +94,7 @@ export function projectFrames(
 }
 
 const NO_CHARSETS: readonly string[] = []
+const UTF8: readonly string[] = ['ISO_IR 192']
 const charsetCache = new Map<string, readonly string[]>()
 
 /** The terms of a Specific Character Set value; archives repeat a handful of values, so they are parsed once. */
@@ -106,10 +107,22 @@ function charsetTerms(raw: string): readonly string[] {
   return terms
 }
 
+/** The character sets inside an item: its own Specific Character Set, else those around it (UTF-8 throughout for DICOM JSON). */
+function itemCharsets(
+  item: ReadonlyMap<number, DataElement>,
+  around: readonly string[],
+  context: FormatContext,
+): readonly string[] {
+  if (context.utf8) return around
+  const own = item.get(Tags.SpecificCharacterSet)
+  return own ? charsetTerms(latin1(own.value)) : around
+}
+
 /** How a header's values are decoded: its byte order, its character sets, warnings naming its file. */
 function headerContext({ header, path }: HeaderRecord, options: ProjectOptions): FormatContext {
   const onWarning = options.onWarning
   const warn = onWarning ? (message: string) => onWarning(path, message) : undefined
+  if (header.textUtf8) return { ...options.format, littleEndian: header.littleEndian, charsets: UTF8, utf8: true, warn }
   const charsetElement = header.elements.get(Tags.SpecificCharacterSet)
   const charsets = charsetElement ? charsetTerms(latin1(charsetElement.value)) : NO_CHARSETS
   return { ...options.format, littleEndian: header.littleEndian, charsets, warn }
@@ -161,7 +174,8 @@ export function projectValues(record: HeaderRecord, columns: readonly ColumnSpec
       if (damage && source.tag >= damage.tag && source.tag >>> 16 !== 0x0002) {
         warn?.(`${columns[i].name}: unreadable: ${damage.reason}`)
       }
-    } else if (element.charsets) row[i] = decodeValue(element, { ...context, charsets: element.charsets })
+    } else if (element.charsets && !context.utf8)
+      row[i] = decodeValue(element, { ...context, charsets: element.charsets })
     else if (source.tag >>> 16 !== 0x0002) row[i] = decodeValue(element, context)
     else row[i] = decodeValue(element, (metaContext ??= { ...context, littleEndian: true }))
   }
@@ -242,8 +256,7 @@ function reachItems(
     const last = i === steps.length - 1
     const chosen = last || step.item === '*' ? items : items.slice(Number(step.item ?? 0), Number(step.item ?? 0) + 1)
     for (const item of chosen) {
-      const own = item.get(Tags.SpecificCharacterSet)
-      const here = own ? charsetTerms(latin1(own.value)) : charsets
+      const here = itemCharsets(item, charsets, context)
       if (last) reached.push({ item, charsets: here })
       else walk(item, i + 1, here)
     }
@@ -294,8 +307,7 @@ function pathValue(
     const chosen = one ? items.slice(Number(step.item), Number(step.item) + 1) : items
     if (one && chosen.length === 0) values.push(null)
     for (const item of chosen) {
-      const own = item.get(Tags.SpecificCharacterSet)
-      const here = own ? charsetTerms(latin1(own.value)) : charsets
+      const here = itemCharsets(item, charsets, context)
       if (i === last && content) values.push(contentValue(item, content, { ...context, charsets: here }, content.name))
       else walk(item, i + 1, here)
     }

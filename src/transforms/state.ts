@@ -7,7 +7,7 @@ import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Transform, type Writable } from 'node:stream'
 import { displayPath, toFsPath } from '../io/fs-path.js'
-import { STATE_VERSION, type RunState } from '../io/state-file.js'
+import { STATE_VERSION, stateKey, type RunState } from '../io/state-file.js'
 import type { SourceRecord } from '../records.js'
 import { stringifyJson } from '../values.js'
 
@@ -86,7 +86,7 @@ export function recordState(state: RunState, signature: string, file: Writable):
       } else {
         // Typed values write themselves as `{"$xx": ...}` objects that parseJson revives.
         const r = record
-        chunk += `${stringifyJson([resolve(r.path), r.size, r.mtimeMs, r.sop, r.rows, r.ino])}\n`
+        chunk += `${stringifyJson([stateKey(r.path), r.size, r.mtimeMs, r.sop, r.rows, r.ino])}\n`
       }
       for (const row of record.rows) this.push(row)
       if (size + chunk.length < 65536) return callback()

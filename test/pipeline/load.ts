@@ -204,7 +204,7 @@ t.test('each problem at its line:col', async (t) => {
     ],
     [yaml(source, 'extract: [Rows]', 'output: out.csv'), ['3:9 output must be a mapping, got "out.csv"']],
     [yaml(source, 'extract: [Rows]', 'output:'), ['3:8 output must be a mapping, got an empty value']],
-    [yaml('source: ../samples', 'extract: [Rows]'), ['1:9 source must be a mapping with key paths, got "../samples"']],
+    [yaml('source: ../samples', 'extract: [Rows]'), ['1:9 source must be a mapping, got "../samples"']],
     [yaml(source, 'extract: [Rows]', 'sort: [Rows]'), ['3:7 sort must be a mapping, got a list']],
     // empty values
     [yaml('source: {paths: []}', 'extract: [Rows]'), ['1:17 source.paths must not be empty']],
@@ -693,4 +693,64 @@ t.test('where: the filter in the spec, with the columns it reads beside the extr
   t.equal(result.problems.length, 0)
   t.equal(result.spec?.where?.text, 'Modality = CT and SeriesNumber > 1')
   t.strictSame(result.spec?.where?.hidden, [element('Modality', 0x00080060, 'Modality')])
+})
+
+t.test('issue 13: a dicomweb source, its keys, and keys of the other type refused', async (t) => {
+  const result = parsePipeline(
+    yaml(
+      'source:',
+      '  type: dicomweb',
+      '  url: https://pacs/dicom-web',
+      "  query: {StudyDate: '20261101-20261130', Modality: CT}",
+      '  auth: {type: bearer, token_env: PACS_TOKEN}',
+      '  ca_file: ca.pem',
+      '  requests_per_second: 5',
+      'extract: [PatientID]',
+    ),
+    base,
+  )
+  t.strictSame(result.problems, [])
+  t.strictSame(result.spec?.source.dicomweb, {
+    url: 'https://pacs/dicom-web',
+    query: { StudyDate: '20261101-20261130', Modality: 'CT' },
+    auth: {
+      type: 'bearer',
+      username: undefined,
+      passwordEnv: undefined,
+      passwordFile: undefined,
+      tokenEnv: 'PACS_TOKEN',
+      tokenFile: undefined,
+    },
+    caFile: '/srv/pipelines/ca.pem',
+    connectTimeoutMs: 10000,
+    readTimeoutMs: 60000,
+    retries: 4,
+    requestsPerSecond: 5,
+    pageSize: 100,
+  })
+  t.equal(result.spec?.source.type, 'dicomweb')
+  const cases: [string, string[]][] = [
+    [yaml('source: {type: dicomweb}', 'extract: [Rows]'), ['1:9 missing required key "url" in source']],
+    [
+      yaml('source: {type: dicomweb, url: http://x, paths: y}', 'extract: [Rows]'),
+      ['1:48 source.paths goes with type: files, not dicomweb'],
+    ],
+    [
+      yaml('source: {paths: y, url: http://x}', 'extract: [Rows]'),
+      ['1:25 source.url goes with type: dicomweb, not files'],
+    ],
+    [
+      yaml('source: {type: dicomweb, url: http://x, auth: {type: basic, password: secret}}', 'extract: [Rows]'),
+      ['1:71 source.auth.password: a secret is never written in a pipeline file: use password_env or password_file'],
+    ],
+    [
+      yaml('source: {type: dicomweb, url: http://x, auth: {type: bearer}}', 'extract: [Rows]'),
+      ['1:47 source.auth of type bearer needs one of token_env or token_file'],
+    ],
+    [
+      yaml('source: {type: dicomweb, url: http://x, query: {StudyDat: x}}', 'extract: [Rows]'),
+      ['1:49 unknown key "StudyDat" in source.query (did you mean "StudyDate"?)'],
+    ],
+  ]
+  for (const [text, expected] of cases) t.strictSame(problems(text), expected, text)
 })
