@@ -382,7 +382,10 @@ t.test("issue 12: the samples' own dose report, on a fresh clone", async (t) => 
 
   const exams = await runCli(['run', join(ROOT, 'pipelines', 'dose-exams.yaml'), '-o', '-', '--format', 'jsonl'])
   t.equal(exams.code, 0, exams.stderr)
-  const [exam, ...more] = exams.stdout.trim().split('\n').map((line) => JSON.parse(line) as Json)
+  const [exam, ...more] = exams.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Json)
   t.same(more, [], 'one exam')
   t.same(
     [exam.series, exam.series_counted, exam.reports, exam.report_events],
