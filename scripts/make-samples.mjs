@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url'
 import dcmjs from 'dcmjs'
 import {
   CT_IMAGE_STORAGE,
+  DOSE_REPORT,
+  RDSR_STORAGE,
+  sampleDoseReportDataset,
   NOTE_PATH,
   PATIENT,
   README_PATH,
@@ -26,17 +29,17 @@ const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1'
 
 const outDir = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'samples'))
 
-function part10(series, slice) {
+function part10(sopClassUid, sopInstanceUid, dataset) {
   const meta = {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-    MediaStorageSOPClassUID: CT_IMAGE_STORAGE,
-    MediaStorageSOPInstanceUID: slice.sopInstanceUid,
+    MediaStorageSOPClassUID: sopClassUid,
+    MediaStorageSOPInstanceUID: sopInstanceUid,
     TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
     ImplementationClassUID: sampleUid('implementation'),
     ImplementationVersionName: 'DICOM_ETL_SMP_1',
   }
   const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta))
-  dict.dict = DicomMetaDictionary.denaturalizeDataset(sampleDataset(series, slice))
+  dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset)
   return Buffer.from(dict.write())
 }
 
@@ -60,6 +63,7 @@ function exportNote(seriesList) {
     `Patient ID ${PATIENT.id}, accession ${STUDY.accessionNumber}, study date ${STUDY.date}`,
     `${STUDY.description} - ${STUDY.manufacturer} ${STUDY.model} (${STUDY.station})`,
     ...lines,
+    `  ${DOSE_REPORT.folder.padEnd(18)}   1 report    CT Radiation Dose SR`,
     'Files without extension are DICOM Part 10 files as well.',
     '',
   ].join('\r\n')
@@ -111,13 +115,14 @@ generators), so re-running it leaves these files byte-identical;
 
 One phantom patient (\`${PATIENT.name}\`, ID ${PATIENT.id}), one study
 (${STUDY.date}, accession ${STUDY.accessionNumber}, "${STUDY.description}")
-on a fictitious ${STUDY.manufacturer} ${STUDY.model}, ${count} DICOM images
+on a fictitious ${STUDY.manufacturer} ${STUDY.model}, ${count} DICOM images and the exam's dose report
 in a PACS-export-like tree:
 
 \`\`\`
 ${PATIENT.folder}/${STUDY.folder}/
   ${NOTE_PATH.split('/').at(-1).padEnd(20)} export note, not DICOM
 ${tree.join('\n')}
+  ${`${DOSE_REPORT.folder}/`.padEnd(20)} ${DOSE_REPORT.path.split('/').at(-1)}
 \`\`\`
 
 All images are DICOM Part 10 files, CT Image Storage (${CT_IMAGE_STORAGE}),
@@ -134,6 +139,17 @@ full double) = nCTDIw / 100 * mA * rotation time / pitch with the unrounded
 mA; XRayTubeCurrent and Exposure (mAs per rotation) are rounded to integers as
 IS requires.
 
+\`${DOSE_REPORT.folder}/\`: the exam's CT Radiation Dose SR (X-Ray Radiation Dose
+SR Storage, ${RDSR_STORAGE}, TID 10011), as the scanner writes it after the exam:
+one CT Acquisition per series (the localizer a Constant Angle Acquisition
+without CT Dose), each with its Irradiation Event UID, protocol, target region,
+scanning length (the reconstructed range), exposed range (plus one table feed
+of over-ranging: pitch x total collimation), kVp, maximum and mean tube
+current, mean CTDIvol (of the series' slices, 2 decimals) and DLP = mean
+CTDIvol x exposed range, and the CT Dose Length Product Total, their sum. The
+report's DLP is thus above the image headers' (\`pipelines/dose-exams.yaml\`
+shows the ratio).
+
 Pixels show an anthropomorphic phantom (ellipsoidal head with skull, neck,
 trunk with lungs and spine) plus Gaussian noise scaled by 1 / sqrt(mA).
 `
@@ -145,8 +161,11 @@ for (const series of seriesList) {
   for (const slice of series.slices) {
     const file = join(outDir, slice.path)
     mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(file, part10(series, slice))
+    writeFileSync(file, part10(CT_IMAGE_STORAGE, slice.sopInstanceUid, sampleDataset(series, slice)))
   }
 }
+const reportFile = join(outDir, DOSE_REPORT.path)
+mkdirSync(dirname(reportFile), { recursive: true })
+writeFileSync(reportFile, part10(RDSR_STORAGE, DOSE_REPORT.sopInstanceUid, sampleDoseReportDataset(seriesList)))
 writeFileSync(join(outDir, NOTE_PATH), exportNote(seriesList))
 writeFileSync(join(outDir, README_PATH), readme(seriesList))

@@ -276,10 +276,193 @@ export function sampleSeries() {
   })
 }
 
+export const RDSR_STORAGE = '1.2.840.10008.5.1.4.1.1.88.67'
+
+// The exam's CT Radiation Dose SR (TID 10011), as the scanner writes it after the exam, in a
+// series of its own
+export const DOSE_REPORT = {
+  folder: 'SER900_DOSE_REPORT',
+  path: `${PATIENT.folder}/${STUDY.folder}/SER900_DOSE_REPORT/DOSE00001.dcm`,
+  seriesNumber: 900,
+  sopInstanceUid: sampleUid('dose-report/1'),
+  seriesInstanceUid: sampleUid('dose-report/series'),
+  time: '093630',
+}
+
 // Every file of the data set, relative to the samples folder
 export function sampleFiles() {
   const dicom = sampleSeries().flatMap((series) => series.slices.map((slice) => slice.path))
-  return [README_PATH, NOTE_PATH, ...dicom]
+  return [README_PATH, NOTE_PATH, ...dicom, DOSE_REPORT.path]
+}
+
+// One irradiation event of the report: what the scanner knows of each series' acquisition.
+// The scanning length is the reconstructed range; the exposed range adds one table feed of
+// over-ranging (pitch x total collimation), and the DLP = mean CTDIvol x exposed range, so the
+// report's DLP is above the image headers' (which know the reconstructed range only).
+export function doseEvent(series) {
+  const helical = series.sliceCount !== undefined
+  const mean = helical ? series.slices.reduce((sum, slice) => sum + slice.ctdiVol, 0) / series.slices.length : 0
+  const scanningMm = helical ? series.sliceCount * series.reconstructionInterval : 0
+  const exposedMm = helical ? scanningMm + series.pitch * series.totalCollimation : 0
+  return {
+    uid: sampleUid(`${series.key}/irradiation`),
+    protocol: series.description,
+    region: series.bodyPart === 'HEAD' ? ['69536005', 'Head'] : ['51185008', 'Chest'],
+    helical,
+    ctdivol: helical ? Number(mean.toFixed(2)) : null,
+    scanningMm,
+    exposedMm: Number(exposedMm.toFixed(2)),
+    dlp: helical ? Number(((Number(mean.toFixed(2)) * exposedMm) / 10).toFixed(2)) : null,
+  }
+}
+
+const dcmCode = (value, meaning, scheme = 'DCM') => [
+  { CodeValue: value, CodingSchemeDesignator: scheme, CodeMeaning: meaning },
+]
+const item = (relationship, valueType, concept, rest) => ({
+  RelationshipType: relationship,
+  ValueType: valueType,
+  ConceptNameCodeSequence: concept,
+  ...rest,
+})
+const num = (concept, value, unit) =>
+  item('CONTAINS', 'NUM', concept, {
+    MeasuredValueSequence: [{ NumericValue: String(value), MeasurementUnitsCodeSequence: dcmCode(unit, unit, 'UCUM') }],
+  })
+
+// The content of one CT Acquisition (TID 10013)
+function acquisitionItem(series, event) {
+  const parameters = [
+    num(
+      dcmCode('113824', 'Exposure Time'),
+      Number((event.exposedMm / (series.tableSpeed ?? 1) || series.exposureTime / 1000).toFixed(2)),
+      's',
+    ),
+    num(dcmCode('113825', 'Scanning Length'), event.scanningMm, 'mm'),
+    num(dcmCode('113899', 'Exposed Range'), event.exposedMm, 'mm'),
+    ...(event.helical ? [num(dcmCode('113828', 'Pitch Factor'), series.pitch, '{ratio}')] : []),
+    num(dcmCode('113826', 'Nominal Single Collimation Width'), series.singleCollimation ?? 0.6, 'mm'),
+    num(dcmCode('113827', 'Nominal Total Collimation Width'), series.totalCollimation ?? 38.4, 'mm'),
+    item('CONTAINS', 'CONTAINER', dcmCode('113831', 'CT X-Ray Source Parameters'), {
+      ContinuityOfContent: 'SEPARATE',
+      ContentSequence: [
+        item('CONTAINS', 'TEXT', dcmCode('113832', 'Identification of the X-Ray Source'), { TextValue: 'A' }),
+        num(dcmCode('113733', 'KVP'), series.kvp, 'kV'),
+        num(
+          dcmCode('113833', 'Maximum X-Ray Tube Current'),
+          Math.max(...series.slices.map((s) => s.xRayTubeCurrent)),
+          'mA',
+        ),
+        num(
+          dcmCode('113734', 'X-Ray Tube Current'),
+          Math.round(series.slices.reduce((sum, s) => sum + s.xRayTubeCurrent, 0) / series.slices.length),
+          'mA',
+        ),
+      ],
+    }),
+  ]
+  const dose = event.helical
+    ? [
+        item('CONTAINS', 'CONTAINER', dcmCode('113829', 'CT Dose'), {
+          ContinuityOfContent: 'SEPARATE',
+          ContentSequence: [
+            num(dcmCode('113830', 'Mean CTDIvol'), event.ctdivol, 'mGy'),
+            item('CONTAINS', 'CODE', dcmCode('113835', 'CTDIw Phantom Type'), {
+              ConceptCodeSequence: dcmCode(series.phantom[0], series.phantom[1]),
+            }),
+            num(dcmCode('113838', 'DLP'), event.dlp, 'mGy.cm'),
+          ],
+        }),
+      ]
+    : []
+  return item('CONTAINS', 'CONTAINER', dcmCode('113819', 'CT Acquisition'), {
+    ContinuityOfContent: 'SEPARATE',
+    ContentSequence: [
+      item('CONTAINS', 'TEXT', dcmCode('125203', 'Acquisition Protocol'), { TextValue: event.protocol }),
+      item('CONTAINS', 'CODE', dcmCode('123014', 'Target Region', 'DCM'), {
+        ConceptCodeSequence: dcmCode(event.region[0], event.region[1], 'SCT'),
+      }),
+      item('CONTAINS', 'CODE', dcmCode('113820', 'CT Acquisition Type'), {
+        ConceptCodeSequence: event.helical
+          ? dcmCode('116152004', 'Spiral Acquisition', 'SCT')
+          : dcmCode('113805', 'Constant Angle Acquisition'),
+      }),
+      item('HAS OBS CONTEXT', 'UIDREF', dcmCode('113769', 'Irradiation Event UID'), { UID: event.uid }),
+      item('CONTAINS', 'CONTAINER', dcmCode('113822', 'CT Acquisition Parameters'), {
+        ContinuityOfContent: 'SEPARATE',
+        ContentSequence: parameters,
+      }),
+      ...dose,
+    ],
+  })
+}
+
+// The naturalized dcmjs dataset of the dose report (without the file meta group)
+export function sampleDoseReportDataset(seriesList) {
+  const events = seriesList.map(doseEvent)
+  const total = events.reduce((sum, event) => sum + (event.dlp ?? 0), 0)
+  return {
+    SpecificCharacterSet: 'ISO_IR 100',
+    SOPClassUID: RDSR_STORAGE,
+    SOPInstanceUID: DOSE_REPORT.sopInstanceUid,
+    StudyDate: STUDY.date,
+    ContentDate: STUDY.date,
+    StudyTime: STUDY.time,
+    ContentTime: DOSE_REPORT.time,
+    AccessionNumber: STUDY.accessionNumber,
+    Modality: 'SR',
+    Manufacturer: STUDY.manufacturer,
+    ReferringPhysicianName: '',
+    StudyDescription: STUDY.description,
+    SeriesDescription: 'Dose Report',
+    ManufacturerModelName: STUDY.model,
+    PatientName: PATIENT.name,
+    PatientID: PATIENT.id,
+    PatientBirthDate: PATIENT.birthDate,
+    PatientSex: PATIENT.sex,
+    DeviceSerialNumber: STUDY.deviceSerialNumber,
+    SoftwareVersions: STUDY.softwareVersions,
+    StudyInstanceUID: sampleUid('study'),
+    SeriesInstanceUID: DOSE_REPORT.seriesInstanceUid,
+    StudyID: STUDY.id,
+    SeriesNumber: DOSE_REPORT.seriesNumber,
+    InstanceNumber: 1,
+    ValueType: 'CONTAINER',
+    ConceptNameCodeSequence: dcmCode('113701', 'X-Ray Radiation Dose Report'),
+    ContentTemplateSequence: [{ MappingResource: 'DCMR', TemplateIdentifier: '10011' }],
+    ContinuityOfContent: 'SEPARATE',
+    CompletionFlag: 'COMPLETE',
+    VerificationFlag: 'UNVERIFIED',
+    ReferencedPerformedProcedureStepSequence: [],
+    PerformedProcedureCodeSequence: [],
+    ContentSequence: [
+      item('HAS CONCEPT MOD', 'CODE', dcmCode('121058', 'Procedure reported'), {
+        ConceptCodeSequence: dcmCode('P5-08000', 'Computed Tomography X-Ray', 'SRT'),
+      }),
+      item('HAS OBS CONTEXT', 'CODE', dcmCode('121005', 'Observer Type'), {
+        ConceptCodeSequence: dcmCode('121007', 'Device'),
+      }),
+      item('HAS OBS CONTEXT', 'UIDREF', dcmCode('121012', 'Device Observer UID'), { UID: sampleUid('device') }),
+      item('HAS OBS CONTEXT', 'TEXT', dcmCode('121013', 'Device Observer Name'), { TextValue: STUDY.station }),
+      item('HAS OBS CONTEXT', 'CODE', dcmCode('113705', 'Scope of Accumulation'), {
+        ConceptCodeSequence: dcmCode('113014', 'Study'),
+        ContentSequence: [
+          item('HAS PROPERTIES', 'UIDREF', dcmCode('110180', 'Study Instance UID'), { UID: sampleUid('study') }),
+        ],
+      }),
+      item('CONTAINS', 'CONTAINER', dcmCode('113811', 'CT Accumulated Dose Data'), {
+        ContinuityOfContent: 'SEPARATE',
+        ContentSequence: [
+          num(dcmCode('113812', 'Total Number of Irradiation Events'), events.length, '{events}'),
+          num(dcmCode('113813', 'CT Dose Length Product Total'), Number(total.toFixed(2)), 'mGy.cm'),
+        ],
+      }),
+      ...seriesList.map((series, i) => acquisitionItem(series, events[i])),
+      item('CONTAINS', 'CODE', dcmCode('113854', 'Source of Dose Information'), {
+        ConceptCodeSequence: dcmCode('113856', 'Automated Data Collection'),
+      }),
+    ],
+  }
 }
 
 // The naturalized dcmjs dataset of one image (without the file meta group)

@@ -4,20 +4,8 @@ import { execFileSync, spawn } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CLI, ROOT, parseCsv, runCli } from './fixtures/cli.js'
+import { DICOM_FILES, DOSE_REPORT, NOT_DICOM, SAMPLE_FILES, isLocalizer, sampleSeries } from './fixtures/samples.js'
 
-interface Slice {
-  path: string
-  sliceLocation: number | null
-  ctdiVol: number | null
-}
-interface Series {
-  seriesInstanceUid: string
-  seriesNumber: number
-  slices: Slice[]
-}
-const model = (await import(new URL('../scripts/sample-model.mjs', import.meta.url).href)) as {
-  sampleSeries(): Series[]
-}
 const SAMPLE = 'samples/PAT001/STUDY_20240312/SER002_HEAD/IM00001.dcm'
 
 t.test('etl run pipelines/dose-slices.yaml: the samples, sorted, as CSV on stdout', async (t) => {
@@ -26,20 +14,27 @@ t.test('etl run pipelines/dose-slices.yaml: the samples, sorted, as CSV on stdou
   const [header, ...rows] = parseCsv(r.stdout)
   t.same(header.slice(0, 5), ['PatientID', 'StudyDate', 'StudyInstanceUID', 'SeriesNumber', 'SeriesInstanceUID'])
   const col = (name: string) => header.indexOf(name)
-  const slices = model
-    .sampleSeries()
+  // The pipeline's where: keeps the CT images that are not localizers: the localizer and the
+  // dose report are read and filtered out.
+  const series = sampleSeries()
+  const slices = series
+    .filter((s) => !isLocalizer(s))
     .flatMap((s) => s.slices.map((slice) => ({ ...slice, series: s.seriesInstanceUid, number: s.seriesNumber })))
-  t.equal(rows.length, slices.length, 'one row per image')
-  // Issue 14: series in SeriesNumber order (one study), not in UID order (which put series 3
-  // first); positions by value, empty last.
+  t.equal(rows.length, slices.length, 'one row per image, localizers left out')
+  const paths = new Set(rows.map((r) => r[col('path')].slice(ROOT.length)))
+  const localizers = series.filter(isLocalizer).flatMap((s) => s.slices.map((slice) => join('samples', slice.path)))
+  t.ok(localizers.length > 0, 'the samples have a localizer')
+  t.same(
+    [...localizers, join('samples', DOSE_REPORT.path)].filter((path) => paths.has(path)),
+    [],
+    'no row of the localizer or the dose report',
+  )
+  // Issue 14: series in SeriesNumber order (one study), not in UID order (which puts series 3
+  // first); positions by value.
   const expected = [...slices].sort(
     (a, b) => a.number - b.number || (a.sliceLocation ?? Infinity) - (b.sliceLocation ?? Infinity),
   )
-  t.same(
-    [...new Set(rows.map((r) => r[col('SeriesNumber')]))],
-    ['1', '2', '3'],
-    'series 1, 2, 3 (their UIDs sort 3, 1, 2)',
-  )
+  t.same([...new Set(rows.map((r) => r[col('SeriesNumber')]))], ['2', '3'], 'series 2, 3 (their UIDs sort 3, 2)')
   t.same(
     rows.map((r) => [
       r[col('SeriesInstanceUID')],
@@ -55,7 +50,15 @@ t.test('etl run pipelines/dose-slices.yaml: the samples, sorted, as CSV on stdou
     ]),
     'series, position, CTDIvol and path of every slice, in series then position order',
   )
-  t.match(r.stderr, /^etl: 89 files listed, 89 rows written, 0 ignored \(not DICOM\), 0 failed in [\d.]+ s/m)
+  // Only DICOM files are listed (the pipeline ignores *.txt and *.md); all of them are read.
+  t.match(
+    r.stderr,
+    new RegExp(
+      `^etl: ${DICOM_FILES.length} files listed, ${slices.length} rows written ` +
+        `\\(${DICOM_FILES.length - slices.length} filtered out by where\\), 0 ignored \\(not DICOM\\), 0 failed in [\\d.]+ s`,
+      'm',
+    ),
+  )
 })
 
 t.test('etl extract: flags, output file, errors file', async (t) => {
@@ -82,14 +85,25 @@ t.test('etl extract: flags, output file, errors file', async (t) => {
   t.equal(r.stdout, '', 'nothing on stdout when writing a file')
   const [header, ...rows] = parseCsv(readFileSync(out, 'utf8'))
   t.same(header, ['SOPInstanceUID', 'CTDIvol', 'path'], 'a tag column is named by its keyword')
-  t.equal(rows.length, 89)
+  t.equal(rows.length, DICOM_FILES.length, 'a row per DICOM file: the images and the dose report')
   const doses = rows.map((r) => r[1]).filter((d) => d !== '')
   t.same(
     doses,
     [...doses].sort((a, b) => Number(b) - Number(a)),
     'descending by CTDIvol',
   )
-  t.equal(rows[rows.length - 1][1], '', 'the localizer (no CTDIvol) sorts last')
+  const localizer = sampleSeries().find(isLocalizer)!.slices[0]
+  t.same(
+    rows
+      .slice(doses.length)
+      .map((r) => [r[0], r[1]])
+      .sort(),
+    [
+      [localizer.sopInstanceUid, ''],
+      [DOSE_REPORT.sopInstanceUid, ''],
+    ].sort(),
+    'the localizer and the dose report (no CTDIvol) sort last',
+  )
   const [errorsHeader, ...skipped] = parseCsv(readFileSync(errors, 'utf8'))
   t.same(errorsHeader, ['path', 'outcome', 'code', 'reason'])
   t.same(skipped.map((r) => r.slice(0, 3)).sort(), [
@@ -200,7 +214,7 @@ t.test('etl validate: ok, or every problem at file:line:col', async (t) => {
   t.equal(ok.code, 0)
   t.match(
     ok.stderr,
-    /pipelines\/dose\.yaml: ok: 13 columns, one row per PatientID, .*SeriesInstanceUID with dose, to stdout/,
+    /pipelines\/dose\.yaml: ok: 13 columns, rows where Modality = CT and not ImageType contains LOCALIZER \(1 more read for it\), one row per PatientID, .*SeriesInstanceUID with dose, to stdout/,
   )
 })
 
@@ -238,7 +252,11 @@ t.test(
       })
     const shown = onTerminal('extract samples -k path -o /dev/null')
     t.match(shown, /\retl: \d+ of \d+[^\r]*files\/s[^\r]*\x1b\[K/, 'a progress line on a terminal')
-    t.match(shown, /\r\x1b\[Ketl: 91 files listed, 89 rows written/, 'erased before the summary')
+    t.match(
+      shown,
+      `\r\x1b[Ketl: ${SAMPLE_FILES.length} files listed, ${DICOM_FILES.length} rows written, ${NOT_DICOM.length} ignored`,
+      'erased before the summary',
+    )
     const forced = await runCli(['extract', 'samples', '-k', 'path', '-o', '/dev/null', '--progress'])
     t.match(forced.stderr, /\retl: \d+ of/, '--progress forces it into a pipe')
     const piped = await runCli(['extract', 'samples', '-k', 'path', '-o', '/dev/null'])

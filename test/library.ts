@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT, parseCsv } from './fixtures/cli.js'
+import { DICOM_FILES, isLocalizer, sampleSeries } from './fixtures/samples.js'
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
 const example = /<!-- library-example -->\s*```ts\n([\s\S]*?)```/.exec(readme)?.[1]
@@ -43,13 +44,25 @@ t.test('it compiles with tsc --strict and runs', { skip: example ? false : 'no e
   writeFileSync(join(dir, 'package.json'), '{"type": "module"}')
   const run = spawnSync(process.execPath, [join(dir, 'out/example.js')], { cwd: ROOT, encoding: 'utf8' })
   t.equal(run.status, 0, run.stderr)
-  const [dose, rest] = run.stdout.split(/^(?=3 rows written)/m)
-  t.match(parseCsv(dose)[0], ['PatientID', 'StudyDate'], 'the dose CSV of pipelines/dose.yaml')
-  t.equal(parseCsv(dose).length, 4, 'a header and 3 series')
-  t.match(rest, /^3 rows written from 89 headers, 0 failed\n/, 'the summary counts as the CLI says them')
+  // dose.yaml's where: keeps the CT images that are not localizers: a row per series of them.
+  const series = sampleSeries().filter((s) => !isLocalizer(s))
+  const [dose, rest] = run.stdout.split(new RegExp(`^(?=${series.length} rows written)`, 'm'))
+  const [header, ...rows] = parseCsv(dose)
+  t.match(header, ['PatientID', 'StudyDate'], 'the dose CSV of pipelines/dose.yaml')
+  t.same(
+    rows.map((row) => row[header.indexOf('SeriesNumber')]),
+    series.map((s) => String(s.seriesNumber)),
+    'a row per series of axial images',
+  )
+  t.match(
+    rest,
+    new RegExp(`^${series.length} rows written from ${DICOM_FILES.length} headers, 0 failed\\n`),
+    'the summary counts as the CLI says them: every header read, the dose report too',
+  )
   const slices = parseCsv(rest.split('\n').slice(1).join('\n'))
   t.same(slices[0], ['SeriesNumber', 'SliceLocation', 'CTDIvol'])
-  t.equal(slices.length, 41, 'then the 40 slices of the head series')
+  const head = sampleSeries().find((s) => s.bodyPart === 'HEAD')!
+  t.equal(slices.length, 1 + head.slices.length, 'then the slices of the head series')
   const positions = slices.slice(1).map((r) => Number(r[1]))
   t.same(
     positions,

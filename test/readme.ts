@@ -1,11 +1,11 @@
 // The README stays true: its YAML examples are valid pipelines, its key table is the schema's,
-// and its first screen names the two commands.
+// its first screen names the two commands and shows what the first prints.
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parsePipeline } from '../src/pipeline/load.js'
 import { schemaMarkdown } from '../src/pipeline/schema-markdown.js'
-import { ROOT } from './fixtures/cli.js'
+import { ROOT, runCli } from './fixtures/cli.js'
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
 
@@ -38,4 +38,24 @@ t.test('the first screen gives the two commands', async (t) => {
   const firstScreen = readme.split('\n').slice(0, 25).join('\n')
   t.match(firstScreen, 'npm ci && npx etl run pipelines/dose.yaml')
   t.match(firstScreen, 'npm test')
+})
+
+t.test("the first screen shows what the first command prints: the samples' dose per series", async (t) => {
+  const shown = /The first command prints[\s\S]*?```\n([\s\S]*?)```/.exec(readme)?.[1] ?? ''
+  const r = await runCli(['run', 'pipelines/dose.yaml'])
+  t.equal(r.code, 0, r.stderr)
+  // The README shortens UIDs to 4 digits; the time taken differs from run to run.
+  const shorten = (line: string) => line.replace(/\b(2\.25\.\d{4})\d+/g, '$1...')
+  const untimed = (line: string) => line.replace(/ in [\d.]+ s \(\d+ files\/s\)$/, '')
+  t.same(
+    shown.trimEnd().split('\n').map(untimed),
+    [...r.stdout.trimEnd().split('\n').map(shorten), r.stderr.trimEnd()].map(untimed),
+  )
+})
+
+t.test('the summary of a filtered run, as Filters (where) quotes it', async (t) => {
+  const r = await runCli(['run', 'pipelines/dose-slices.yaml'])
+  t.equal(r.code, 0, r.stderr)
+  const said = /\d+ rows written \(\d+ filtered out by where\)/.exec(r.stderr)?.[0] ?? 'no summary'
+  t.ok(readme.includes(`\`etl run pipelines/dose-slices.yaml\`\n  says \`${said}\``), said)
 })

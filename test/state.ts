@@ -13,6 +13,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT, parseCsv, runCli } from './fixtures/cli.js'
+import { DICOM_FILES, SAMPLE_FILES } from './fixtures/samples.js'
 import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 
@@ -30,11 +31,15 @@ t.test('a re-run reads only new or changed files and writes what a full run woul
   cpSync(join(ROOT, 'samples'), join(dir, 'in'), { recursive: true })
   const first = await extract(dir)
   t.equal(first.code, 0, first.stderr)
-  t.equal(first.rows.length, 90, 'header and 89 rows')
+  t.equal(first.rows.length, 1 + DICOM_FILES.length, 'a header and a row per DICOM file')
 
   const again = await extract(dir)
   t.same(again.rows, first.rows, 'an unchanged archive: the same output')
-  t.match(again.stderr, /91 files listed \(89 unchanged, not read\), 89 rows written/, 'and no header read')
+  t.match(
+    again.stderr,
+    `${SAMPLE_FILES.length} files listed (${DICOM_FILES.length} unchanged, not read), ${DICOM_FILES.length} rows written`,
+    'and no header read',
+  )
 
   const head = join(dir, 'in/PAT001/STUDY_20240312/SER002_HEAD')
   copyFileSync(join(head, 'IM00001.dcm'), join(dir, 'in/copy-of-IM00001.dcm'))
@@ -42,11 +47,12 @@ t.test('a re-run reads only new or changed files and writes what a full run woul
   const later = new Date(Date.now() + 5000)
   utimesSync(join(head, 'IM00002.dcm'), later, later)
   const incremental = await extract(dir)
-  t.match(incremental.stderr, /\(87 unchanged, not read\), 89 rows written/)
+  // One copy added, one file removed, one changed: the others are not read; still a row per file.
+  t.match(incremental.stderr, `(${DICOM_FILES.length - 2} unchanged, not read), ${DICOM_FILES.length} rows written`)
   const full = await extract(dir, '--full')
   t.equal(full.code, 0)
   t.same(incremental.rows, full.rows, 'the same rows as a full run: removed file gone, the copy has its own row')
-  t.equal(full.rows.length, 90)
+  t.equal(full.rows.length, 1 + DICOM_FILES.length)
   t.notMatch(full.stderr, /unchanged/, '--full reads everything')
 })
 
@@ -104,7 +110,11 @@ t.test('without a sort, an incremental run writes the CSV of a full run byte for
   t.match(incremental.stderr, /unchanged, not read\)/)
   const full = await run('--full')
   t.equal(incremental.stdout, full.stdout, 'the same bytes, rows in the same order')
-  t.equal(incremental.stdout.split('\n').length - 2, 89, 'one file gone, one copy added: a row per file')
+  t.equal(
+    incremental.stdout.split('\n').length - 2,
+    DICOM_FILES.length,
+    'one file gone, one copy added: a row per file',
+  )
   const plain = await runCli(['extract', join(dir, 'in'), '-k', 'SOPInstanceUID', '-k', 'path'], { cwd: dir })
   t.equal(incremental.stdout, plain.stdout, 'and the bytes of a run without a state')
 })

@@ -371,3 +371,29 @@ t.test(
     t.equal(rows.length, 2)
   },
 )
+
+t.test("issue 12: the samples' own dose report, on a fresh clone", async (t) => {
+  // The pipelines' default input: samples/, whose exam has its scanner's dose report.
+  const events = await runCli(['run', join(ROOT, 'pipelines', 'rdsr-events.yaml')])
+  t.equal(events.code, 0, events.stderr)
+  const rows = events.stdout.trim().split('\n')
+  t.equal(rows.length, 4, 'a header and one row per acquisition: localizer, head, thorax')
+  t.match(rows[2], /,Head 5\.0 H40s,Head,Spiral Acquisition,IEC Head Dosimetry Phantom,200,221\.12,0\.55,/)
+
+  const exams = await runCli(['run', join(ROOT, 'pipelines', 'dose-exams.yaml'), '-o', '-', '--format', 'jsonl'])
+  t.equal(exams.code, 0, exams.stderr)
+  const [exam, ...more] = exams.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Json)
+  t.same(more, [], 'one exam')
+  t.same(
+    [exam.series, exam.series_counted, exam.reports, exam.report_events],
+    [2, 2, 1, 3],
+    'two image series with a DLP (the localizer filtered out), one report of three events',
+  )
+  const image = exam.image_dlp_mGycm as number
+  const report = exam.report_dlp_mGycm as number
+  t.equal(exam.dlp_ratio, Number((image / report).toPrecision(3)), 'the ratio of the two')
+  t.ok(image < report, "the report's DLP includes over-ranging, the images' does not")
+})

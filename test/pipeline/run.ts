@@ -10,22 +10,13 @@ import { parsePipeline } from '../../src/pipeline/load.js'
 import { runPipeline } from '../../src/pipeline/run.js'
 import { ROOT, parseCsv, runCli, type CliResult } from '../fixtures/cli.js'
 
-interface Slice {
-  path: string
-  sliceLocation: number | null
-  ctdiVol: number | null
-}
-interface Series {
-  seriesNumber: number
-  seriesInstanceUid: string
-  description: string
-  bodyPart?: string
-  sliceThickness?: number
-  slices: Slice[]
-}
-const { sampleSeries } = (await import(new URL('../../scripts/sample-model.mjs', import.meta.url).href)) as {
-  sampleSeries(): Series[]
-}
+import {
+  DICOM_FILES,
+  DOSE_REPORT_SERIES,
+  isLocalizer,
+  sampleSeries,
+  type SampleSeries as Series,
+} from '../fixtures/samples.js'
 
 /** AAPM Report 96, Table 3, adult k-factors (mSv per mGy·cm), for the sample's body parts. */
 const K = { HEAD: 0.0021, CHEST: 0.014 } as Record<string, number>
@@ -60,47 +51,80 @@ const near = (actual: string, expected: number) => Math.abs(Number(actual) - exp
 /** The default precision: the cell is the model's value to 4 significant digits, as written. */
 const fourDigits = (actual: string, expected: number) => actual === String(Number(expected.toPrecision(4)))
 
-/** pipelines/dose.yaml with `format: {precision: full}`, in a folder of its own. */
-function fullPrecisionDose(): string {
+/**
+ * A copy of a shipped pipeline in a folder of its own, with `format: {precision: full}` or
+ * without its `where:` (then every DICOM file of the samples makes a row: the localizer and the
+ * dose report too).
+ */
+function shippedCopy(name: string, change: 'precision: full' | 'no where'): string {
   const folder = mkdtempSync(join(tmpdir(), 'etl-test-dose-'))
-  const yaml = readFileSync(join(ROOT, 'pipelines/dose.yaml'), 'utf8').replace('../samples', join(ROOT, 'samples'))
-  writeFileSync(join(folder, 'dose.yaml'), `${yaml}format:\n  precision: full\n`)
+  const yaml = readFileSync(join(ROOT, 'pipelines', name), 'utf8').replace('../samples', join(ROOT, 'samples'))
+  const changed = change === 'no where' ? yaml.replace(/^where:.*\n/m, '') : `${yaml}format:\n  precision: full\n`
+  if (changed === yaml) throw new Error(`${name} has no one-line where: to drop`)
+  writeFileSync(join(folder, name), changed)
   return folder
 }
 
-for (const [precision, same] of [
-  ['the default 4 significant digits', fourDigits],
-  ['precision: full', near],
+/** Runs a shipped pipeline, or its changed copy, removed after the test. */
+async function runShipped(t: Test, name: string, change?: 'precision: full' | 'no where'): Promise<CliResult> {
+  if (!change) return runCli(['run', join('pipelines', name)])
+  const folder = shippedCopy(name, change)
+  t.teardown(() => rmSync(folder, { recursive: true, force: true }))
+  return runCli(['run', join(folder, name)])
+}
+
+/** The series whose images the shipped dose pipelines keep (`where:`): no localizers, no report. */
+const axialSeries = () => sampleSeries().filter((s) => !isLocalizer(s))
+
+/** The summary's count of rows filtered out when the images of `kept` pass: the other headers. */
+const filteredOut = (kept: Series[]) => DICOM_FILES.length - kept.reduce((n, s) => n + s.slices.length, 0)
+
+for (const [variant, same, change] of [
+  ['the default 4 significant digits', fourDigits, undefined],
+  ['precision: full', near, 'precision: full'],
+  ['without its where:', fourDigits, 'no where'],
 ] as const) {
   t.test(
-    `etl run pipelines/dose.yaml (${precision}): one row per series, DLP as recomputed from the model`,
+    `etl run pipelines/dose.yaml (${variant}): one row per series, DLP as recomputed from the model`,
     async (t) => {
-      const folder = precision === 'precision: full' ? fullPrecisionDose() : undefined
-      if (folder) t.teardown(() => rmSync(folder, { recursive: true, force: true }))
-      const r = await runCli(['run', folder ? join(folder, 'dose.yaml') : 'pipelines/dose.yaml'])
-      checkDoseRows(t, r, same)
+      const r = await runShipped(t, 'dose.yaml', change)
+      checkDoseRows(t, r, same, change !== 'no where')
     },
   )
 }
 
-function checkDoseRows(t: Test, r: CliResult, near: (actual: string, expected: number) => boolean): void {
+function checkDoseRows(
+  t: Test,
+  r: CliResult,
+  near: (actual: string, expected: number) => boolean,
+  filtered: boolean,
+): void {
   t.equal(r.code, 0, r.stderr)
   const [header, ...rows] = parseCsv(r.stdout)
   const cell = (row: string[], name: string) => row[header.indexOf(name)]
-  const series = sampleSeries()
+  // The shipped where: keeps the axial images; without it the localizer and the report make rows.
+  const series = filtered ? axialSeries() : [...sampleSeries(), DOSE_REPORT_SERIES]
   t.strictSame(
     rows.map((row) => cell(row, 'SeriesNumber')),
-    ['1', '2', '3'],
+    series.map((s) => String(s.seriesNumber)),
     'a row per series, in group_by order (SeriesNumber before the UID)',
+  )
+  t.match(
+    r.stderr,
+    filtered
+      ? `${rows.length} rows written from ${DICOM_FILES.length} headers (${filteredOut(series)} filtered out by where)`
+      : `${rows.length} rows written from ${DICOM_FILES.length} headers, `,
+    filtered ? 'every header read, the localizer and the report filtered out' : 'every header read',
   )
   for (const s of series) {
     const row = rows.find((r) => cell(r, 'SeriesInstanceUID') === s.seriesInstanceUid) as string[]
     t.equal(cell(row, 'SeriesDescription'), s.description)
     if (s.slices.every((slice) => slice.ctdiVol === null)) {
+      const why = s === DOSE_REPORT_SERIES ? 'without position' : 'localizer'
       t.equal(cell(row, 'slices'), '0', `${s.description}: no slice counts`)
       t.equal(cell(row, 'excluded'), '1')
       t.equal(cell(row, 'dlp_mGycm'), '', `${s.description}: no DLP`)
-      t.equal(cell(row, 'dose_notes'), 'excluded: 1 localizer; no axial slices: no DLP')
+      t.equal(cell(row, 'dose_notes'), `excluded: 1 ${why}; no axial slices: no DLP`)
       continue
     }
     const expected = expectedDose(s)
@@ -127,34 +151,53 @@ function checkDoseRows(t: Test, r: CliResult, near: (actual: string, expected: n
   }
 }
 
-t.test('etl run pipelines/dose-slices.yaml: each slice with its share, adding up to the series DLP', async (t) => {
-  const r = await runCli(['run', 'pipelines/dose-slices.yaml'])
-  t.equal(r.code, 0, r.stderr)
-  const [header, ...rows] = parseCsv(r.stdout)
-  const cell = (row: string[], name: string) => row[header.indexOf(name)]
-  t.strictSame(header.slice(-4), ['position_mm', 'interval_mm', 'dlp_mGycm', 'dose_note'])
-  for (const s of sampleSeries()) {
-    const mine = rows.filter((row) => cell(row, 'SeriesInstanceUID') === s.seriesInstanceUid)
-    t.equal(mine.length, s.slices.length, `${s.description}: a row per slice`)
-    if (s.slices.every((slice) => slice.ctdiVol === null)) {
-      t.strictSame(
-        mine.map((row) => cell(row, 'dose_note')),
-        ['excluded: localizer'],
+for (const [variant, change] of [
+  ['', undefined],
+  [' (without its where:)', 'no where'],
+] as const) {
+  t.test(
+    `etl run pipelines/dose-slices.yaml${variant}: each slice with its share, adding up to the series DLP`,
+    async (t) => {
+      const r = await runShipped(t, 'dose-slices.yaml', change)
+      t.equal(r.code, 0, r.stderr)
+      const [header, ...rows] = parseCsv(r.stdout)
+      const cell = (row: string[], name: string) => row[header.indexOf(name)]
+      t.strictSame(header.slice(-4), ['position_mm', 'interval_mm', 'dlp_mGycm', 'dose_note'])
+      const kept = change ? [...sampleSeries(), DOSE_REPORT_SERIES] : axialSeries()
+      t.equal(
+        rows.length,
+        kept.reduce((n, s) => n + s.slices.length, 0),
+        change ? 'a row per DICOM file' : 'a row per axial image',
       )
-      continue
-    }
-    const positions = mine.map((row) => Number(cell(row, 'position_mm')))
-    t.strictSame(
-      positions,
-      s.slices.map((slice) => slice.sliceLocation as number).sort((a, b) => a - b),
-      `${s.description}: slices along z`,
-    )
-    // Each share is written to 4 significant digits: their sum is the DLP within that rounding.
-    const sum = mine.reduce((total, row) => total + Number(cell(row, 'dlp_mGycm')), 0)
-    const dlp = expectedDose(s).dlp
-    t.ok(Math.abs(sum - dlp) <= 5e-4 * dlp, `${s.description}: the shares add up to the DLP (${sum}, ${dlp})`)
-  }
-})
+      if (!change) t.match(r.stderr, `(${filteredOut(kept)} filtered out by where)`)
+      for (const s of [...sampleSeries(), DOSE_REPORT_SERIES]) {
+        const mine = rows.filter((row) => cell(row, 'SeriesInstanceUID') === s.seriesInstanceUid)
+        if (!kept.some((k) => k.seriesInstanceUid === s.seriesInstanceUid)) {
+          t.equal(mine.length, 0, `${s.description}: filtered out by where`)
+          continue
+        }
+        t.equal(mine.length, s.slices.length, `${s.description}: a row per slice`)
+        if (s.slices.every((slice) => slice.ctdiVol === null)) {
+          t.strictSame(
+            mine.map((row) => cell(row, 'dose_note')),
+            [s === DOSE_REPORT_SERIES ? 'excluded: no position' : 'excluded: localizer'],
+          )
+          continue
+        }
+        const positions = mine.map((row) => Number(cell(row, 'position_mm')))
+        t.strictSame(
+          positions,
+          s.slices.map((slice) => slice.sliceLocation as number).sort((a, b) => a - b),
+          `${s.description}: slices along z`,
+        )
+        // Each share is written to 4 significant digits: their sum is the DLP within that rounding.
+        const sum = mine.reduce((total, row) => total + Number(cell(row, 'dlp_mGycm')), 0)
+        const dlp = expectedDose(s).dlp
+        t.ok(Math.abs(sum - dlp) <= 5e-4 * dlp, `${s.description}: the shares add up to the DLP (${sum}, ${dlp})`)
+      }
+    },
+  )
+}
 
 t.test('group_by without dose: aggregates over the samples', async (t) => {
   const text = [
@@ -174,9 +217,10 @@ t.test('group_by without dose: aggregates over the samples', async (t) => {
   let csv = ''
   stdout.on('data', (d) => (csv += String(d)))
   const summary = await runPipeline(spec!, { stdout, stderr: new PassThrough(), quiet: true })
-  t.equal(summary.headers, 89, 'every header read')
-  t.equal(summary.rows, 3, 'issue 11: rows are what was written, one per series, as the CLI says')
-  const series = sampleSeries()
+  // Every series of the samples: the images' and the dose report's.
+  const series = [...sampleSeries(), DOSE_REPORT_SERIES]
+  t.equal(summary.headers, DICOM_FILES.length, 'every header read, the dose report too')
+  t.equal(summary.rows, series.length, 'issue 11: rows are what was written, one per series, as the CLI says')
   const maxCtdi = (s: Series) => Math.max(...s.slices.map((slice) => slice.ctdiVol ?? -Infinity))
   t.strictSame(parseCsv(csv), [
     ['SeriesNumber', 'first_SeriesDescription', 'images', 'max_InstanceNumber', 'max_CTDIvol_mGy'],
@@ -221,9 +265,14 @@ t.test('issue 14: etl run with median, pNN, stddev and count_distinct per series
     writeFileSync(file, [...yaml, ...(precision ? [`format: {precision: ${precision}}`] : [])].join('\n'))
     const r = await runCli(['run', file])
     t.equal(r.code, 0, r.stderr)
-    t.match(r.stderr, /^etl: 89 files listed, 3 rows written from 89 headers/m)
+    // Every series of the samples, the dose report's too (no CTDIvol: empty statistics).
+    const series = [...sampleSeries(), DOSE_REPORT_SERIES]
+    t.match(
+      r.stderr,
+      `etl: ${DICOM_FILES.length} files listed, ${series.length} rows written from ${DICOM_FILES.length} headers`,
+    )
     const round = (x: number) => String(digits ? Number(x.toPrecision(digits)) : x)
-    const expected = sampleSeries().map((s) => {
+    const expected = series.map((s) => {
       const ctdi = s.slices.flatMap((slice) => (slice.ctdiVol === null ? [] : [slice.ctdiVol]))
       if (ctdi.length === 0) return [String(s.seriesNumber), '', '', '', '', String(s.slices.length)]
       const mean = ctdi.reduce((a, b) => a + b, 0) / ctdi.length

@@ -8,6 +8,7 @@ import type { FileHeader } from '../../src/dicom/read-header.js'
 import { planRead } from '../../src/dicom/read-plan.js'
 import type { HeaderRecord, Skip } from '../../src/records.js'
 import { newReadInfo, readHeaders } from '../../src/sources/read-headers.js'
+import { DICOM_FILES, NOT_DICOM } from '../fixtures/samples.js'
 
 const plan = planRead([0x00080060])
 const header = (): FileHeader => ({
@@ -189,7 +190,7 @@ t.test('worker threads read the same headers as this thread, every path once', a
     return { rows: rows.sort(), skips: skips.map((s) => `${s.path} ${s.outcome}`).sort(), info }
   }
   const here = await run(0, 1)
-  t.equal(here.rows.length, 89)
+  t.equal(here.rows.length, DICOM_FILES.length, 'a row per DICOM file: the images and the dose report')
   for (const [threads, concurrency] of [
     [2, 2],
     [1, 4],
@@ -323,10 +324,10 @@ t.test('a prestarted reader thread is adopted by the next stage that needs one',
       },
     }),
   )
-  t.equal(rows, 89, 'every sample slice gives a row')
+  t.equal(rows, DICOM_FILES.length, 'every sample DICOM file gives a row: each slice and the dose report')
   t.equal(info.threads, 1)
   t.equal(spareReaders(), 0, 'the stage took the prestarted thread')
-  t.equal(info.ignored, 2, 'the two non-DICOM samples are ignored')
+  t.equal(info.ignored, NOT_DICOM.length, 'the non-DICOM samples are ignored')
 })
 
 t.test('issue 10: a header crosses threads with its damage', async (t) => {
@@ -389,7 +390,7 @@ t.test(
       'each passes',
     )
     t.equal(here.info.rows, 5)
-    t.equal(here.info.filtered, 89 - 5, 'the others counted')
+    t.equal(here.info.filtered, DICOM_FILES.length - 5, 'the others counted, the dose report too')
     for (const [threads, records] of [
       [1, false],
       [2, true],
