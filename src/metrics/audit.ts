@@ -19,49 +19,20 @@
  */
 import { computedNumber, valueText, type Precision, type Row, type Value } from '../values.js'
 import { locateSlices } from './dose.js'
-import { EXAM_NEEDS, ExamDose, doseColumnsOf, type ExamColumns } from './exam.js'
+import { EXAM_NEEDS, ExamDose, doseColumnsOf, notifications, type ExamColumns } from './exam.js'
 import type { Alert, GroupAccumulator, MetricModule } from './metric.js'
+import {
+  checkLevels,
+  compileLevels,
+  levelOf,
+  referenceLevelsField,
+  type CompiledLevel,
+  type Level,
+} from './reference-levels.js'
 
 const NEEDS = {
   ...EXAM_NEEDS,
   study: { keyword: 'StudyInstanceUID' },
-} as const
-
-const LEVEL_FIELDS = {
-  name: {
-    required: true,
-    doc: 'The name of the level, as the source of the levels names the examination.',
-    example: 'name: Head',
-    type: { kind: 'string' },
-  },
-  match: {
-    required: true,
-    doc:
-      "A regular expression (case-insensitive) the protocol column's value must match for the level to " +
-      'apply; the first level that matches applies.',
-    example: "match: 'head|brain'",
-    type: { kind: 'string' },
-  },
-  ctdivol_mGy: {
-    doc: 'The DRL of CTDIvol per series (sequence), in mGy: compared with the median of the group.',
-    example: 'ctdivol_mGy: 47',
-    type: { kind: 'number', min: 0, max: 10000 },
-  },
-  dlp_mGycm: {
-    doc: 'The DRL of DLP per exam (complete examination), in mGy.cm: compared with the median of the group.',
-    example: 'dlp_mGycm: 790',
-    type: { kind: 'number', min: 0, max: 1000000 },
-  },
-  notification_ctdivol_mGy: {
-    doc: 'A series whose CTDIvol is above this raises an alert.',
-    example: 'notification_ctdivol_mGy: 80',
-    type: { kind: 'number', min: 0, max: 10000 },
-  },
-  notification_dlp_mGycm: {
-    doc: 'An exam whose DLP is above this raises an alert.',
-    example: 'notification_dlp_mGycm: 1580',
-    type: { kind: 'number', min: 0, max: 1000000 },
-  },
 } as const
 
 const FIELDS = {
@@ -71,14 +42,7 @@ const FIELDS = {
     example: 'protocol: protocol',
     type: { kind: 'string' },
   },
-  reference_levels: {
-    default: [],
-    doc:
-      'The reference levels, each with its name, the pattern of the protocols it applies to, its DRLs and ' +
-      'notification values. A group no level matches gets no DRL.',
-    example: 'reference_levels: [{name: Head, match: head, ctdivol_mGy: 47, dlp_mGycm: 790}]',
-    type: { kind: 'list', noun: 'a list of reference levels', items: { kind: 'mapping', fields: LEVEL_FIELDS } },
-  },
+  reference_levels: referenceLevelsField('A group no level matches gets no DRL.'),
   tolerance_percent: {
     default: 1,
     doc: "How far the sum of a dose report's events may be from its total before a note says so.",
@@ -86,16 +50,6 @@ const FIELDS = {
     type: { kind: 'integer', min: 0, max: 100 },
   },
 } as const
-
-/** One reference level, as its block checks to. */
-interface Level {
-  name: string
-  match: string
-  ctdivol_mGy?: number
-  dlp_mGycm?: number
-  notification_ctdivol_mGy?: number
-  notification_dlp_mGycm?: number
-}
 
 /** The dose audit metric. */
 export const doseAudit: MetricModule<'dose_audit', typeof NEEDS, typeof FIELDS> = {
@@ -135,21 +89,11 @@ export const doseAudit: MetricModule<'dose_audit', typeof NEEDS, typeof FIELDS> 
         `protocol "${config.protocol}" must be one of the group_by columns (${groupBy.join(', ')})`,
       )
     }
-    for (const [i, level] of (config.reference_levels ?? []).entries()) {
-      if (level?.match === undefined) continue
-      try {
-        new RegExp(level.match, 'i')
-      } catch (err) {
-        report(`dose_audit.reference_levels[${i}].match`, `not a regular expression: ${(err as Error).message}`)
-      }
-    }
+    checkLevels('dose_audit', config.reference_levels, report)
   },
   plan({ columns, config, width, precision, alert, grouped, names }) {
     const doseColumns = doseColumnsOf(columns)
-    const levels = (config.reference_levels as Level[]).map((level) => ({
-      ...level,
-      regex: new RegExp(level.match, 'i'),
-    }))
+    const levels = compileLevels(config.reference_levels as Level[])
     return {
       before: () => locateSlices(doseColumns),
       sortKeys: [
@@ -178,7 +122,7 @@ interface AuditOptions {
   position: number
   tolerancePercent: number
   precision: Precision
-  levels: (Level & { regex: RegExp })[]
+  levels: CompiledLevel[]
   protocolOf: (row: Row) => Value
   alert: (alert: Alert) => void
 }
@@ -189,7 +133,7 @@ function auditAccumulator(options: AuditOptions): GroupAccumulator {
   const doseColumns = doseColumnsOf(columns)
   const examDlps: number[] = []
   const seriesCtdivols: number[] = []
-  let level: (Level & { regex: RegExp }) | undefined
+  let level: CompiledLevel | undefined
   let matched = false
   let fromReports = 0
   let seriesAbove = 0
@@ -197,51 +141,21 @@ function auditAccumulator(options: AuditOptions): GroupAccumulator {
   let exam: { study: string; dose: ExamDose } | undefined
   const endExam = () => {
     if (!exam) return
-    const { irradiations, image, report } = exam.dose.totals()
-    const reference = level?.name ?? ''
-    for (const series of irradiations) {
-      if (series.ctdivol === undefined) continue
-      seriesCtdivols.push(series.ctdivol)
-      const notify = level?.notification_ctdivol_mGy
-      if (notify !== undefined && series.ctdivol > notify) {
-        seriesAbove++
-        options.alert({
-          scope: 'series',
-          quantity: 'CTDIvol',
-          value: computedNumber(series.ctdivol, precision) as number,
-          level: notify,
-          unit: 'mGy',
-          reference,
-          study: exam.study,
-          series: series.uid,
-        })
-      }
-    }
-    const dlp = report?.total ?? image
-    if (report?.total != null) fromReports++
-    if (dlp !== null) {
-      examDlps.push(dlp)
-      const notify = level?.notification_dlp_mGycm
-      if (notify !== undefined && dlp > notify) {
-        examsAbove++
-        options.alert({
-          scope: 'exam',
-          quantity: 'DLP',
-          value: dlp,
-          level: notify,
-          unit: 'mGy.cm',
-          reference,
-          study: exam.study,
-        })
-      }
-    }
+    const totals = exam.dose.totals()
+    for (const series of totals.irradiations) if (series.ctdivol !== undefined) seriesCtdivols.push(series.ctdivol)
+    const above = level ? notifications(level, exam.study, totals, precision, options.alert) : undefined
+    seriesAbove += above?.series ?? 0
+    if (above?.exam) examsAbove++
+    const dlp = totals.report?.total ?? totals.image
+    if (totals.report?.total != null) fromReports++
+    if (dlp !== null) examDlps.push(dlp)
     exam = undefined
   }
   return {
     add(row) {
       if (!matched) {
         const protocol = valueText(options.protocolOf(row))
-        level = options.levels.find((l) => l.regex.test(protocol))
+        level = levelOf(options.levels, protocol)
         matched = true
       }
       const study = valueText(row[columns.study])

@@ -23,7 +23,15 @@ import { computedNumber, valueNumber, valueText, type Precision, type Row, type 
 import { formatNumber } from './cells.js'
 import { SERIES_DOSE_COLUMNS } from './dlp.js'
 import { locateSlices, seriesDoseAccumulator, type DoseColumns } from './dose.js'
-import type { ColumnsOf, GroupAccumulator, MetricModule } from './metric.js'
+import type { Alert, ColumnsOf, GroupAccumulator, MetricModule } from './metric.js'
+import {
+  checkLevels,
+  compileLevels,
+  levelOf,
+  referenceLevelsField,
+  type CompiledLevel,
+  type Level,
+} from './reference-levels.js'
 import { ExamReports, reportFacts, type ExamReportTotals } from './rdsr.js'
 
 /** What exam_dose reads (and the dose audit, which adds to it). */
@@ -54,6 +62,14 @@ export const EXAM_NEEDS = {
 } as const
 
 const FIELDS = {
+  protocol: {
+    doc:
+      'The extracted column whose value the reference levels match (e.g. StudyDescription, normalised), for ' +
+      'the notification columns and alerts.',
+    example: 'protocol: protocol',
+    type: { kind: 'string' },
+  },
+  reference_levels: referenceLevelsField('An exam no level matches has no notification values.'),
   tolerance_percent: {
     default: 1,
     doc:
@@ -93,21 +109,45 @@ export const examDose: MetricModule<'exam_dose', typeof EXAM_NEEDS, typeof FIELD
     { name: 'report_dlp_mGycm', kind: 'number' },
     { name: 'report_events', kind: 'integer' },
     { name: 'dlp_ratio', kind: 'number' },
+    { name: 'reference_level', kind: 'text' },
+    { name: 'max_ctdivol_mGy', kind: 'number' },
+    { name: 'notification_ctdivol_mGy', kind: 'number' },
+    { name: 'notification_dlp_mGycm', kind: 'number' },
+    { name: 'above_notification', kind: 'text' },
     { name: 'dose_notes', kind: 'text' },
   ],
   summary: 'dose per exam',
-  check({ groupBy, report }) {
+  check({ config, groupBy, columns, report }) {
     if (!groupBy) report('exam_dose', 'exam_dose gives one row per exam: it needs group_by (e.g. [StudyInstanceUID])')
+    const names = columns.map((c) => c.name)
+    if (config.protocol !== undefined && !names.includes(config.protocol)) {
+      report('exam_dose.protocol', `protocol "${config.protocol}" is not an extracted column (${names.join(', ')})`)
+    }
+    if ((config.reference_levels ?? []).length > 0 && config.protocol === undefined) {
+      report('exam_dose', 'exam_dose.reference_levels needs protocol: the column whose value they match')
+    }
+    checkLevels('exam_dose', config.reference_levels, report)
   },
-  plan({ columns, config, width, precision }) {
+  plan({ columns, config, width, precision, names, alert }) {
     const doseColumns = doseColumnsOf(columns)
+    const protocol = config.protocol === undefined ? -1 : names.indexOf(config.protocol)
+    const levels = compileLevels(config.reference_levels as Level[])
     return {
       before: () => locateSlices(doseColumns),
       sortKeys: [
         { index: columns.series, descending: false },
         { index: width, descending: false },
       ],
-      perGroup: () => examAccumulator(columns, doseColumns, width, config.tolerance_percent, precision),
+      perGroup: () =>
+        examAccumulator({
+          columns,
+          doseColumns,
+          position: width,
+          tolerancePercent: config.tolerance_percent,
+          precision,
+          levelOf: (row) => (protocol < 0 ? undefined : levelOf(levels, valueText(row[protocol]))),
+          alert: alert ?? (() => {}),
+        }),
     }
   },
 }
@@ -224,21 +264,37 @@ export class ExamDose {
   }
 }
 
+/** What the per-exam accumulator of `exam_dose` is given. */
+interface ExamOptions {
+  columns: ExamColumns
+  doseColumns: DoseColumns
+  position: number
+  tolerancePercent: number
+  precision: Precision
+  /** The reference level of an exam, from one of its rows. */
+  levelOf: (row: Row) => CompiledLevel | undefined
+  alert: (alert: Alert) => void
+}
+
 /** The per-exam accumulator of `exam_dose` (see the module's comment). */
-function examAccumulator(
-  columns: ExamColumns,
-  doseColumns: DoseColumns,
-  position: number,
-  tolerancePercent: number,
-  precision: Precision,
-): GroupAccumulator {
-  const exam = new ExamDose(columns, doseColumns, position, tolerancePercent, precision)
+function examAccumulator(options: ExamOptions): GroupAccumulator {
+  const { columns, precision } = options
+  const exam = new ExamDose(columns, options.doseColumns, options.position, options.tolerancePercent, precision)
+  let first: Row | undefined
   return {
-    add: (row) => exam.add(row),
+    add(row) {
+      first ??= row
+      exam.add(row)
+    },
     result() {
-      const { series, irradiations, image, report } = exam.totals()
+      const totals = exam.totals()
+      const { series, irradiations, image, report } = totals
       const reportDlp = report?.total ?? null
       const ratio = image !== null && reportDlp ? computedNumber(Number((image / reportDlp).toPrecision(3))) : null
+      const level = first && options.levelOf(first)
+      const study = first && columns.study !== undefined ? valueText(first[columns.study]) : ''
+      const above = level ? notifications(level, study, totals, precision, options.alert) : undefined
+      const ctdivols = irradiations.flatMap((s) => (s.ctdivol === undefined ? [] : [s.ctdivol]))
       const notes = [...(report?.notes ?? [])]
       if (series.length > irradiations.length) {
         const merged = series.length - irradiations.length
@@ -254,6 +310,7 @@ function examAccumulator(
         )
       }
       if (report && image === null) notes.push('no image series with a DLP: the report alone')
+      const notifies = level?.notification_ctdivol_mGy !== undefined || level?.notification_dlp_mGycm !== undefined
       return [
         series.length,
         irradiations.length,
@@ -262,10 +319,52 @@ function examAccumulator(
         reportDlp,
         report?.events ?? (report ? report.counted : null),
         ratio,
+        level?.name ?? null,
+        ctdivols.length > 0 ? computedNumber(Math.max(...ctdivols), precision) : null,
+        level?.notification_ctdivol_mGy ?? null,
+        level?.notification_dlp_mGycm ?? null,
+        notifies && above ? (above.series > 0 || above.exam ? 'yes' : 'no') : null,
         notes.join('; ') || null,
       ]
     },
   }
+}
+
+/**
+ * An exam against its level's notification values: each series whose CTDIvol and the exam if
+ * its DLP (the reports' total, else the images') is above raises an alert. Returns the count of
+ * series above and whether the exam is.
+ */
+export function notifications(
+  level: CompiledLevel,
+  study: string,
+  totals: ExamTotals,
+  precision: Precision,
+  alert: (alert: Alert) => void,
+): { series: number; exam: boolean; dlp: number | null } {
+  let series = 0
+  const ctdivolLevel = level.notification_ctdivol_mGy
+  for (const s of totals.irradiations) {
+    if (ctdivolLevel === undefined || s.ctdivol === undefined || s.ctdivol <= ctdivolLevel) continue
+    series++
+    alert({
+      scope: 'series',
+      quantity: 'CTDIvol',
+      value: computedNumber(s.ctdivol, precision) as number,
+      level: ctdivolLevel,
+      unit: 'mGy',
+      reference: level.name,
+      study,
+      series: s.uid,
+    })
+  }
+  const dlp = totals.report?.total ?? totals.image
+  const dlpLevel = level.notification_dlp_mGycm
+  const exam = dlpLevel !== undefined && dlp !== null && dlp > dlpLevel
+  if (exam) {
+    alert({ scope: 'exam', quantity: 'DLP', value: dlp, level: dlpLevel, unit: 'mGy.cm', reference: level.name, study })
+  }
+  return { series, exam, dlp }
 }
 
 /** The dose columns of `dose`, from an exam's columns. */

@@ -140,3 +140,60 @@ t.test('issue 14: the audit block is checked like every key', async (t) => {
     t.match(r.stderr, message, what)
   }
 })
+
+t.test('issue 14: per exam, above_notification with the value and the level', { skip: rdsrSkipReason() }, async (t) => {
+  const files = makeRdsr(t, ['audit'])
+  if (!files) return
+  // Not t.testdir: it would remove the archive makeRdsr built there.
+  const dir = mkdtempSync(join(tmpdir(), 'etl-exams-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const yaml = readFileSync(join(ROOT, 'pipelines', 'dose-exams.yaml'), 'utf8')
+    .replace(
+      '  - StudyInstanceUID\n',
+      '  - StudyInstanceUID\n  - { keyword: StudyDescription, as: protocol, normalise: [lower, trim] }\n',
+    )
+    .replace(
+      '  tolerance_percent: 1',
+      [
+        '  tolerance_percent: 1',
+        '  protocol: protocol',
+        '  reference_levels:',
+        '    - { name: Head, match: head, notification_ctdivol_mGy: 80, notification_dlp_mGycm: 400 }',
+        '    - { name: Chest, match: chest, notification_ctdivol_mGy: 50 }',
+      ].join('\n'),
+    )
+  const pipeline = join(dir, 'exams.yaml')
+  writeFileSync(pipeline, yaml)
+  const input = join(files.audit[0], '..', '..', '..')
+  const r = await runCli(['run', pipeline, '-i', input, '-o', '-', '--format', 'jsonl', '--log-format', 'json'])
+  t.equal(r.code, 0, r.stderr)
+  const rows = r.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+  const byCtdivol = new Map(rows.map((row) => [row.max_ctdivol_mGy, row]))
+  t.equal(rows.length, EXAMS.length, 'one row per exam')
+  for (const [description, ctdivol] of EXAMS) {
+    const row = byCtdivol.get(ctdivol)
+    const head = /head/i.test(description)
+    const chest = /chest/i.test(description)
+    t.equal(row?.reference_level, head ? 'Head' : chest ? 'Chest' : null, `${description}: its level`)
+    t.equal(row?.notification_ctdivol_mGy, head ? 80 : chest ? 50 : null, `${description}: the level's CTDIvol`)
+    t.equal(row?.notification_dlp_mGycm, head ? 400 : null, `${description}: the level's DLP`)
+    const above = head ? ctdivol > 80 || ctdivol * 5 > 400 : chest ? ctdivol > 50 : null
+    t.equal(row?.above_notification, above === null ? null : above ? 'yes' : 'no', `${description}: above?`)
+  }
+  const alerts = r.stderr
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((e) => e.event === 'alert')
+  t.same(
+    alerts.map((a) => [a.scope, a.quantity, a.value, a.level]).sort(),
+    [
+      ['exam', 'DLP', 450, 400],
+      ['series', 'CTDIvol', 90, 80],
+    ],
+    'the 90 mGy head exam: its series and its DLP (450 mGy.cm) each raise an alert',
+  )
+})
