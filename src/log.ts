@@ -20,8 +20,10 @@ export interface LoggerOptions {
 
 /** Counts and time of a finished run: what the summary line on stderr says. */
 export interface Summary {
-  /** Files listed (after `ignore` and `--since`). */
+  /** Files listed (after `ignore` and `--since`), or instances of a DICOMweb source. */
   listed: number
+  /** What was listed, when not files: `instances` (a DICOMweb source). */
+  listedWhat?: 'instances'
   /** Headers read, and rows of unchanged files taken from the state: one per DICOM file. */
   headers: number
   /** Rows written: one per header (per frame with `rows: per_frame`), or one per group with `group_by`. */
@@ -107,7 +109,7 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
       const from = s.grouped ? `${s.rows} rows written from ${s.headers} headers` : `${s.rows} rows written`
       const written = s.filtered === undefined ? from : `${from} (${s.filtered} filtered out by where)`
       line(
-        `${s.listed} files listed${older}, ${written}, ${s.ignored} ignored (not DICOM), ` +
+        `${s.listed} ${s.listedWhat ?? 'files'} listed${older}, ${written}, ${s.ignored} ignored (not DICOM), ` +
           `${s.failed} failed${unlisted}${warnings} in ${seconds} s (${rate} files/s)`,
       )
     },

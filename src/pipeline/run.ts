@@ -220,6 +220,7 @@ async function runPrepared(
   const rowsMade = readInfo.rows + (state ? state.unchangedRows : 0)
   const summary: Summary = {
     listed: listInfo.listed,
+    ...(listInfo.web && { listedWhat: 'instances' as const }),
     headers,
     rows: spec.group ? groupInfo.groups : rowsMade - distinctInfo.dropped,
     ...(spec.where && { filtered: readInfo.filtered }),

@@ -365,7 +365,9 @@ type SeriesResult = (Row | SourceRecord)[]
  */
 function readSeries({ http, context, concurrency, close }: ReadOptions): Transform {
   const { spec, info } = context
-  const columns = spec.columns
+  const where = spec.where
+  // The columns the filter reads and the pipeline does not: read, tested, then cut off.
+  const columns = where ? [...spec.columns, ...where.hidden] : spec.columns
   const perFrame = spec.rows === 'per_frame'
   const perItem = spec.perItem?.steps
   const tags = columnTags(columns)
@@ -375,7 +377,13 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
   const plan = planRead(tags, { groups: columnGroups(columns) })
   /** The top-level tags the columns read: their bulk data is fetched. */
   const bulkTags = new Set(columnTags(columns))
-  const project: ProjectJob = { columns, format: spec.format, perFrame, perItem }
+  const project: ProjectJob = {
+    columns,
+    format: spec.format,
+    perFrame,
+    perItem,
+    ...(where && { where: { expr: where.expr, width: spec.columns.length } }),
+  }
   const pending: Promise<SeriesResult>[] = []
 
   const state = context.state
@@ -458,6 +466,7 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
       info.read.read++
       info.read.bytesRead += result.bytesRead
       info.read.rows += result.rows.length
+      info.read.filtered += result.filtered ?? 0
       if (result.warnings) for (const message of result.warnings) context.onWarning(path, message)
       out.push(...result.rows)
     }
