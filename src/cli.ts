@@ -25,7 +25,7 @@ const EPILOGUE = `Exit codes:
   69  a DICOMweb server cannot be reached (E_UNAVAILABLE)
   75  another run holds the lock of the same output or state file
   77  a DICOMweb server refused the credentials (E_NOPERM)
-  78  the pipeline file is invalid
+  78  the pipeline file is invalid, or a pseudonymised run has no key of 32 bytes or more (E_KEY)
   129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM): the previous
       output is left as it was
 
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     { keywordsCommand },
     { runCommand },
     { validateCommand },
+    { privacyReportCommand },
     { writeStdout },
   ] = await Promise.all([
     import('yargs'),
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     import('./commands/keywords.js'),
     import('./commands/run.js'),
     import('./commands/validate.js'),
+    import('./commands/privacy-report.js'),
     import('./io/stdout.js'),
   ])
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -89,8 +91,15 @@ async function main(): Promise<void> {
     await cli
       .scriptName('etl')
       .usage('$0 <command> [options]\n\nDICOM header attributes to CSV, streaming.')
-      .command([runCommand, extractCommand, validateCommand, inspectCommand, keywordsCommand] as never)
-      .demandCommand(1, 'name a command: run, extract, validate, inspect or keywords')
+      .command([
+        runCommand,
+        extractCommand,
+        validateCommand,
+        privacyReportCommand,
+        inspectCommand,
+        keywordsCommand,
+      ] as never)
+      .demandCommand(1, 'name a command: run, extract, validate, privacy-report, inspect or keywords')
       .strict()
       .recommendCommands()
       .help()

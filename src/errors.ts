@@ -78,6 +78,7 @@ export type ErrorCode =
   | 'E_UNAVAILABLE'
   | 'E_NOPERM'
   | 'E_HTTP'
+  | 'E_KEY'
 
 /** An error with a stable code and the exit code it maps to. */
 export class EtlError extends Error {

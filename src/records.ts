@@ -43,6 +43,15 @@ export interface ColumnSpec {
 export const NORMALISE_STEPS = ['lower', 'upper', 'trim', 'no_digits', 'no_punctuation'] as const
 export type NormaliseStep = (typeof NORMALISE_STEPS)[number]
 
+/**
+ * What `privacy:` does to a column (see `transforms/privacy.ts`): `pseudonym` a keyed token,
+ * `uid` a keyed `2.25.` UID, `shift_date` dates moved by a per-patient number of days,
+ * `year_only` the year of a date, `age_band` an age as a 5-year band (89 and over as one),
+ * `remove` an empty cell, `keep` the value as it is.
+ */
+export const PRIVACY_ACTIONS = ['pseudonym', 'uid', 'shift_date', 'year_only', 'age_band', 'remove', 'keep'] as const
+export type PrivacyAction = (typeof PRIVACY_ACTIONS)[number]
+
 /** A row: one typed value per column (see `values.ts`). */
 export type { Row } from './values.js'
 

@@ -5,7 +5,10 @@
 import { resolve } from 'node:path'
 import { signalExitCode, STOP_SIGNALS } from '../errors.js'
 import type { PipelineSpec } from '../pipeline/spec.js'
-import { fail } from './fail.js'
+import { fail, usage } from './fail.js'
+import { readPseudonymKey } from '../io/pseudonym-key.js'
+import { DEFAULT_SHIFT_DAYS } from '../pipeline/spec.js'
+import { profileActions } from '../transforms/privacy.js'
 import type { CommonArgs } from './options.js'
 import { parseFailureLimit, parseSince } from './parse-flags.js'
 
@@ -26,8 +29,14 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
     const maxFailures = parseFailureLimit(args.maxFailures)
     const since = parseSince(args.since)
     const withSince = since ? { ...spec, source: { ...spec.source, since } } : spec
-    const run = args.state ? { ...withSince, state: resolve(args.state) } : withSince
+    const withState = args.state ? { ...withSince, state: resolve(args.state) } : withSince
+    const run = withPrivacy(withState, args.pseudonymise ?? false)
+    if (!run.privacy && args.keyFile !== undefined) {
+      usage('--key-file needs --pseudonymise or a pipeline with privacy: (nothing would be pseudonymised)')
+    }
+    const pseudonymKey = run.privacy ? readPseudonymKey(args.keyFile) : undefined
     const summary = await runPipeline(run, {
+      pseudonymKey,
       quiet: args.quiet,
       verbose: args.verbose,
       progress: args.progress,
@@ -44,4 +53,13 @@ export async function execute(spec: PipelineSpec, args: CommonArgs): Promise<voi
   } catch (err) {
     fail(err)
   }
+}
+
+/**
+ * The spec of a run with --pseudonymise: a pipeline's own `privacy:` as it is; without one, each
+ * identifying column the action PS3.15 Table E.1-1 suggests (see `profileActions`).
+ */
+export function withPrivacy(spec: PipelineSpec, pseudonymise: boolean): PipelineSpec {
+  if (!pseudonymise || spec.privacy) return spec
+  return { ...spec, privacy: { columns: profileActions(spec.columns), shiftDays: DEFAULT_SHIFT_DAYS } }
 }

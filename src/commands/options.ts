@@ -21,6 +21,8 @@ export interface CommonArgs {
   state?: string
   full?: boolean
   failOnAlert?: boolean
+  pseudonymise?: boolean
+  keyFile?: string
 }
 
 /** Adds the flags every command takes: --quiet, --verbose, --progress, --log-format, --max-failures, --since, --state, --full. */
@@ -66,6 +68,17 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       requiresArg: true,
     })
     .option('full', { type: 'boolean', describe: 'Ignore the state file: read every file and write the state anew' })
+    .option('pseudonymise', {
+      type: 'boolean',
+      describe:
+        'Pseudonymised output: identifying columns (DICOM PS3.15 Table E.1-1, path) get the actions the profile ' +
+        "suggests, unless the pipeline's privacy: says otherwise; needs a key (see README, Pseudonymised exports)",
+    })
+    .option('key-file', {
+      type: 'string',
+      describe: 'The key of pseudonymised runs: a file of at least 32 bytes (else the variable ETL_PSEUDONYM_KEY)',
+      requiresArg: true,
+    })
     .option('fail-on-alert', {
       type: 'boolean',
       describe: 'Exit 3 when a dose is above its notification level (dose_audit), for cron mail and monitoring',

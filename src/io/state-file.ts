@@ -39,6 +39,7 @@ export function stateSignature(
   rows: RowsPer = 'per_file',
   perItem?: string,
   where?: string,
+  privacy?: string,
 ): string {
   // Rows are kept as typed values: how a sink writes them (separator, dates, names, binary,
   // spreadsheet) does not change them; the fallback character set of decoding does.
@@ -47,7 +48,10 @@ export function stateSignature(
   const per = perItem !== undefined ? { rows: `per_item ${perItem}` } : rows === 'per_frame' ? { rows } : {}
   // Without a filter, as before filters existed.
   const filter = where === undefined ? {} : { where }
-  return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells, ...per, ...filter })
+  // Without privacy, as before it existed; with it, its actions and the key's fingerprint, so that
+  // a state of originals (or of another key) is never mixed with pseudonyms.
+  const keyed = privacy === undefined ? {} : { privacy }
+  return JSON.stringify({ columns: columns.map((c) => [c.name, c.source]), format: cells, ...per, ...filter, ...keyed })
 }
 
 /**
@@ -73,6 +77,17 @@ export interface RunState {
   width: number
   /** The records that came from the state, with their lines there (written again as they were). */
   known: WeakMap<SourceRecord, Buffer>
+  /**
+   * In a pseudonymised run: records are kept under a keyed form of their path, and the `path`
+   * cells of unchanged files are made keyed, so that the state holds no path as it is.
+   */
+  privacy?: { key: (path: string) => string; path: (shown: string) => string }
+}
+
+/** The key a record of `path` has in the state: {@link stateKey}, keyed in a pseudonymised run. */
+export function recordKey(state: RunState, path: string): string {
+  const key = stateKey(path)
+  return state.privacy ? state.privacy.key(key) : key
 }
 
 /** The version of the records' format: 2 added the inode. */

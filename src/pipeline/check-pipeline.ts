@@ -94,6 +94,18 @@ class Checker {
         return this.wrong(node, offset, path, type)
       case 'mapping':
         return isMap(node) ? this.mapping(node, type, path, offset) : this.wrong(node, offset, path, type)
+      case 'map': {
+        if (!isMap(node)) return this.wrong(node, offset, path, type)
+        const value: Record<string, unknown> = {}
+        for (const pair of node.items) {
+          const key = pair.key as Node
+          const keyName = isScalar(key) ? String(key.value) : String(key)
+          if (Object.hasOwn(value, keyName)) continue
+          const child = (pair.value ?? undefined) as Node | undefined
+          value[keyName] = this.check(child, type.values, `${path}.${keyName}`, key.range?.[0] ?? offset)
+        }
+        return value
+      }
     }
   }
 
@@ -177,6 +189,8 @@ function noun(type: FieldType): string {
       if (required.length === 0) return 'a mapping'
       return `a mapping with ${required.length === 1 ? 'key' : 'keys'} ${required.join(' and ')}`
     }
+    case 'map':
+      return `a mapping of ${type.keyNoun} to ${noun(type.values)}`
     case 'list':
     case 'either':
       return type.noun

@@ -12,6 +12,7 @@ export type FieldType =
   | EnumType
   | ListType
   | MappingType
+  | MapType
   | EitherType
 
 /** An integer in a range, or one of a few words besides (`precision: full`). */
@@ -56,6 +57,14 @@ export interface MappingType {
   readonly exactlyOne?: readonly string[]
 }
 
+/** A YAML mapping whose keys are names the file chooses (column names), each value of one type. */
+export interface MapType {
+  readonly kind: 'map'
+  /** What the keys are, for messages and the README ("column"). */
+  readonly keyNoun: string
+  readonly values: FieldType
+}
+
 /** A short form written as a plain string, or the full form written as a mapping. */
 export interface EitherType {
   readonly kind: 'either'
@@ -95,11 +104,13 @@ export type ValueOf<T extends FieldType, Hole = never> = T extends { kind: 'stri
             ? V
             : T extends { kind: 'list'; items: infer I extends FieldType }
               ? (ValueOf<I, Hole> | Hole)[]
-              : T extends { kind: 'mapping'; fields: infer F extends Fields }
-                ? MappingValue<F, Hole>
-                : T extends { kind: 'either'; scalar: infer S extends FieldType; mapping: infer M extends FieldType }
-                  ? ValueOf<S, Hole> | ValueOf<M, Hole>
-                  : never
+              : T extends { kind: 'map'; values: infer V extends FieldType }
+                ? Record<string, ValueOf<V, Hole> | Hole>
+                : T extends { kind: 'mapping'; fields: infer F extends Fields }
+                  ? MappingValue<F, Hole>
+                  : T extends { kind: 'either'; scalar: infer S extends FieldType; mapping: infer M extends FieldType }
+                    ? ValueOf<S, Hole> | ValueOf<M, Hole>
+                    : never
 
 /** The value of a mapping: keys that always have one are required properties, others optional. */
 type MappingValue<F extends Fields, Hole> = {

@@ -19,7 +19,17 @@ import { closest } from '../suggest.js'
 import { checkPipeline, type CheckedPipeline } from './check-pipeline.js'
 import type { ValueOf } from './fields.js'
 import type { pipelineSchema } from './schema.js'
-import type { ColumnSpec, DicomwebSpec, GroupSpec, PipelineSpec, SortKey } from './spec.js'
+import {
+  DEFAULT_SHIFT_DAYS,
+  type ColumnSpec,
+  type DicomwebSpec,
+  type GroupSpec,
+  type PipelineSpec,
+  type PrivacyAction,
+  type PrivacySpec,
+  type SortKey,
+} from './spec.js'
+import { checkAction, isPatientColumn, missingAction } from '../transforms/privacy.js'
 import { filesFields } from '../sources/files.js'
 import { dicomwebFields } from '../sources/dicomweb.js'
 import { findNeeds, type AnyMetric } from '../metrics/metric.js'
@@ -102,6 +112,7 @@ interface Meaning {
   perItem?: ItemPath
   distinct?: string[]
   where?: RowFilter
+  privacy?: PrivacySpec
 }
 
 /** The checks that span keys; holes are skipped, their problems already reported. */
@@ -161,6 +172,8 @@ function checkMeaning(
   else if (errors !== undefined && path !== undefined && outputPath(errors, baseDir) === outputPath(path, baseDir)) {
     reportAt('output.errors', 'output.errors must not be the same file as output.path')
   }
+  const privacy =
+    given('privacy') && value.privacy ? resolvePrivacy(value.privacy, columns, unresolved, reportAt) : undefined
   const rows = value.rows
   const perItem = rows !== undefined && typeof rows === 'object' ? resolveItemPath(rows.per_item, reportAt) : undefined
   return {
@@ -170,8 +183,52 @@ function checkMeaning(
     ...(distinct.length > 0 && { distinct }),
     ...(perItem && { perItem }),
     ...(where && { where }),
+    ...(privacy && { privacy }),
     metrics: metrics as MetricSpecs,
   }
+}
+
+/**
+ * `privacy:`: each action names an extracted column and suits it; every identifying column
+ * (PS3.15 Table E.1-1, `path`, `mtime`, private tags) has one; date shifts have PatientID.
+ */
+function resolvePrivacy(
+  privacy: NonNullable<CheckedPipeline['privacy']>,
+  columns: readonly ColumnSpec[],
+  unresolved: ReadonlySet<string>,
+  reportAt: ReportAt,
+): PrivacySpec {
+  const actions: Record<string, PrivacyAction> = {}
+  const names = columns.map((c) => c.name)
+  for (const [name, action] of Object.entries(privacy.columns ?? {})) {
+    if (action === undefined) continue
+    const at = `privacy.columns.${name}`
+    const column = columns.find((c) => c.name === name)
+    if (!column) {
+      if (unresolved.has(name)) continue
+      const suggestion = closest(name, names)
+      reportAt(
+        at,
+        `privacy.columns: "${name}" is not an extracted column${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+      )
+      continue
+    }
+    const problem = checkAction(column, action)
+    if (problem) reportAt(at, problem)
+    else actions[name] = action
+  }
+  for (const [i, column] of columns.entries()) {
+    const problem = missingAction(column, privacy.columns ?? {})
+    if (problem) reportAt(`extract[${i}]`, problem)
+  }
+  const shifted = Object.keys(actions).find((name) => actions[name] === 'shift_date')
+  if (shifted !== undefined && !columns.some(isPatientColumn)) {
+    reportAt(
+      `privacy.columns.${shifted}`,
+      "shift_date needs PatientID extracted: each patient's dates move by the patient's own number of days",
+    )
+  }
+  return { columns: actions, shiftDays: privacy.shift_days ?? DEFAULT_SHIFT_DAYS }
 }
 
 /** The keys of each source type: each needs its own, and takes none of the other's. */
@@ -226,7 +283,7 @@ function resolveItemPath(text: string | undefined, reportAt: ReportAt): ItemPath
 
 function toSpec(
   value: Complete,
-  { columns, sort, group, metrics, perItem, distinct, where }: Meaning,
+  { columns, sort, group, metrics, perItem, distinct, where, privacy }: Meaning,
   baseDir: string,
 ): PipelineSpec {
   const { source, output } = value
@@ -253,6 +310,7 @@ function toSpec(
     ...(group && { group }),
     ...metrics,
     ...(value.format && Object.keys(formatOf(value.format)).length > 0 && { format: formatOf(value.format) }),
+    ...(privacy && { privacy }),
     ...(value.state !== undefined && { state: outputPath(value.state, baseDir) }),
     output: {
       path: outputPath(output.path, baseDir),

@@ -32,6 +32,7 @@ import { isFoldOp } from '../metrics/aggregate.js'
 import { DEFAULT_PRECISION } from '../values.js'
 import { distinctRows, type DistinctInfo } from '../transforms/distinct-rows.js'
 import { normaliseColumns } from '../transforms/normalise-columns.js'
+import { MIN_KEY_BYTES, privacyPlan, pseudonymiseRows, type PrivacyPlan } from '../transforms/privacy.js'
 
 /** Options of {@link runPipeline}. */
 export interface RunOptions extends LoggerOptions {
@@ -45,6 +46,11 @@ export interface RunOptions extends LoggerOptions {
   failOnAlert?: boolean
   /** Ignore the state file: read every file, and write the state anew. */
   full?: boolean
+  /**
+   * The key of a pseudonymised run (`spec.privacy`): at least 32 bytes, from a file or the
+   * environment (`io/pseudonym-key.ts`), never from the pipeline.
+   */
+  pseudonymKey?: Buffer
   /** Where CSV goes when the output is '-'. Default process.stdout. */
   stdout?: Writable
   /** Where messages go. Default process.stderr. */
@@ -80,16 +86,18 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
   const started = performance.now()
   const stderr = options.stderr ?? process.stderr
   const log = createLogger(stderr, options)
+  const privacy = privacyOf(spec, options.pseudonymKey)
   const outputs = prepareOutputs({
     output: spec.output.path,
     errors: spec.output.errors,
     state: spec.state,
     inputs: spec.source.paths,
   })
-  for (const note of outputs.notes) log.note(note)
-  log.start(spec.source.dicomweb ? [spec.source.dicomweb.url] : spec.source.paths, spec.output.path)
+  for (const note of outputs.notes) log.note(privacy ? privacy.redact(note) : note)
+  const inputs = spec.source.dicomweb ? [spec.source.dicomweb.url] : spec.source.paths
+  log.start(privacy ? inputs.map((input) => privacy.plan.path(displayPath(input))) : inputs, spec.output.path)
   try {
-    return await runPrepared(spec, options, outputs, { started, stderr, log })
+    return await runPrepared(spec, options, outputs, { started, stderr, log, privacy })
   } finally {
     outputs.release()
   }
@@ -100,14 +108,19 @@ async function runPrepared(
   spec: PipelineSpec,
   options: RunOptions,
   outputs: RunOutputs,
-  { started, stderr, log }: { started: number; stderr: Writable; log: ReturnType<typeof createLogger> },
+  {
+    started,
+    stderr,
+    log,
+    privacy,
+  }: { started: number; stderr: Writable; log: ReturnType<typeof createLogger>; privacy?: RunPrivacy },
 ): Promise<Summary> {
   const listInfo: ListInfo = { listed: 0, done: false }
   const readInfo = newReadInfo()
   let warnings = 0
   const warn = (path: string, message: string) => {
     warnings++
-    log.warning(displayPath(path), message)
+    log.warning(privacy ? privacy.plan.path(displayPath(path)) : displayPath(path), message)
   }
 
   // Refused before anything is read or written: a binary format on a terminal.
@@ -123,17 +136,34 @@ async function runPrepared(
   }
   const errorsCsv = outputs.errors ? writeErrorsCsv(outputs.errors, spec.format?.spreadsheet) : undefined
   const onSkip = (skip: Skip) => {
-    const shown = { ...skip, path: displayPath(skip.path) }
+    const shownPath = displayPath(skip.path)
+    const path = privacy ? privacy.plan.path(shownPath) : shownPath
+    // A reason may name the file: keyed as its path is.
+    const reason = privacy
+      ? privacy.redact(skip.reason.split(shownPath).join(path).split(skip.path).join(path))
+      : skip.reason
+    const shown = { ...skip, path, reason }
     log.skip(shown)
-    errorsCsv?.rows.write([shown.path, skip.outcome, skip.code, skip.reason])
+    errorsCsv?.rows.write([shown.path, skip.outcome, skip.code, shown.reason])
   }
 
   const columns = spec.columns
-  const signature = stateSignature(columns, spec.format, spec.rows, spec.perItem?.text, spec.where?.text)
+  const signature = stateSignature(
+    columns,
+    spec.format,
+    spec.rows,
+    spec.perItem?.text,
+    spec.where?.text,
+    privacy?.signature,
+  )
   const state =
     outputs.statePath !== undefined
       ? loadState(outputs.statePath, signature, columns.length, options.full ?? false)
       : undefined
+  if (state && privacy) {
+    const keyed = privacy.plan.keyed
+    state.privacy = { key: (path) => keyed.stateKey(path), path: privacy.plan.path }
+  }
   if (state?.ignored)
     warn(spec.state ?? '', `not used: it ${state.ignored}; every file is read and the state written anew`)
   // source -> [record state] -> row stages (sort, group, metrics) -> sink: each from its module.
@@ -146,8 +176,10 @@ async function runPrepared(
     info: { list: listInfo, read: readInfo },
     onSkip,
     onWarning: warn,
-    onNote: (message) => log.note(message),
+    onNote: (message) => log.note(privacy ? privacy.redact(message) : message),
   })
+  // Right after the source: the state, the sorter's runs and the sink see pseudonyms only.
+  if (privacy) stages.push(pseudonymiseRows(privacy.plan, (record) => state?.known.has(record) ?? false))
   if (state && outputs.state) stages.push(recordState(state, signature, outputs.state))
   const normalise = normaliseColumns(spec.columns)
   if (normalise) stages.push(normalise)
@@ -237,6 +269,40 @@ async function runPrepared(
   }
   log.summary(summary, exitCodeOf(summary, options.maxFailures, options.failOnAlert))
   return summary
+}
+
+/** A pseudonymised run's plan, the text of its state signature, and how its messages are redacted. */
+interface RunPrivacy {
+  plan: PrivacyPlan
+  signature: string
+  /** A message with the inputs' paths in it keyed (notes, reasons of skipped files). */
+  redact: (text: string) => string
+}
+
+/**
+ * The privacy of a run, or undefined without `privacy`.
+ * @throws EtlError `E_KEY` (exit 78) when the run is pseudonymised and has no key of 32 bytes or more.
+ */
+function privacyOf(spec: PipelineSpec, key: Buffer | undefined): RunPrivacy | undefined {
+  if (!spec.privacy) return undefined
+  if (!key || key.length < MIN_KEY_BYTES) {
+    throw new EtlError(
+      'E_KEY',
+      `pseudonymising needs a key of at least ${MIN_KEY_BYTES} bytes: --key-file FILE or the variable ETL_PSEUDONYM_KEY`,
+      ExitCode.CONFIG,
+    )
+  }
+  const plan = privacyPlan(spec.columns, spec.privacy, key)
+  const signature = JSON.stringify([spec.privacy.columns, spec.privacy.shiftDays, plan.keyed.fingerprint()])
+  // The inputs as given and as resolved, longest first (a folder before its parent).
+  const texts = [...new Set(spec.source.paths.flatMap((p) => [displayPath(p), p]))].sort((a, b) => b.length - a.length)
+  const url = spec.source.dicomweb?.url
+  const redact = (text: string) => {
+    let out = text
+    for (const input of texts) out = out.split(input).join(plan.path(displayPath(input)))
+    return url ? out.split(url).join(plan.path(url)) : out
+  }
+  return { plan, signature, redact }
 }
 
 /**

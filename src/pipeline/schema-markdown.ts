@@ -47,6 +47,8 @@ function typeName(type: FieldType): string {
       return [...type.values, ...(type.pattern ? [type.pattern.name] : [])].map((v) => `\`${v}\``).join(' or ')
     case 'either':
       return `${typeName(type.scalar)} or mapping`
+    case 'map':
+      return `mapping of ${type.keyNoun} to ${typeName(type.values)}`
     case 'list': {
       const items = typeName(type.items)
       const list = items.includes(' ') ? `list of (${items})` : `list of ${items}`

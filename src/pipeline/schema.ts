@@ -6,12 +6,12 @@
  * by their modules (`metrics/registry.ts`). Meaning that spans keys (DICOM keywords, column
  * names, paths) is checked by `load.ts`.
  */
-import { NORMALISE_STEPS } from '../records.js'
+import { NORMALISE_STEPS, PRIVACY_ACTIONS } from '../records.js'
 import { UNIT_NAMES } from '../dicom/units.js'
 import { AGGREGATE_DOCS, AGGREGATE_OPS, PERCENTILE_OP } from '../metrics/aggregate.js'
 import { metricKeys } from '../metrics/registry.js'
 import type { MappingType } from './fields.js'
-import { DEFAULT_SORT_MEMORY_MB, PSEUDO_COLUMNS, ROWS_PER } from './spec.js'
+import { DEFAULT_SHIFT_DAYS, DEFAULT_SORT_MEMORY_MB, PSEUDO_COLUMNS, ROWS_PER } from './spec.js'
 import { OUTPUT_FORMATS, SINKS } from '../sinks/registry.js'
 import { DEFAULT_PRECISION } from '../values.js'
 import { SOURCES, SOURCE_TYPES } from '../sources/registry.js'
@@ -254,6 +254,33 @@ export const pipelineSchema = {
       },
     },
     ...metricKeys(),
+    privacy: {
+      doc:
+        'Pseudonymised output (see "Pseudonymised exports"): what each column becomes, with a key from ' +
+        '`--key-file` or ETL_PSEUDONYM_KEY (never from this file). Every extracted column that DICOM PS3.15 ' +
+        'Table E.1-1 names as identifying (and `path`, `mtime`, private tags) needs an action here, `keep` included.',
+      example: 'privacy: {columns: {PatientID: pseudonym, StudyInstanceUID: uid, StudyDate: shift_date}}',
+      type: {
+        kind: 'mapping',
+        fields: {
+          columns: {
+            default: {},
+            doc:
+              'Column name -> action: `pseudonym` (a keyed token, `PID-...`), `uid` (a keyed `2.25.` UID), ' +
+              "`shift_date` (dates moved by the patient's own number of days), `year_only`, `age_band` " +
+              '(5-year bands, 89+), `remove` (empty), `keep`.',
+            example: 'columns: {PatientID: pseudonym, PatientAge: age_band, path: pseudonym}',
+            type: { kind: 'map', keyNoun: 'column', values: { kind: 'enum', values: PRIVACY_ACTIONS } },
+          },
+          shift_days: {
+            default: DEFAULT_SHIFT_DAYS,
+            doc: "`shift_date` moves each patient's dates by 1 to this many days, earlier or later (never 0).",
+            example: 'shift_days: 365',
+            type: { kind: 'integer', min: 1, max: 3650 },
+          },
+        },
+      },
+    },
     state: {
       doc:
         'A state file for incremental runs, relative to the pipeline file: files read before and unchanged ' +

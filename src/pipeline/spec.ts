@@ -4,7 +4,7 @@ import type { AggregateOp } from '../metrics/aggregate.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import type { MetricSpecs } from '../metrics/registry.js'
 import type { OutputFormat } from '../sinks/registry.js'
-import type { ColumnSpec } from '../records.js'
+import type { ColumnSpec, PrivacyAction } from '../records.js'
 import type { RowFilter } from './where.js'
 
 /**
@@ -13,7 +13,14 @@ import type { RowFilter } from './where.js'
  */
 
 /** The extracted columns: declared below the stages, in `records.ts`, as the stages read them too. */
-export { PSEUDO_COLUMNS, type ColumnSource, type ColumnSpec, type PseudoColumn } from '../records.js'
+export {
+  PRIVACY_ACTIONS,
+  PSEUDO_COLUMNS,
+  type PrivacyAction,
+  type ColumnSource,
+  type ColumnSpec,
+  type PseudoColumn,
+} from '../records.js'
 
 export interface SortKey {
   /** A column name (as in the CSV header). */
@@ -121,8 +128,21 @@ export interface PipelineSpec extends MetricSpecs {
   distinct?: string[]
   /** One row per group instead of one per file. */
   group?: GroupSpec
+  /** Pseudonymised output (`privacy:`, `--pseudonymise`): each column's action; the key is never here. */
+  privacy?: PrivacySpec
   output: OutputSpec
 }
+
+/** What becomes of each column in a pseudonymised run. */
+export interface PrivacySpec {
+  /** Column name -> action; a column not named is kept (load checks that no profiled one is left out). */
+  columns: Record<string, PrivacyAction>
+  /** Dates move by a per-patient number of days, from -shiftDays to shiftDays, never 0. */
+  shiftDays: number
+}
+
+/** The window of date shifts when none is given, in days. */
+export const DEFAULT_SHIFT_DAYS = 180
 
 /** The items of `rows: per_item`: the path as written, and its steps. */
 export interface ItemPath {

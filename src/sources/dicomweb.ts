@@ -20,6 +20,7 @@ import { dropMadeUpMeta, jsonToPart10, type JsonDataset } from '../dicom/dicom-j
 import { formatTag, Tags } from '../dicom/keywords.js'
 import { planRead } from '../dicom/read-plan.js'
 import { scanHeader } from '../dicom/scan-header.js'
+import { recordKey } from '../io/state-file.js'
 import { EtlError, ExitCode } from '../errors.js'
 import { createHttpClient, HttpError, type HttpClient } from '../io/http-client.js'
 import type { Fields } from '../pipeline/fields.js'
@@ -389,7 +390,7 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
   const state = context.state
   async function read(task: SeriesTask): Promise<SeriesResult> {
     if (state && task.count !== undefined) {
-      const known = state.previous?.lookup(task.url, state.width, () => state.unusable++)
+      const known = state.previous?.lookup(recordKey(state, task.url), state.width, () => state.unusable++)
       if (known && known.entry.size === task.count) {
         const record: SourceRecord = { path: task.url, ...known.entry }
         state.known.set(record, known.line)

@@ -4,10 +4,9 @@
  * them: it gives records (rows with the facts that identify their file) when asked.
  */
 import { statSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { Transform, type Writable } from 'node:stream'
 import { displayPath, toFsPath } from '../io/fs-path.js'
-import { STATE_VERSION, stateKey, type RunState } from '../io/state-file.js'
+import { STATE_VERSION, recordKey, type RunState } from '../io/state-file.js'
 import type { SourceRecord } from '../records.js'
 import { stringifyJson } from '../values.js'
 
@@ -24,7 +23,7 @@ export function skipUnchanged(state: RunState, pathColumns: readonly number[] = 
     objectMode: true,
     highWaterMark: 64,
     transform(path: string, _encoding, callback) {
-      const known = previous?.lookup(resolve(path), state.width, bad)
+      const known = previous?.lookup(recordKey(state, path), state.width, bad)
       if (!known) return callback(null, path)
       // Synchronous: a stat of a listed file takes microseconds, an awaited one a turn of the loop.
       const s = statSync(toFsPath(path), { throwIfNoEntry: false })
@@ -35,7 +34,7 @@ export function skipUnchanged(state: RunState, pathColumns: readonly number[] = 
         state.unchanged++
         state.unchangedRows += entry.rows.length
         // The path as this run lists it (another run may have named the file otherwise).
-        const shown = displayPath(path)
+        const shown = state.privacy ? state.privacy.path(displayPath(path)) : displayPath(path)
         for (const row of entry.rows) for (const i of pathColumns) row[i] = shown
         const record: SourceRecord = { path, ...entry }
         state.known.set(record, known.line)
@@ -86,7 +85,7 @@ export function recordState(state: RunState, signature: string, file: Writable):
       } else {
         // Typed values write themselves as `{"$xx": ...}` objects that parseJson revives.
         const r = record
-        chunk += `${stringifyJson([stateKey(r.path), r.size, r.mtimeMs, r.sop, r.rows, r.ino])}\n`
+        chunk += `${stringifyJson([recordKey(state, r.path), r.size, r.mtimeMs, r.sop, r.rows, r.ino])}\n`
       }
       for (const row of record.rows) this.push(row)
       if (size + chunk.length < 65536) return callback()

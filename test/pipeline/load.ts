@@ -123,7 +123,7 @@ t.test('each problem at its line:col', async (t) => {
     [
       yaml(source, 'columns: [Rows]', 'extract: [Rows]'),
       [
-        '2:1 unknown key "columns" (expected one of: source, extract, rows, where, sort, distinct, group_by, aggregate, dose, exam_dose, dose_audit, rdsr_ct, rdsr_xray, state, format, output)',
+        '2:1 unknown key "columns" (expected one of: source, extract, rows, where, sort, distinct, group_by, aggregate, dose, exam_dose, dose_audit, rdsr_ct, rdsr_xray, privacy, state, format, output)',
       ],
     ],
     [
