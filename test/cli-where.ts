@@ -1,5 +1,5 @@
 // `--where` and `where:` end to end: the CLI spawned, exit code, stdout and stderr apart.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -210,3 +210,17 @@ t.test(
     t.strictSame(parseCsv(filtered.stdout).slice(1), expected)
   },
 )
+
+t.test('a state file keeps the filter as its hash: a filter that names a patient leaves no trace', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'etl-where-state-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const state = join(dir, 'run.state')
+  const args = ['extract', 'samples', '-k', 'SliceLocation', '--where', "PatientName = 'Phantom^Anthropomorphic'"]
+  const first = await runCli([...args, '--state', state, '-o', join(dir, 'out.csv')])
+  t.equal(first.code, 0, first.stderr)
+  const bytes = readFileSync(state, 'latin1')
+  t.notOk(bytes.includes('Phantom'), 'the name in the filter is not in the state')
+  const again = await runCli([...args, '--state', state, '-o', join(dir, 'again.csv')])
+  t.match(again.stderr, /unchanged, not read/, 'and the state is still used by the same filter')
+  t.equal(readFileSync(join(dir, 'again.csv'), 'utf8'), readFileSync(join(dir, 'out.csv'), 'utf8'))
+})

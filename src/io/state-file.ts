@@ -18,6 +18,7 @@
  * makes it a copy) and checks it. A record that is not the right shape is not used: its file is
  * read again, and the run says how many were.
  */
+import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { EtlError, ExitCode } from '../errors.js'
@@ -31,7 +32,7 @@ export type StateEntry = Omit<SourceRecord, 'path'>
 
 /**
  * The signature of the rows a state holds: a state for other columns, formats, rows (per file,
- * per frame) or filter (`where`, as written) is ignored.
+ * per frame) or filter (`where`, as written; kept as its hash) is ignored.
  */
 export function stateSignature(
   columns: readonly ColumnSpec[],
@@ -46,8 +47,9 @@ export function stateSignature(
   const cells = format?.charset === undefined ? {} : { charset: format.charset }
   // Per file, as before rows existed, so that those states stay valid.
   const per = perItem !== undefined ? { rows: `per_item ${perItem}` } : rows === 'per_frame' ? { rows } : {}
-  // Without a filter, as before filters existed.
-  const filter = where === undefined ? {} : { where }
+  // Without a filter, as before filters existed; with one, its hash: a filter may name a patient
+  // (`PatientID = ...`), which the state file must not hold in the clear.
+  const filter = where === undefined ? {} : { where: createHash('sha256').update(where).digest('hex') }
   // Without privacy, as before it existed; with it, its actions and the key's fingerprint, so that
   // a state of originals (or of another key) is never mixed with pseudonyms.
   const keyed = privacy === undefined ? {} : { privacy }
