@@ -1,5 +1,5 @@
 // `--where` and `where:` end to end: the CLI spawned, exit code, stdout and stderr apart.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -223,4 +223,30 @@ t.test('a state file keeps the filter as its hash: a filter that names a patient
   const again = await runCli([...args, '--state', state, '-o', join(dir, 'again.csv')])
   t.match(again.stderr, /unchanged, not read/, 'and the state is still used by the same filter')
   t.equal(readFileSync(join(dir, 'again.csv'), 'utf8'), readFileSync(join(dir, 'out.csv'), 'utf8'))
+})
+
+t.test('a filter on the path alone leaves files out before they are opened', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'etl-where-path-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // The samples' head series, and a file cut short in another folder.
+  const head = join(ROOT, 'samples', 'PAT001', 'STUDY_20240312', 'SER002_HEAD')
+  mkdirSync(join(dir, 'broken'))
+  writeFileSync(join(dir, 'broken', 'cut.dcm'), readFileSync(join(head, 'IM00001.dcm')).subarray(0, 300))
+  const inputs = [head, join(dir, 'broken')]
+  const byPath = await runCli(['extract', ...inputs, '-k', 'InstanceNumber', '--where', 'path ~ /SER002/'])
+  t.equal(byPath.code, 0, 'the cut file is never opened: no failure')
+  t.match(
+    byPath.stderr,
+    /41 files listed, 40 rows written \(1 filtered out by where\), 0 ignored \(not DICOM\), 0 failed/,
+  )
+  const read = await runCli([
+    'extract',
+    ...inputs,
+    '-k',
+    'InstanceNumber',
+    '--where',
+    'path ~ /SER002/ and InstanceNumber > 0',
+  ])
+  t.equal(read.code, 65, 'a filter that reads the header opens every file: the cut one fails')
+  t.equal(read.stdout, byPath.stdout, 'the same rows either way')
 })

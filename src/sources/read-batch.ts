@@ -18,7 +18,7 @@ import { Tags } from '../dicom/keywords.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
 import { toSkip, type Row, type Skip } from '../records.js'
 import { projectFrames, projectItems, projectValues } from '../transforms/project-keywords.js'
-import { keepRows } from '../transforms/filter-rows.js'
+import { keepRows, pathTest } from '../transforms/filter-rows.js'
 import type { BoundColumn, WhereExpr } from '../pipeline/where.js'
 import type { PathStep } from '../dicom/paths.js'
 import { Binary, Decimal, DicomDate, PersonName, type Value } from '../values.js'
@@ -71,6 +71,8 @@ export type ReadResult =
  * result's values are views into it, valid until the next read.
  */
 export function readOne(path: string, job: ReadJob, buffer?: Buffer): ReadResult {
+  const skipped = leftOutByPath(path, job)
+  if (skipped) return skipped
   let header: FileHeader
   try {
     header = readHeaderSync(path, job.plan, { stat: job.stat, buffer })
@@ -86,6 +88,8 @@ export async function readOneAsync(
   job: ReadJob,
   read: (path: string, plan: ReadPlan, options: { stat: boolean }) => Promise<FileHeader> = readHeader,
 ): Promise<ReadResult> {
+  const skipped = leftOutByPath(path, job)
+  if (skipped) return skipped
   let header: FileHeader
   try {
     header = await read(path, job.plan, { stat: job.stat })
@@ -95,6 +99,27 @@ export async function readOneAsync(
     return { path, skip: toSkip(path, err) }
   }
   return job.project ? rowResult(path, header, job.project) : { path, header }
+}
+
+/** The tests of files by path of the filters met, each made once (jobs cross threads as data). */
+const pathTests = new WeakMap<object, ((path: string) => boolean) | null>()
+
+/**
+ * The result of a file the filter leaves out by its path alone, before it is opened (a filter
+ * that reads only `path` columns); undefined when it must be read. Not for an incremental run,
+ * whose state records what each file was.
+ */
+function leftOutByPath(path: string, job: ReadJob): ReadResult | undefined {
+  const project = job.project
+  if (!project?.where || project.facts) return undefined
+  let test = pathTests.get(project.where)
+  if (test === undefined) {
+    const paths = project.columns.flatMap((c, i) => (c.source.kind === 'pseudo' && c.source.name === 'path' ? [i] : []))
+    test = pathTest(project.where.expr, paths, project.columns.length) ?? null
+    pathTests.set(project.where, test)
+  }
+  if (test === null || test(path)) return undefined
+  return { path, rows: [], bytesRead: 0, filtered: 1 }
 }
 
 /**

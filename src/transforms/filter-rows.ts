@@ -233,3 +233,36 @@ export function filterRows(expr: WhereExpr<BoundColumn>, options: FilterRowsOpti
     },
   })
 }
+
+/** The row indexes an expression reads. */
+export function whereIndexes(expr: WhereExpr<BoundColumn>): number[] {
+  switch (expr.kind) {
+    case 'and':
+    case 'or':
+      return expr.items.flatMap(whereIndexes)
+    case 'not':
+      return whereIndexes(expr.item)
+    default:
+      return [expr.column.index]
+  }
+}
+
+/**
+ * A test of a file by its path alone, for a filter that reads nothing but `path` columns
+ * (`where: path ~ /CHEST/`): such a file is left out before it is opened. Undefined when the
+ * filter reads anything else (then rows are tested once made).
+ */
+export function pathTest(
+  expr: WhereExpr<BoundColumn>,
+  pathIndexes: readonly number[],
+  width: number,
+): ((path: string) => boolean) | undefined {
+  const read = whereIndexes(expr)
+  if (read.length === 0 || !read.every((index) => pathIndexes.includes(index))) return undefined
+  const test = rowTest(expr)
+  return (path) => {
+    const row: Row = new Array<Value>(width).fill(null)
+    for (const index of pathIndexes) row[index] = path
+    return test(row)
+  }
+}
