@@ -9,8 +9,10 @@
  * that ignores offset, or a result count at a server's cap is reported, never silently cut) and
  * `readSeries` (metadata of `concurrency` series at a time, rows out in the order the series
  * were listed). For an incremental run each series is one record (its rows, its instance count
- * as its size): a series whose QIDO-RS instance count is the state's is not fetched again. The HTTP client (`io/http-client.ts`) bounds the requests in flight and their
- * rate, and retries. A study list that cannot be read stops the run (exit 69, or 77 when the
+ * as its size, and in place of a file's SOPInstanceUID the index of its instances: `sop:rows`
+ * each): a series whose QIDO-RS instance count is the state's is not fetched again; one that
+ * changed is fetched, and only its instances the index does not know are projected. The HTTP
+ * client (`io/http-client.ts`) bounds the requests in flight and their rate, and retries. A study list that cannot be read stops the run (exit 69, or 77 when the
  * server refuses the credentials); a series that keeps failing is a failure of its own, in
  * `--errors` with its URL and reason, and the run goes on.
  */
@@ -164,6 +166,27 @@ interface SeriesTask {
   series: string
   url: string
   count?: number
+}
+
+/**
+ * The rows of each instance of a series' record, by SOPInstanceUID, from the record's index
+ * (`sop:rows` of each instance read, in order, space-separated); undefined when the record has
+ * none (a state of an earlier etl, a pseudonymised run) or one that does not add up to its rows.
+ * An instance that failed is not in the index (it gave no rows): it is read again.
+ */
+export function instanceRows(entry: { sop: string; rows: Row[] }): Map<string, Row[]> | undefined {
+  if (entry.sop === '') return undefined
+  const map = new Map<string, Row[]>()
+  let at = 0
+  for (const item of entry.sop.split(' ')) {
+    const colon = item.lastIndexOf(':')
+    const count = Number(item.slice(colon + 1))
+    if (colon < 0 || !Number.isSafeInteger(count) || count < 0) return undefined
+    // An instance without a SOPInstanceUID (`:rows`) keeps its place but is read again.
+    if (colon > 0) map.set(item.slice(0, colon), entry.rows.slice(at, at + count))
+    at += count
+  }
+  return at === entry.rows.length ? map : undefined
 }
 
 /** The stages of the DICOMweb source: the series lister, the metadata reader. */
@@ -389,17 +412,19 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
 
   const state = context.state
   async function read(task: SeriesTask): Promise<SeriesResult> {
-    if (state && task.count !== undefined) {
-      const known = state.previous?.lookup(recordKey(state, task.url), state.width, () => state.unusable++)
-      if (known && known.entry.size === task.count) {
-        const record: SourceRecord = { path: task.url, ...known.entry }
-        state.known.set(record, known.line)
-        state.unchanged += task.count
-        state.unchangedRows += record.rows.length
-        info.list.listed += task.count
-        return [record]
-      }
+    const known = state?.previous?.lookup(recordKey(state, task.url), state.width, () => state.unusable++)
+    if (state && known && task.count !== undefined && known.entry.size === task.count) {
+      const record: SourceRecord = { path: task.url, ...known.entry }
+      state.known.set(record, known.line)
+      state.unchanged += task.count
+      state.unchangedRows += record.rows.length
+      info.list.listed += task.count
+      return [record]
     }
+    // A series that changed: the rows of the instances the state holds are taken from it, by
+    // SOPInstanceUID; only the others are projected. Not in a pseudonymised run, whose records
+    // hold keyed UIDs and rows the privacy stage must not key again: there the series is read whole.
+    const kept = state && known && !state.privacy ? instanceRows(known.entry) : undefined
     const client = await http()
     let instances: unknown
     try {
@@ -422,10 +447,20 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
       return []
     }
     const out: Row[] = []
+    // The index of the series' record: each instance's SOPInstanceUID and how many rows it gave.
+    const index: string[] = []
     let failed = false
     for (const dataset of instances as JsonDataset[]) {
       info.list.listed++
       const sop = firstValue(dataset, '00080018') ?? ''
+      const rows = sop === '' ? undefined : kept?.get(sop)
+      if (state && rows) {
+        state.unchanged++
+        state.unchangedRows += rows.length
+        out.push(...rows)
+        index.push(`${sop}:${rows.length}`)
+        continue
+      }
       const path = `${task.url}/instances/${encodeURIComponent(sop)}`
       let header
       try {
@@ -470,11 +505,14 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
       info.read.filtered += result.filtered ?? 0
       if (result.warnings) for (const message of result.warnings) context.onWarning(path, message)
       out.push(...result.rows)
+      index.push(`${/^[^\s:]+$/.test(sop) ? sop : ''}:${result.rows.length}`)
     }
     // For the state: the series as one record, its instance count as its size (-1, never equal to
-    // a count, when an instance failed: the series is read again next time, its failure reported).
+    // a count, when an instance failed: the series is read again next time, its failure reported),
+    // its index in place of a file's SOPInstanceUID (none in a pseudonymised run).
     const size = failed ? -1 : instances.length
-    if (context.records) return [{ path: task.url, rows: out, size, mtimeMs: 0, ino: 0, sop: '' }]
+    const sop = state?.privacy ? '' : index.join(' ')
+    if (context.records) return [{ path: task.url, rows: out, size, mtimeMs: 0, ino: 0, sop }]
     return out
   }
 

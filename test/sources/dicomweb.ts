@@ -3,6 +3,7 @@
  * loaded with samples/ and ../shared/corpus, serves every test of this file: the same rows as
  * from the files, the same DLP per series, and faults injected by a proxy in between.
  */
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +15,24 @@ import { filesUnder, orthancMissing, startOrthanc, type Orthanc } from '../fixtu
 const CORPUS = join(ROOT, '../shared/corpus')
 const SAMPLES = join(ROOT, 'samples')
 const missing = orthancMissing() ?? (existsSync(CORPUS) ? undefined : `no corpus at ${CORPUS}`)
+const PYTHON = '/usr/bin/python3'
+const noPydicom =
+  spawnSync(PYTHON, ['-c', 'import pydicom']).status === 0 ? undefined : `${PYTHON} cannot import pydicom`
+const SLICE = join(SAMPLES, 'PAT001/STUDY_20240312/SER003_CHEST/IM00010')
+
+/** A copy of a DICOM file with some attributes changed (keyword: value), written by pydicom. */
+function variant(file: string, changes: Record<string, string>): Buffer {
+  const script = [
+    'import io, json, sys, pydicom',
+    'ds = pydicom.dcmread(sys.argv[1])',
+    'for k, v in json.loads(sys.argv[2]).items(): setattr(ds, k, v)',
+    'ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID',
+    'out = io.BytesIO(); ds.save_as(out); sys.stdout.buffer.write(out.getvalue())',
+  ].join('\n')
+  const run = spawnSync(PYTHON, ['-c', script, file, JSON.stringify(changes)], { maxBuffer: 64 << 20 })
+  if (run.status !== 0) throw new Error(`pydicom: ${String(run.stderr)}`)
+  return run.stdout
+}
 
 const KEYWORDS = [
   'SOPInstanceUID',
@@ -386,4 +405,53 @@ if (missing) {
     t.equal(rows.length, 48, 'the 48 slices of series 3 of PAT001')
     t.equal(new Set(rows.map((r) => r[1])).size, 1, 'one series')
   })
+
+  /** Stores a data set in Orthanc (POST /instances); returns a function that deletes it again. */
+  const store = async (bytes: Buffer): Promise<() => Promise<void>> => {
+    const res = await fetch(`${orthanc.url}/instances`, { method: 'POST', body: bytes })
+    const { ID } = (await res.json()) as { ID: string }
+    if (!res.ok) throw new Error(`Orthanc refused the instance: HTTP ${res.status}`)
+    return async () => void (await fetch(`${orthanc.url}/instances/${ID}`, { method: 'DELETE' })).arrayBuffer()
+  }
+  /** The counts of the summary line: instances listed, unchanged (from the state), rows written. */
+  const counts = (stderr: string) => {
+    const m = /^etl: (\d+) instances listed(?: \((\d+) unchanged, not read\))?, (\d+) rows written/m.exec(stderr)
+    return m ? { listed: Number(m[1]), unchanged: Number(m[2] ?? 0), rows: Number(m[3]) } : undefined
+  }
+
+  t.test(
+    'incremental runs: a series with a new instance projects that instance only, the others from the state',
+    { skip: noPydicom },
+    async (t) => {
+      const state = join(tmp, 'instances.state')
+      const csv = join(tmp, 'instances.csv')
+      // One proxy for every run (the state knows series by their URLs), to count the fetches.
+      const proxy = await startFaultProxy(orthanc.url, () => ({ kind: 'pass' }))
+      t.teardown(() => proxy.close())
+      const file = pipeline('instances', proxy.url)
+      const run = async (args: string[]) => {
+        const seen = proxy.seen.length
+        const result = await runCli(['run', file, ...args])
+        t.equal(result.code, 0, result.stderr)
+        const fetched = proxy.seen.slice(seen).filter((p) => p.endsWith('/metadata')).length
+        return { ...counts(result.stderr), fetched, csv: readFileSync(csv, 'utf8') }
+      }
+      const first = await run(['--state', state])
+      t.equal(first.unchanged, 0, 'first run: every instance read')
+      // One more slice in series 3 of PAT001: a new SOPInstanceUID, the same series.
+      const remove = await store(variant(SLICE, { SOPInstanceUID: '2.25.1313', InstanceNumber: '99' }))
+      t.teardown(remove)
+      const second = await run(['--state', state])
+      t.equal(second.listed, (first.listed ?? 0) + 1, 'one more instance listed')
+      t.equal(second.unchanged, first.listed, 'exactly one instance projected, the others from the state')
+      t.equal(second.fetched, 1, 'the changed series only fetched')
+      t.match(second.csv, /2\.25\.1313/, 'the new instance has its row')
+      const full = await run([])
+      t.equal(second.csv, full.csv, 'the output of a full run, byte for byte')
+      const third = await run(['--state', state])
+      t.equal(third.unchanged, second.listed, 'then nothing is read')
+      t.equal(third.fetched, 0, 'nor fetched')
+      t.equal(third.csv, full.csv)
+    },
+  )
 }
