@@ -11,10 +11,12 @@
  * were listed). For an incremental run each series is one record (its rows, its instance count
  * as its size, and in place of a file's SOPInstanceUID the index of its instances: `sop:rows`
  * each): a series whose QIDO-RS instance count is the state's is not fetched again; one that
- * changed is fetched, and only its instances the index does not know are projected. The HTTP
- * client (`io/http-client.ts`) bounds the requests in flight and their rate, and retries. A study list that cannot be read stops the run (exit 69, or 77 when the
- * server refuses the credentials); a series that keeps failing is a failure of its own, in
- * `--errors` with its URL and reason, and the run goes on.
+ * changed is fetched, and only its instances the index does not know are projected. `--since`
+ * asks for a StudyDate range and leaves out that day's studies before its time here. The HTTP
+ * client (`io/http-client.ts`) bounds the requests in flight and their rate, and retries. A
+ * study list that cannot be read stops the run (exit 69, or 77 when the server refuses the
+ * credentials); a series that keeps failing is a failure of its own, in `--errors` with its URL
+ * and reason, and the run goes on.
  */
 import { readFileSync } from 'node:fs'
 import { Readable, Transform } from 'node:stream'
@@ -211,8 +213,16 @@ export function dicomwebSource(context: SourceContext): (Readable | Transform)[]
     if (client) await (await client).close()
   }
   const query = { ...web.query }
-  if (spec.source.since && query.StudyDate === undefined) query.StudyDate = `${dicomDate(spec.source.since)}-`
-  const lister = listSeries({ base, query, pageSize: web.pageSize ?? 100, http, context })
+  // --since: the studies from its day on, asked of the server (StudyDate, a DA range), then those
+  // of that day before its time left out here. Not a StudyDate plus StudyTime range: servers match
+  // the two apart (Orthanc 1.10 does), which leaves out a study after midnight, earlier in the day.
+  let after: string | undefined
+  const since = spec.source.since
+  if (since && query.StudyDate === undefined) {
+    query.StudyDate = `${dicomDate(since)}-`
+    if (dicomTime(since) !== '000000') after = dicomDate(since) + dicomTime(since)
+  }
+  const lister = listSeries({ base, query, after, pageSize: web.pageSize ?? 100, http, context })
   const reader = readSeries({ http, context, concurrency, close })
   return [lister, reader]
 }
@@ -253,6 +263,29 @@ function dicomDate(date: Date): string {
   return `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}`
 }
 
+/** HHMMSS of a time, in local time (StudyTime is the scanner's local time). */
+function dicomTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`
+}
+
+/**
+ * Whether a study (a QIDO-RS result) is at or after `after` (YYYYMMDDHHMMSS) by its StudyDate and
+ * StudyTime. A study whose date or time cannot be told is kept: leaving out is for what is
+ * known to be older.
+ */
+export function studyAtOrAfter(study: unknown, after: string): boolean {
+  const date = firstValue(study, '00080020')?.trim()
+  if (date === undefined || !/^\d{8}$/.test(date)) return true
+  if (date !== after.slice(0, 8)) return date > after.slice(0, 8)
+  // TM: HH, HHMM, HHMMSS, with a fraction; the old HH:MM:SS too.
+  const time = /^(\d{2}(?:\d{2}(?:\d{2})?)?)(?:\.\d*)?$/.exec(
+    firstValue(study, '00080030')?.trim().replace(/:/g, '') ?? '',
+  )
+  if (!time) return true
+  return time[1].padEnd(6, '0') >= after.slice(8)
+}
+
 /** A fatal error for a request that failed while listing. */
 function fatal(err: unknown): Error {
   if (!(err instanceof HttpError)) return err as Error
@@ -271,6 +304,8 @@ function firstValue(dataset: unknown, tag: string): string | undefined {
 interface ListOptions {
   base: string
   query: Record<string, string | undefined>
+  /** Studies before this date and time (YYYYMMDDHHMMSS, from --since) are left out. */
+  after?: string
   pageSize: number
   http: () => Promise<HttpClient>
   context: SourceContext
@@ -284,7 +319,7 @@ interface ListOptions {
  * is checked with one more page; when that one has results, the cap is noted and paging goes on
  * by it.
  */
-function listSeries({ base, query, pageSize, http, context }: ListOptions): Readable {
+function listSeries({ base, query, after, pageSize, http, context }: ListOptions): Readable {
   const studyKeys = new URLSearchParams()
   const seriesKeys = new URLSearchParams()
   for (const [key, value] of Object.entries(query)) {
@@ -294,6 +329,8 @@ function listSeries({ base, query, pageSize, http, context }: ListOptions): Read
   }
   // The series' instance count: an unchanged series (by it) is taken from the state.
   seriesKeys.set('includefield', '00201209')
+  // StudyTime, a default return key of studies, asked all the same when --since needs it.
+  if (after) studyKeys.append('includefield', '00080030')
   let capNoted = false
   const pages = async function* (url: string, params: URLSearchParams, uidTag: string) {
     const client = await http()
@@ -342,6 +379,7 @@ function listSeries({ base, query, pageSize, http, context }: ListOptions): Read
   async function* tasks(): AsyncGenerator<SeriesTask> {
     try {
       for await (const study of pages(`${base}/studies`, studyKeys, '0020000D')) {
+        if (after && !studyAtOrAfter(study, after)) continue
         web.studies++
         const studyUid = firstValue(study, '0020000D') as string
         const seriesUrl = `${base}/studies/${encodeURIComponent(studyUid)}/series`

@@ -11,6 +11,7 @@ import t from 'tap'
 import { parseCsv, ROOT, runCli } from '../fixtures/cli.js'
 import { startFaultProxy, type Fault } from '../fixtures/fault-proxy.js'
 import { filesUnder, orthancMissing, startOrthanc, type Orthanc } from '../fixtures/orthanc.js'
+import { instanceRows, studyAtOrAfter } from '../../src/sources/dicomweb.js'
 
 const CORPUS = join(ROOT, '../shared/corpus')
 const SAMPLES = join(ROOT, 'samples')
@@ -454,4 +455,80 @@ if (missing) {
       t.equal(third.csv, full.csv)
     },
   )
+
+  t.test(
+    '--since with a time: studies of that day before it left out, those after midnight kept',
+    { skip: noPydicom },
+    async (t) => {
+      // Two studies besides the samples' (20240312 093015): later that day, and after midnight.
+      const studies = [
+        ['2.25.2024031221', '20240312', '213000'],
+        ['2.25.2024031301', '20240313', '013000'],
+      ]
+      for (const [uid, date, time] of studies) {
+        const bytes = variant(SLICE, {
+          StudyInstanceUID: uid,
+          SeriesInstanceUID: `${uid}.1`,
+          SOPInstanceUID: `${uid}.1.1`,
+          StudyDate: date,
+          StudyTime: time,
+        })
+        t.teardown(await store(bytes))
+      }
+      const proxy = await startFaultProxy(orthanc.url, () => ({ kind: 'pass' }))
+      t.teardown(() => proxy.close())
+      const since = async (when: string) => {
+        const seen = proxy.seen.length
+        const run = await runCli(['extract', `${proxy.url}/dicom-web`, '-k', 'StudyInstanceUID', '--since', when])
+        t.equal(run.code, 0, run.stderr)
+        const asked = proxy.seen.slice(seen).find((p) => p.startsWith('/dicom-web/studies?')) ?? ''
+        t.match(asked, 'StudyDate=20240312-', `${when}: the studies from that day on asked for`)
+        t.notMatch(asked, 'StudyTime=', `${when}: no StudyTime range (the server would match it apart)`)
+        return [
+          ...new Set(
+            parseCsv(run.stdout)
+              .slice(1)
+              .map(([uid]) => uid),
+          ),
+        ].sort()
+      }
+      t.strictSame(await since('2024-03-12T12:00'), [studies[0][0], studies[1][0]], 'the two after noon')
+      t.strictSame(await since('2024-03-12T21:30'), [studies[0][0], studies[1][0]], 'at its time: kept')
+      t.strictSame(await since('2024-03-12T21:30:01'), [studies[1][0]], 'a second later: left out')
+      t.ok((await since('2024-03-12')).length >= 3, 'from midnight: the samples too')
+    },
+  )
 }
+
+t.test('studyAtOrAfter: by StudyDate and StudyTime, an unknown one kept', async (t) => {
+  const study = (date?: string, time?: string) => ({
+    ...(date !== undefined && { '00080020': { vr: 'DA', Value: [date] } }),
+    ...(time !== undefined && { '00080030': { vr: 'TM', Value: [time] } }),
+  })
+  const after = '20240312120000'
+  t.equal(studyAtOrAfter(study('20240311', '230000'), after), false, 'the day before')
+  t.equal(studyAtOrAfter(study('20240313', '010000'), after), true, 'the day after, earlier in the day')
+  t.equal(studyAtOrAfter(study('20240312', '115959.999'), after), false, 'before, with a fraction')
+  t.equal(studyAtOrAfter(study('20240312', '12'), after), true, 'HH: 120000')
+  t.equal(studyAtOrAfter(study('20240312', '1159'), after), false, 'HHMM')
+  t.equal(studyAtOrAfter(study('20240312', '13:04:38'), after), true, 'HH:MM:SS')
+  t.equal(studyAtOrAfter(study('20240312'), after), true, 'no time: kept')
+  t.equal(studyAtOrAfter(study('20240312', 'noon'), after), true, 'a time that cannot be read: kept')
+  t.equal(studyAtOrAfter(study(), after), true, 'no date: kept')
+})
+
+t.test('instanceRows: the rows of each instance of a series record, by its index', async (t) => {
+  const rows = [['a'], ['b1'], ['b2'], ['d']]
+  const map = instanceRows({ sop: '1.2.1:1 1.2.2:2 1.2.3:0 :1', rows })
+  t.strictSame(
+    [...(map ?? [])],
+    [
+      ['1.2.1', [['a']]],
+      ['1.2.2', [['b1'], ['b2']]],
+      ['1.2.3', []],
+    ],
+  )
+  t.equal(instanceRows({ sop: '', rows: [] }), undefined, 'no index (an earlier state)')
+  t.equal(instanceRows({ sop: '1.2.1:1 1.2.2:2', rows }), undefined, 'one that does not add up')
+  t.equal(instanceRows({ sop: '1.2.1:x', rows }), undefined, 'one that is not ours')
+})
