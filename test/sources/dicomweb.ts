@@ -113,7 +113,11 @@ if (missing) {
     const web = await runCli(['extract', orthanc.dicomweb, ...args, '--binary', 'length'])
     t.equal(web.code, 0, web.stderr)
     t.equal(web.stderr.match(/0 failed/)?.[0], '0 failed', web.stderr)
-    t.match(web.stderr, /^etl: \d+ instances listed, /m, 'the summary counts instances, not files')
+    t.match(
+      web.stderr,
+      /^etl: \d+ instances listed, \d+ rows written, 0 failed in [\d.]+ s \(\d+ instances\/s\)$/m,
+      'the summary counts instances, not files (none is ever not DICOM)',
+    )
     const fileRows = parseCsv(files.stdout)
     const webRows = parseCsv(web.stdout)
     t.strictSame(webRows[0], fileRows[0], 'same header')
@@ -435,7 +439,7 @@ if (missing) {
         const result = await runCli(['run', file, ...args])
         t.equal(result.code, 0, result.stderr)
         const fetched = proxy.seen.slice(seen).filter((p) => p.endsWith('/metadata')).length
-        return { ...counts(result.stderr), fetched, csv: readFileSync(csv, 'utf8') }
+        return { ...counts(result.stderr), summary: result.stderr, fetched, csv: readFileSync(csv, 'utf8') }
       }
       const first = await run(['--state', state])
       t.equal(first.unchanged, 0, 'first run: every instance read')
@@ -446,6 +450,7 @@ if (missing) {
       t.equal(second.listed, (first.listed ?? 0) + 1, 'one more instance listed')
       t.equal(second.unchanged, first.listed, 'exactly one instance projected, the others from the state')
       t.equal(second.fetched, 1, 'the changed series only fetched')
+      t.match(second.summary, /^etl: \d+ instances listed \(\d+ unchanged, not read\), \d+ rows written, 0 failed in /m)
       t.match(second.csv, /2\.25\.1313/, 'the new instance has its row')
       const full = await run([])
       t.equal(second.csv, full.csv, 'the output of a full run, byte for byte')
