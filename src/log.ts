@@ -108,9 +108,12 @@ function textLogger(stream: Writable, options: LoggerOptions): Logger {
       const older = notes.length ? ` (${notes.join(', ')})` : ''
       const from = s.grouped ? `${s.rows} rows written from ${s.headers} headers` : `${s.rows} rows written`
       const written = s.filtered === undefined ? from : `${from} (${s.filtered} filtered out by where)`
+      // From DICOMweb, instances: none is ever `not DICOM`, so that count is left out.
+      const what = s.listedWhat ?? 'files'
+      const ignored = s.listedWhat ? '' : `${s.ignored} ignored (not DICOM), `
       line(
-        `${s.listed} ${s.listedWhat ?? 'files'} listed${older}, ${written}, ${s.ignored} ignored (not DICOM), ` +
-          `${s.failed} failed${unlisted}${warnings} in ${seconds} s (${rate} files/s)`,
+        `${s.listed} ${what} listed${older}, ${written}, ${ignored}` +
+          `${s.failed} failed${unlisted}${warnings} in ${seconds} s (${rate} ${what}/s)`,
       )
     },
     error(message) {

@@ -58,7 +58,8 @@ export function stateSignature(
 
 /**
  * The key of a record: a file's absolute path, or a URL as it is (a DICOMweb series, whose
- * record holds the rows of its instances and their count as its size).
+ * record holds the rows of its instances, their count as its size and, in place of a file's
+ * SOPInstanceUID, `sop:rows` of each instance: see `sources/dicomweb.ts`).
  */
 export function stateKey(path: string): string {
   return /^https?:\/\//i.test(path) ? path : resolve(path)

@@ -9,10 +9,14 @@
  * that ignores offset, or a result count at a server's cap is reported, never silently cut) and
  * `readSeries` (metadata of `concurrency` series at a time, rows out in the order the series
  * were listed). For an incremental run each series is one record (its rows, its instance count
- * as its size): a series whose QIDO-RS instance count is the state's is not fetched again. The HTTP client (`io/http-client.ts`) bounds the requests in flight and their
- * rate, and retries. A study list that cannot be read stops the run (exit 69, or 77 when the
- * server refuses the credentials); a series that keeps failing is a failure of its own, in
- * `--errors` with its URL and reason, and the run goes on.
+ * as its size, and in place of a file's SOPInstanceUID the index of its instances: `sop:rows`
+ * each): a series whose QIDO-RS instance count is the state's is not fetched again; one that
+ * changed is fetched, and only its instances the index does not know are projected. `--since`
+ * asks for a StudyDate range and leaves out that day's studies before its time here. The HTTP
+ * client (`io/http-client.ts`) bounds the requests in flight and their rate, and retries. A
+ * study list that cannot be read stops the run (exit 69, or 77 when the server refuses the
+ * credentials); a series that keeps failing is a failure of its own, in `--errors` with its URL
+ * and reason, and the run goes on.
  */
 import { readFileSync } from 'node:fs'
 import { Readable, Transform } from 'node:stream'
@@ -166,6 +170,27 @@ interface SeriesTask {
   count?: number
 }
 
+/**
+ * The rows of each instance of a series' record, by SOPInstanceUID, from the record's index
+ * (`sop:rows` of each instance read, in order, space-separated); undefined when the record has
+ * none (a state of an earlier etl, a pseudonymised run) or one that does not add up to its rows.
+ * An instance that failed is not in the index (it gave no rows): it is read again.
+ */
+export function instanceRows(entry: { sop: string; rows: Row[] }): Map<string, Row[]> | undefined {
+  if (entry.sop === '') return undefined
+  const map = new Map<string, Row[]>()
+  let at = 0
+  for (const item of entry.sop.split(' ')) {
+    const colon = item.lastIndexOf(':')
+    const count = Number(item.slice(colon + 1))
+    if (colon < 0 || !Number.isSafeInteger(count) || count < 0) return undefined
+    // An instance without a SOPInstanceUID (`:rows`) keeps its place but is read again.
+    if (colon > 0) map.set(item.slice(0, colon), entry.rows.slice(at, at + count))
+    at += count
+  }
+  return at === entry.rows.length ? map : undefined
+}
+
 /** The stages of the DICOMweb source: the series lister, the metadata reader. */
 export function dicomwebSource(context: SourceContext): (Readable | Transform)[] {
   const { spec } = context
@@ -188,8 +213,16 @@ export function dicomwebSource(context: SourceContext): (Readable | Transform)[]
     if (client) await (await client).close()
   }
   const query = { ...web.query }
-  if (spec.source.since && query.StudyDate === undefined) query.StudyDate = `${dicomDate(spec.source.since)}-`
-  const lister = listSeries({ base, query, pageSize: web.pageSize ?? 100, http, context })
+  // --since: the studies from its day on, asked of the server (StudyDate, a DA range), then those
+  // of that day before its time left out here. Not a StudyDate plus StudyTime range: servers match
+  // the two apart (Orthanc 1.10 does), which leaves out a study after midnight, earlier in the day.
+  let after: string | undefined
+  const since = spec.source.since
+  if (since && query.StudyDate === undefined) {
+    query.StudyDate = `${dicomDate(since)}-`
+    if (dicomTime(since) !== '000000') after = dicomDate(since) + dicomTime(since)
+  }
+  const lister = listSeries({ base, query, after, pageSize: web.pageSize ?? 100, http, context })
   const reader = readSeries({ http, context, concurrency, close })
   return [lister, reader]
 }
@@ -230,6 +263,29 @@ function dicomDate(date: Date): string {
   return `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}`
 }
 
+/** HHMMSS of a time, in local time (StudyTime is the scanner's local time). */
+function dicomTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`
+}
+
+/**
+ * Whether a study (a QIDO-RS result) is at or after `after` (YYYYMMDDHHMMSS) by its StudyDate and
+ * StudyTime. A study whose date or time cannot be told is kept: leaving out is for what is
+ * known to be older.
+ */
+export function studyAtOrAfter(study: unknown, after: string): boolean {
+  const date = firstValue(study, '00080020')?.trim()
+  if (date === undefined || !/^\d{8}$/.test(date)) return true
+  if (date !== after.slice(0, 8)) return date > after.slice(0, 8)
+  // TM: HH, HHMM, HHMMSS, with a fraction; the old HH:MM:SS too.
+  const time = /^(\d{2}(?:\d{2}(?:\d{2})?)?)(?:\.\d*)?$/.exec(
+    firstValue(study, '00080030')?.trim().replace(/:/g, '') ?? '',
+  )
+  if (!time) return true
+  return time[1].padEnd(6, '0') >= after.slice(8)
+}
+
 /** A fatal error for a request that failed while listing. */
 function fatal(err: unknown): Error {
   if (!(err instanceof HttpError)) return err as Error
@@ -248,6 +304,8 @@ function firstValue(dataset: unknown, tag: string): string | undefined {
 interface ListOptions {
   base: string
   query: Record<string, string | undefined>
+  /** Studies before this date and time (YYYYMMDDHHMMSS, from --since) are left out. */
+  after?: string
   pageSize: number
   http: () => Promise<HttpClient>
   context: SourceContext
@@ -261,7 +319,7 @@ interface ListOptions {
  * is checked with one more page; when that one has results, the cap is noted and paging goes on
  * by it.
  */
-function listSeries({ base, query, pageSize, http, context }: ListOptions): Readable {
+function listSeries({ base, query, after, pageSize, http, context }: ListOptions): Readable {
   const studyKeys = new URLSearchParams()
   const seriesKeys = new URLSearchParams()
   for (const [key, value] of Object.entries(query)) {
@@ -271,6 +329,8 @@ function listSeries({ base, query, pageSize, http, context }: ListOptions): Read
   }
   // The series' instance count: an unchanged series (by it) is taken from the state.
   seriesKeys.set('includefield', '00201209')
+  // StudyTime, a default return key of studies, asked all the same when --since needs it.
+  if (after) studyKeys.append('includefield', '00080030')
   let capNoted = false
   const pages = async function* (url: string, params: URLSearchParams, uidTag: string) {
     const client = await http()
@@ -319,6 +379,7 @@ function listSeries({ base, query, pageSize, http, context }: ListOptions): Read
   async function* tasks(): AsyncGenerator<SeriesTask> {
     try {
       for await (const study of pages(`${base}/studies`, studyKeys, '0020000D')) {
+        if (after && !studyAtOrAfter(study, after)) continue
         web.studies++
         const studyUid = firstValue(study, '0020000D') as string
         const seriesUrl = `${base}/studies/${encodeURIComponent(studyUid)}/series`
@@ -389,17 +450,19 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
 
   const state = context.state
   async function read(task: SeriesTask): Promise<SeriesResult> {
-    if (state && task.count !== undefined) {
-      const known = state.previous?.lookup(recordKey(state, task.url), state.width, () => state.unusable++)
-      if (known && known.entry.size === task.count) {
-        const record: SourceRecord = { path: task.url, ...known.entry }
-        state.known.set(record, known.line)
-        state.unchanged += task.count
-        state.unchangedRows += record.rows.length
-        info.list.listed += task.count
-        return [record]
-      }
+    const known = state?.previous?.lookup(recordKey(state, task.url), state.width, () => state.unusable++)
+    if (state && known && task.count !== undefined && known.entry.size === task.count) {
+      const record: SourceRecord = { path: task.url, ...known.entry }
+      state.known.set(record, known.line)
+      state.unchanged += task.count
+      state.unchangedRows += record.rows.length
+      info.list.listed += task.count
+      return [record]
     }
+    // A series that changed: the rows of the instances the state holds are taken from it, by
+    // SOPInstanceUID; only the others are projected. Not in a pseudonymised run, whose records
+    // hold keyed UIDs and rows the privacy stage must not key again: there the series is read whole.
+    const kept = state && known && !state.privacy ? instanceRows(known.entry) : undefined
     const client = await http()
     let instances: unknown
     try {
@@ -422,10 +485,20 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
       return []
     }
     const out: Row[] = []
+    // The index of the series' record: each instance's SOPInstanceUID and how many rows it gave.
+    const index: string[] = []
     let failed = false
     for (const dataset of instances as JsonDataset[]) {
       info.list.listed++
       const sop = firstValue(dataset, '00080018') ?? ''
+      const rows = sop === '' ? undefined : kept?.get(sop)
+      if (state && rows) {
+        state.unchanged++
+        state.unchangedRows += rows.length
+        out.push(...rows)
+        index.push(`${sop}:${rows.length}`)
+        continue
+      }
       const path = `${task.url}/instances/${encodeURIComponent(sop)}`
       let header
       try {
@@ -470,11 +543,14 @@ function readSeries({ http, context, concurrency, close }: ReadOptions): Transfo
       info.read.filtered += result.filtered ?? 0
       if (result.warnings) for (const message of result.warnings) context.onWarning(path, message)
       out.push(...result.rows)
+      index.push(`${/^[^\s:]+$/.test(sop) ? sop : ''}:${result.rows.length}`)
     }
     // For the state: the series as one record, its instance count as its size (-1, never equal to
-    // a count, when an instance failed: the series is read again next time, its failure reported).
+    // a count, when an instance failed: the series is read again next time, its failure reported),
+    // its index in place of a file's SOPInstanceUID (none in a pseudonymised run).
     const size = failed ? -1 : instances.length
-    if (context.records) return [{ path: task.url, rows: out, size, mtimeMs: 0, ino: 0, sop: '' }]
+    const sop = state?.privacy ? '' : index.join(' ')
+    if (context.records) return [{ path: task.url, rows: out, size, mtimeMs: 0, ino: 0, sop }]
     return out
   }
 

@@ -3,6 +3,7 @@
  * loaded with samples/ and ../shared/corpus, serves every test of this file: the same rows as
  * from the files, the same DLP per series, and faults injected by a proxy in between.
  */
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,10 +11,29 @@ import t from 'tap'
 import { parseCsv, ROOT, runCli } from '../fixtures/cli.js'
 import { startFaultProxy, type Fault } from '../fixtures/fault-proxy.js'
 import { filesUnder, orthancMissing, startOrthanc, type Orthanc } from '../fixtures/orthanc.js'
+import { instanceRows, studyAtOrAfter } from '../../src/sources/dicomweb.js'
 
 const CORPUS = join(ROOT, '../shared/corpus')
 const SAMPLES = join(ROOT, 'samples')
 const missing = orthancMissing() ?? (existsSync(CORPUS) ? undefined : `no corpus at ${CORPUS}`)
+const PYTHON = '/usr/bin/python3'
+const noPydicom =
+  spawnSync(PYTHON, ['-c', 'import pydicom']).status === 0 ? undefined : `${PYTHON} cannot import pydicom`
+const SLICE = join(SAMPLES, 'PAT001/STUDY_20240312/SER003_CHEST/IM00010')
+
+/** A copy of a DICOM file with some attributes changed (keyword: value), written by pydicom. */
+function variant(file: string, changes: Record<string, string>): Buffer {
+  const script = [
+    'import io, json, sys, pydicom',
+    'ds = pydicom.dcmread(sys.argv[1])',
+    'for k, v in json.loads(sys.argv[2]).items(): setattr(ds, k, v)',
+    'ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID',
+    'out = io.BytesIO(); ds.save_as(out); sys.stdout.buffer.write(out.getvalue())',
+  ].join('\n')
+  const run = spawnSync(PYTHON, ['-c', script, file, JSON.stringify(changes)], { maxBuffer: 64 << 20 })
+  if (run.status !== 0) throw new Error(`pydicom: ${String(run.stderr)}`)
+  return run.stdout
+}
 
 const KEYWORDS = [
   'SOPInstanceUID',
@@ -93,7 +113,11 @@ if (missing) {
     const web = await runCli(['extract', orthanc.dicomweb, ...args, '--binary', 'length'])
     t.equal(web.code, 0, web.stderr)
     t.equal(web.stderr.match(/0 failed/)?.[0], '0 failed', web.stderr)
-    t.match(web.stderr, /^etl: \d+ instances listed, /m, 'the summary counts instances, not files')
+    t.match(
+      web.stderr,
+      /^etl: \d+ instances listed, \d+ rows written, 0 failed in [\d.]+ s \(\d+ instances\/s\)$/m,
+      'the summary counts instances, not files (none is ever not DICOM)',
+    )
     const fileRows = parseCsv(files.stdout)
     const webRows = parseCsv(web.stdout)
     t.strictSame(webRows[0], fileRows[0], 'same header')
@@ -386,4 +410,130 @@ if (missing) {
     t.equal(rows.length, 48, 'the 48 slices of series 3 of PAT001')
     t.equal(new Set(rows.map((r) => r[1])).size, 1, 'one series')
   })
+
+  /** Stores a data set in Orthanc (POST /instances); returns a function that deletes it again. */
+  const store = async (bytes: Buffer): Promise<() => Promise<void>> => {
+    const res = await fetch(`${orthanc.url}/instances`, { method: 'POST', body: bytes })
+    const { ID } = (await res.json()) as { ID: string }
+    if (!res.ok) throw new Error(`Orthanc refused the instance: HTTP ${res.status}`)
+    return async () => void (await fetch(`${orthanc.url}/instances/${ID}`, { method: 'DELETE' })).arrayBuffer()
+  }
+  /** The counts of the summary line: instances listed, unchanged (from the state), rows written. */
+  const counts = (stderr: string) => {
+    const m = /^etl: (\d+) instances listed(?: \((\d+) unchanged, not read\))?, (\d+) rows written/m.exec(stderr)
+    return m ? { listed: Number(m[1]), unchanged: Number(m[2] ?? 0), rows: Number(m[3]) } : undefined
+  }
+
+  t.test(
+    'incremental runs: a series with a new instance projects that instance only, the others from the state',
+    { skip: noPydicom },
+    async (t) => {
+      const state = join(tmp, 'instances.state')
+      const csv = join(tmp, 'instances.csv')
+      // One proxy for every run (the state knows series by their URLs), to count the fetches.
+      const proxy = await startFaultProxy(orthanc.url, () => ({ kind: 'pass' }))
+      t.teardown(() => proxy.close())
+      const file = pipeline('instances', proxy.url)
+      const run = async (args: string[]) => {
+        const seen = proxy.seen.length
+        const result = await runCli(['run', file, ...args])
+        t.equal(result.code, 0, result.stderr)
+        const fetched = proxy.seen.slice(seen).filter((p) => p.endsWith('/metadata')).length
+        return { ...counts(result.stderr), summary: result.stderr, fetched, csv: readFileSync(csv, 'utf8') }
+      }
+      const first = await run(['--state', state])
+      t.equal(first.unchanged, 0, 'first run: every instance read')
+      // One more slice in series 3 of PAT001: a new SOPInstanceUID, the same series.
+      const remove = await store(variant(SLICE, { SOPInstanceUID: '2.25.1313', InstanceNumber: '99' }))
+      t.teardown(remove)
+      const second = await run(['--state', state])
+      t.equal(second.listed, (first.listed ?? 0) + 1, 'one more instance listed')
+      t.equal(second.unchanged, first.listed, 'exactly one instance projected, the others from the state')
+      t.equal(second.fetched, 1, 'the changed series only fetched')
+      t.match(second.summary, /^etl: \d+ instances listed \(\d+ unchanged, not read\), \d+ rows written, 0 failed in /m)
+      t.match(second.csv, /2\.25\.1313/, 'the new instance has its row')
+      const full = await run([])
+      t.equal(second.csv, full.csv, 'the output of a full run, byte for byte')
+      const third = await run(['--state', state])
+      t.equal(third.unchanged, second.listed, 'then nothing is read')
+      t.equal(third.fetched, 0, 'nor fetched')
+      t.equal(third.csv, full.csv)
+    },
+  )
+
+  t.test(
+    '--since with a time: studies of that day before it left out, those after midnight kept',
+    { skip: noPydicom },
+    async (t) => {
+      // Two studies besides the samples' (20240312 093015): later that day, and after midnight.
+      const studies = [
+        ['2.25.2024031221', '20240312', '213000'],
+        ['2.25.2024031301', '20240313', '013000'],
+      ]
+      for (const [uid, date, time] of studies) {
+        const bytes = variant(SLICE, {
+          StudyInstanceUID: uid,
+          SeriesInstanceUID: `${uid}.1`,
+          SOPInstanceUID: `${uid}.1.1`,
+          StudyDate: date,
+          StudyTime: time,
+        })
+        t.teardown(await store(bytes))
+      }
+      const proxy = await startFaultProxy(orthanc.url, () => ({ kind: 'pass' }))
+      t.teardown(() => proxy.close())
+      const since = async (when: string) => {
+        const seen = proxy.seen.length
+        const run = await runCli(['extract', `${proxy.url}/dicom-web`, '-k', 'StudyInstanceUID', '--since', when])
+        t.equal(run.code, 0, run.stderr)
+        const asked = proxy.seen.slice(seen).find((p) => p.startsWith('/dicom-web/studies?')) ?? ''
+        t.match(asked, 'StudyDate=20240312-', `${when}: the studies from that day on asked for`)
+        t.notMatch(asked, 'StudyTime=', `${when}: no StudyTime range (the server would match it apart)`)
+        return [
+          ...new Set(
+            parseCsv(run.stdout)
+              .slice(1)
+              .map(([uid]) => uid),
+          ),
+        ].sort()
+      }
+      t.strictSame(await since('2024-03-12T12:00'), [studies[0][0], studies[1][0]], 'the two after noon')
+      t.strictSame(await since('2024-03-12T21:30'), [studies[0][0], studies[1][0]], 'at its time: kept')
+      t.strictSame(await since('2024-03-12T21:30:01'), [studies[1][0]], 'a second later: left out')
+      t.ok((await since('2024-03-12')).length >= 3, 'from midnight: the samples too')
+    },
+  )
 }
+
+t.test('studyAtOrAfter: by StudyDate and StudyTime, an unknown one kept', async (t) => {
+  const study = (date?: string, time?: string) => ({
+    ...(date !== undefined && { '00080020': { vr: 'DA', Value: [date] } }),
+    ...(time !== undefined && { '00080030': { vr: 'TM', Value: [time] } }),
+  })
+  const after = '20240312120000'
+  t.equal(studyAtOrAfter(study('20240311', '230000'), after), false, 'the day before')
+  t.equal(studyAtOrAfter(study('20240313', '010000'), after), true, 'the day after, earlier in the day')
+  t.equal(studyAtOrAfter(study('20240312', '115959.999'), after), false, 'before, with a fraction')
+  t.equal(studyAtOrAfter(study('20240312', '12'), after), true, 'HH: 120000')
+  t.equal(studyAtOrAfter(study('20240312', '1159'), after), false, 'HHMM')
+  t.equal(studyAtOrAfter(study('20240312', '13:04:38'), after), true, 'HH:MM:SS')
+  t.equal(studyAtOrAfter(study('20240312'), after), true, 'no time: kept')
+  t.equal(studyAtOrAfter(study('20240312', 'noon'), after), true, 'a time that cannot be read: kept')
+  t.equal(studyAtOrAfter(study(), after), true, 'no date: kept')
+})
+
+t.test('instanceRows: the rows of each instance of a series record, by its index', async (t) => {
+  const rows = [['a'], ['b1'], ['b2'], ['d']]
+  const map = instanceRows({ sop: '1.2.1:1 1.2.2:2 1.2.3:0 :1', rows })
+  t.strictSame(
+    [...(map ?? [])],
+    [
+      ['1.2.1', [['a']]],
+      ['1.2.2', [['b1'], ['b2']]],
+      ['1.2.3', []],
+    ],
+  )
+  t.equal(instanceRows({ sop: '', rows: [] }), undefined, 'no index (an earlier state)')
+  t.equal(instanceRows({ sop: '1.2.1:1 1.2.2:2', rows }), undefined, 'one that does not add up')
+  t.equal(instanceRows({ sop: '1.2.1:x', rows }), undefined, 'one that is not ours')
+})
