@@ -13,12 +13,13 @@ import { readHeader, readHeaderSync, type FileHeader } from '../dicom/read-heade
 import type { ReadPlan } from '../dicom/read-plan.js'
 import type { Damage } from '../dicom/scan-header.js'
 import { EtlError } from '../errors.js'
+import { displayPath } from '../io/fs-path.js'
 import type { FormatOptions } from '../dicom/format-value.js'
 import { Tags } from '../dicom/keywords.js'
 import type { ColumnSpec } from '../pipeline/spec.js'
 import { toSkip, type Row, type Skip } from '../records.js'
 import { projectFrames, projectItems, projectValues } from '../transforms/project-keywords.js'
-import { keepRows, pathTest } from '../transforms/filter-rows.js'
+import { keepRows, pathTest, rowTest, whereIndexes } from '../transforms/filter-rows.js'
 import type { BoundColumn, WhereExpr } from '../pipeline/where.js'
 import type { PathStep } from '../dicom/paths.js'
 import { Binary, Decimal, DicomDate, PersonName, type Value } from '../values.js'
@@ -118,8 +119,30 @@ function leftOutByPath(path: string, job: ReadJob): ReadResult | undefined {
     test = pathTest(project.where.expr, paths, project.columns.length) ?? null
     pathTests.set(project.where, test)
   }
-  if (test === null || test(path)) return undefined
+  if (test === null || test(displayPath(path))) return undefined
   return { path, rows: [], bytesRead: 0, filtered: 1 }
+}
+
+/** A column that projects to null at no cost: what the filter's first look leaves out. */
+const SKIPPED: ColumnSpec = { name: '', source: { kind: 'pseudo', name: 'frame' } }
+
+/** The columns of a filter's first look, per filter: its own, the others made {@link SKIPPED}. */
+const filterColumns = new WeakMap<object, ColumnSpec[]>()
+
+/**
+ * Whether a file's one row (per file, not per frame or item) passes the filter, from the cells
+ * the filter reads alone: a file it leaves out is projected no further (formatting the other
+ * cells is most of the work per file). No warnings: the full projection of a passing file says them.
+ */
+function passesFirstLook(path: string, header: FileHeader, project: ProjectJob): boolean {
+  const where = project.where as NonNullable<ProjectJob['where']>
+  let columns = filterColumns.get(where)
+  if (!columns) {
+    const read = new Set(whereIndexes(where.expr))
+    columns = project.columns.map((column, i) => (read.has(i) ? column : SKIPPED))
+    filterColumns.set(where, columns)
+  }
+  return rowTest(where.expr)(projectValues({ path, header }, columns, { format: project.format }))
 }
 
 /**
@@ -129,21 +152,28 @@ function leftOutByPath(path: string, job: ReadJob): ReadResult | undefined {
 export function rowResult(path: string, header: FileHeader, project: ProjectJob): ReadResult {
   let warnings: string[] | undefined
   let rows: Row[]
+  let firstLook = false
   try {
+    if (project.where && !project.perItem && !project.perFrame && !passesFirstLook(path, header, project)) {
+      firstLook = true
+    }
     const options = {
       format: project.format,
       onWarning: (_path: string, message: string) => (warnings ??= []).push(message),
     }
-    rows = project.perItem
-      ? projectItems({ path, header }, project.columns, project.perItem, options)
-      : project.perFrame
-        ? projectFrames({ path, header }, project.columns, options)
-        : [projectValues({ path, header }, project.columns, options)]
+    rows = firstLook
+      ? []
+      : project.perItem
+        ? projectItems({ path, header }, project.columns, project.perItem, options)
+        : project.perFrame
+          ? projectFrames({ path, header }, project.columns, options)
+          : [projectValues({ path, header }, project.columns, options)]
   } catch (err) {
     return { path, skip: toSkip(path, err) }
   }
   const result: ReadResult = { path, rows, bytesRead: header.bytesRead }
-  if (project.where) result.filtered = keepRows(rows, project.where.expr, project.where.width)
+  if (firstLook) result.filtered = 1
+  else if (project.where) result.filtered = keepRows(rows, project.where.expr, project.where.width)
   if (warnings) result.warnings = warnings
   if (project.facts) {
     const sop = header.elements.get(Tags.SOPInstanceUID)
