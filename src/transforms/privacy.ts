@@ -223,7 +223,7 @@ export function columnPrivacy(column: ColumnSpec): ColumnPrivacy {
   const entry = last?.creator ? undefined : lookupTag(tag)
   const keyword = source.content ? undefined : (entry?.keyword ?? source.keyword)
   const attribute = keyword ?? formatTag(tag)
-  const profiled = source.content ? undefined : profiledAttribute(keyword, tag)
+  const profiled = source.content ? undefined : profiledAttribute(tag)
   const vr = source.content ? (source.content.unit !== undefined ? 'DS' : 'LO') : (entry?.vr ?? 'LO')
   const allowed = BY_VR[vr] ?? (NUMERIC_VRS.has(vr) || BYTES_VRS.has(vr) ? ['remove', 'keep'] : TEXT_ACTIONS)
   return { attribute, ...(profiled && { profiled }), allowed }
