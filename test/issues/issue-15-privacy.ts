@@ -4,6 +4,7 @@ import t from 'tap'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT, parseCsv, runCli } from '../fixtures/cli.js'
+import { duckdb } from '../fixtures/duckdb.js'
 
 const SAMPLES = join(ROOT, 'samples')
 const CORPUS = join(ROOT, '../shared/corpus')
@@ -27,6 +28,15 @@ const PROFILED = [
   'path',
 ]
 const COLUMNS = [...PROFILED, 'Modality'].flatMap((k) => ['-k', k])
+
+const duck = duckdb(t)
+
+/** A value DuckDB reads as the CSV writes it: lists joined by backslashes, null empty. */
+function asCsv(value: unknown): string {
+  if (value === null || value === undefined) return ''
+  if (Array.isArray(value)) return value.map(asCsv).join('\\')
+  return String(value)
+}
 
 function keys(dir: string): { a: string; b: string } {
   const a = join(dir, 'a.key')
@@ -135,9 +145,12 @@ t.test('date shifts keep every interval within a patient, and move each patient 
   }
 })
 
-t.test('leak test: no original of a profiled attribute in the output, errors file, log or state', async (t) => {
-  const dir = t.testdir({})
-  const { a } = keys(dir)
+/**
+ * The original values of the profiled columns over INPUTS (a run without privacy, its errors
+ * file's paths, the corpus oracle's values), 6 characters and more: shorter ones (`CT`, `HEAD`,
+ * a 3-digit ID) would match by chance inside tokens.
+ */
+async function originalValues(dir: string): Promise<string[]> {
   const plain = await runCli([
     'extract',
     ...INPUTS,
@@ -168,8 +181,13 @@ t.test('leak test: no original of a profiled attribute in the output, errors fil
       for (const name of PROFILED) if (values?.[name]) originals.add(values[name])
     }
   }
-  // Short values (`CT`, `HEAD`, a 3-digit ID) would match by chance inside tokens: 6 characters and more.
-  const searched = [...originals].filter((v) => v.length >= 6)
+  return [...originals].filter((v) => v.length >= 6)
+}
+
+t.test('leak test: no original of a profiled attribute in the output, errors file, log or state', async (t) => {
+  const dir = t.testdir({})
+  const { a } = keys(dir)
+  const searched = await originalValues(dir)
   t.ok(searched.length > 100, `${searched.length} original values searched for`)
 
   const out = join(dir, 'out.csv')
@@ -196,6 +214,40 @@ t.test('leak test: no original of a profiled attribute in the output, errors fil
     const found = searched.filter((value) => bytes.includes(value))
     t.same(found, [], `${place}: no original value`)
   }
+})
+
+t.test('Parquet: the pseudonyms of the CSV with the same key; no original in its values or bytes', async (t) => {
+  const dir = t.testdir({})
+  const { a } = keys(dir)
+  const parquet = join(dir, 'out.parquet')
+  const [searched, csv, written] = await Promise.all([
+    originalValues(dir),
+    extract(INPUTS, a),
+    extract(INPUTS, a, ['-o', parquet]),
+  ])
+  t.ok(csv.code === 0 || csv.code === 65, csv.stderr)
+  t.equal(written.code, csv.code, written.stderr)
+  const [header, ...rows] = parseCsv(csv.stdout)
+  const read = await duck().runAndReadAll(`SELECT * FROM read_parquet('${parquet}')`)
+  t.same(read.columnNames(), header, 'the same columns')
+  const cells = read.getRowsJS().map((row) => row.map(asCsv))
+  t.ok(cells.length > 0, `${cells.length} rows`)
+  t.same(cells, rows, "DuckDB reads the CSV run's pseudonyms, UIDs, shifted dates, bands and keyed paths")
+  t.match(cells[0][0], /^PID-[A-Z2-7]{16}$/)
+  const values = cells.flat()
+  t.same(
+    searched.filter((v) => values.some((cell) => cell.includes(v))),
+    [],
+    'no original in the values DuckDB reads',
+  )
+  // The bytes: data pages (Snappy keeps literals as they are), dictionaries and the footer's
+  // min/max statistics, which hold values uncompressed.
+  const bytes = readFileSync(parquet)
+  t.same(
+    searched.filter((v) => bytes.includes(v)),
+    [],
+    "no original in the Parquet file's bytes",
+  )
 })
 
 t.test('a key that is missing or too short: one line, exit 78', async (t) => {
