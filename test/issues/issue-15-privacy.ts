@@ -276,6 +276,45 @@ t.test('a key that is missing or too short: one line, exit 78', async (t) => {
   t.match(env.stdout, /^PatientID\nPID-/)
 })
 
+t.test("fatal errors name inputs keyed, as the log's start event does; without privacy as typed", async (t) => {
+  const dir = t.testdir({ Doe_John_PAT77: { empty: {} } })
+  const { a } = keys(dir)
+  const cases: [string, RegExp][] = [
+    [join(dir, 'Smith_Jane_PAT9'), /^etl: input (\/[A-Z2-7]{13})+: no such file or directory\n$/],
+    [join(dir, 'Doe_John_PAT77'), /^etl: no files found under (\/[A-Z2-7]{13})+\n$/],
+    [
+      'Nobody_PAT5/Smith*/IM*',
+      /^etl: input [A-Z2-7]{13}(\/[A-Z2-7]{13}){2}: [A-Z2-7]{13} \(the folder it is matched in\): no such/,
+    ],
+  ]
+  for (const [input, message] of cases) {
+    const keyed = await runCli(['extract', input, '-k', 'PatientID', '--pseudonymise', '--key-file', a], { cwd: dir })
+    t.equal(keyed.code, 66, input)
+    t.match(keyed.stderr, message)
+    for (const name of ['Smith_Jane', 'Doe_John', 'Nobody', 'PAT9', 'PAT77', 'PAT5'])
+      t.notOk(keyed.stderr.includes(name), `no ${name}`)
+    const plain = await runCli(['extract', input, '-k', 'PatientID'], { cwd: dir })
+    t.equal(plain.code, 66)
+    t.ok(plain.stderr.includes(input.split('/')[0] === '' ? input : 'Nobody_PAT5'), 'without privacy: as typed')
+  }
+  const json = await runCli([
+    'extract',
+    join(dir, 'Smith_Jane_PAT9'),
+    '-k',
+    'PatientID',
+    '--pseudonymise',
+    '--key-file',
+    a,
+    '--log-format',
+    'json',
+  ])
+  const [start, error] = json.stderr
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { inputs?: string[]; message?: string })
+  t.equal(error.message, `input ${start.inputs?.[0]}: no such file or directory`, "the start event's keyed input")
+})
+
 t.test('privacy: in a pipeline: every profiled column needs an action, at line:col, keep said', async (t) => {
   const dir = t.testdir({
     'bad.yaml': [
