@@ -87,6 +87,29 @@ export async function runPipeline(spec: PipelineSpec, options: RunOptions = {}):
   const stderr = options.stderr ?? process.stderr
   const log = createLogger(stderr, options)
   const privacy = privacyOf(spec, options.pseudonymKey)
+  try {
+    return await runLocked(spec, options, { started, stderr, log, privacy })
+  } catch (err) {
+    // A fatal message may name an input (`input DIR: no such file or directory`, `no files found
+    // under DIR`): keyed as the log's start event names it, since logs are collected.
+    if (privacy && err instanceof EtlError) {
+      throw new EtlError(err.code, privacy.redactFatal(err.message), err.exitCode, err.details.map(privacy.redactFatal))
+    }
+    throw err
+  }
+}
+
+/** The run with its outputs locked and prepared, released at its end. */
+async function runLocked(
+  spec: PipelineSpec,
+  options: RunOptions,
+  {
+    started,
+    stderr,
+    log,
+    privacy,
+  }: { started: number; stderr: Writable; log: ReturnType<typeof createLogger>; privacy?: RunPrivacy },
+): Promise<Summary> {
   const outputs = prepareOutputs({
     output: spec.output.path,
     errors: spec.output.errors,
@@ -237,7 +260,8 @@ async function runPrepared(
         ExitCode.IO_ERR,
       )
     } else if (e.code) {
-      throw new EtlError('E_READ', `cannot read ${e.path ?? 'an input'}: ${describeSystemError(e)}`, ExitCode.IO_ERR)
+      const path = e.path === undefined ? 'an input' : privacy ? privacy.plan.path(displayPath(e.path)) : e.path
+      throw new EtlError('E_READ', `cannot read ${path}: ${describeSystemError(e)}`, ExitCode.IO_ERR)
     } else {
       throw err
     }
@@ -277,6 +301,11 @@ interface RunPrivacy {
   signature: string
   /** A message with the inputs' paths in it keyed (notes, reasons of skipped files). */
   redact: (text: string) => string
+  /**
+   * A fatal error's message with the inputs keyed, and the folders above them that a message
+   * may name alone (a pattern's folder: `input a/*\/IM*: a (the folder it is matched in)`).
+   */
+  redactFatal: (text: string) => string
 }
 
 /**
@@ -302,7 +331,27 @@ function privacyOf(spec: PipelineSpec, key: Buffer | undefined): RunPrivacy | un
     for (const input of texts) out = out.split(input).join(plan.path(displayPath(input)))
     return url ? out.split(url).join(plan.path(url)) : out
   }
-  return { plan, signature, redact }
+  const folders = [...new Set(texts.flatMap(foldersAbove))].sort((a, b) => b.length - a.length)
+  const redactFatal = (text: string) => {
+    let out = redact(text)
+    // A folder alone, between spaces, parentheses, commas or a colon: never inside a word.
+    for (const folder of folders) {
+      out = out.replace(new RegExp(`(?<=^|[\\s(,])${escapeRegExp(folder)}(?=$|[\\s:,)])`, 'g'), plan.path(folder))
+    }
+    return out
+  }
+  return { plan, signature, redact, redactFatal }
+}
+
+/** The folders above a path as written (`a/b/c` -> `a/b`, `a`; `/x/y` -> `/x`), not the root. */
+function foldersAbove(path: string): string[] {
+  const out: string[] = []
+  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) out.push(path.slice(0, i))
+  return out
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 /**

@@ -60,16 +60,20 @@ export class Pseudonymiser {
   /**
    * A path (as shown: `displayPath`) with each folder and file name keyed; `/`, `.`, `..` and an
    * empty root stay. A URL (DICOMweb) keeps its scheme and the words of DICOMweb (`studies`,
-   * `series`, `instances`); a UID in it becomes its new UID, as in the UID columns.
+   * `series`, `instances`); a UID in it (one that looks like a UID, or whatever follows
+   * `studies/`, `series/` or `instances/`, such as a malformed `1`) becomes its new UID, as in
+   * the UID columns.
    */
   path(shown: string): string {
     const url = /^(https?:)\/\/(.*)$/i.exec(shown)
     if (url) {
-      const parts = url[2].split('/').map((part, i) => {
+      const split = url[2].split('/')
+      const parts = split.map((part, i) => {
         if (i > 0 && DICOMWEB_WORDS.has(part)) return part
+        if (part === '') return part
         const decoded = safeDecode(part)
-        if (i > 0 && UID.test(decoded)) return this.uid(decoded)
-        return part === '' ? part : this.component(decoded)
+        if (i > 0 && (UID.test(decoded) || UID_AFTER.has(split[i - 1]))) return this.uid(decoded)
+        return this.component(decoded)
       })
       return `${url[1]}//${parts.join('/')}`
     }
@@ -92,6 +96,8 @@ export class Pseudonymiser {
 
 const DICOMWEB_WORDS = new Set(['studies', 'series', 'instances', 'metadata', 'frames', 'rendered'])
 const UID = /^[0-2](\.\d+)+$/
+/** The words of DICOMweb a UID follows in its URLs. */
+const UID_AFTER = new Set(['studies', 'series', 'instances'])
 
 function safeDecode(text: string): string {
   try {
@@ -223,7 +229,7 @@ export function columnPrivacy(column: ColumnSpec): ColumnPrivacy {
   const entry = last?.creator ? undefined : lookupTag(tag)
   const keyword = source.content ? undefined : (entry?.keyword ?? source.keyword)
   const attribute = keyword ?? formatTag(tag)
-  const profiled = source.content ? undefined : profiledAttribute(keyword, tag)
+  const profiled = source.content ? undefined : profiledAttribute(tag)
   const vr = source.content ? (source.content.unit !== undefined ? 'DS' : 'LO') : (entry?.vr ?? 'LO')
   const allowed = BY_VR[vr] ?? (NUMERIC_VRS.has(vr) || BYTES_VRS.has(vr) ? ['remove', 'keep'] : TEXT_ACTIONS)
   return { attribute, ...(profiled && { profiled }), allowed }

@@ -4,6 +4,7 @@ import t from 'tap'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT, parseCsv, runCli } from '../fixtures/cli.js'
+import { duckdb } from '../fixtures/duckdb.js'
 
 const SAMPLES = join(ROOT, 'samples')
 const CORPUS = join(ROOT, '../shared/corpus')
@@ -27,6 +28,15 @@ const PROFILED = [
   'path',
 ]
 const COLUMNS = [...PROFILED, 'Modality'].flatMap((k) => ['-k', k])
+
+const duck = duckdb(t)
+
+/** A value DuckDB reads as the CSV writes it: lists joined by backslashes, null empty. */
+function asCsv(value: unknown): string {
+  if (value === null || value === undefined) return ''
+  if (Array.isArray(value)) return value.map(asCsv).join('\\')
+  return String(value)
+}
 
 function keys(dir: string): { a: string; b: string } {
   const a = join(dir, 'a.key')
@@ -135,9 +145,12 @@ t.test('date shifts keep every interval within a patient, and move each patient 
   }
 })
 
-t.test('leak test: no original of a profiled attribute in the output, errors file, log or state', async (t) => {
-  const dir = t.testdir({})
-  const { a } = keys(dir)
+/**
+ * The original values of the profiled columns over INPUTS (a run without privacy, its errors
+ * file's paths, the corpus oracle's values), 6 characters and more: shorter ones (`CT`, `HEAD`,
+ * a 3-digit ID) would match by chance inside tokens.
+ */
+async function originalValues(dir: string): Promise<string[]> {
   const plain = await runCli([
     'extract',
     ...INPUTS,
@@ -168,8 +181,13 @@ t.test('leak test: no original of a profiled attribute in the output, errors fil
       for (const name of PROFILED) if (values?.[name]) originals.add(values[name])
     }
   }
-  // Short values (`CT`, `HEAD`, a 3-digit ID) would match by chance inside tokens: 6 characters and more.
-  const searched = [...originals].filter((v) => v.length >= 6)
+  return [...originals].filter((v) => v.length >= 6)
+}
+
+t.test('leak test: no original of a profiled attribute in the output, errors file, log or state', async (t) => {
+  const dir = t.testdir({})
+  const { a } = keys(dir)
+  const searched = await originalValues(dir)
   t.ok(searched.length > 100, `${searched.length} original values searched for`)
 
   const out = join(dir, 'out.csv')
@@ -198,6 +216,40 @@ t.test('leak test: no original of a profiled attribute in the output, errors fil
   }
 })
 
+t.test('Parquet: the pseudonyms of the CSV with the same key; no original in its values or bytes', async (t) => {
+  const dir = t.testdir({})
+  const { a } = keys(dir)
+  const parquet = join(dir, 'out.parquet')
+  const [searched, csv, written] = await Promise.all([
+    originalValues(dir),
+    extract(INPUTS, a),
+    extract(INPUTS, a, ['-o', parquet]),
+  ])
+  t.ok(csv.code === 0 || csv.code === 65, csv.stderr)
+  t.equal(written.code, csv.code, written.stderr)
+  const [header, ...rows] = parseCsv(csv.stdout)
+  const read = await duck().runAndReadAll(`SELECT * FROM read_parquet('${parquet}')`)
+  t.same(read.columnNames(), header, 'the same columns')
+  const cells = read.getRowsJS().map((row) => row.map(asCsv))
+  t.ok(cells.length > 0, `${cells.length} rows`)
+  t.same(cells, rows, "DuckDB reads the CSV run's pseudonyms, UIDs, shifted dates, bands and keyed paths")
+  t.match(cells[0][0], /^PID-[A-Z2-7]{16}$/)
+  const values = cells.flat()
+  t.same(
+    searched.filter((v) => values.some((cell) => cell.includes(v))),
+    [],
+    'no original in the values DuckDB reads',
+  )
+  // The bytes: data pages (Snappy keeps literals as they are), dictionaries and the footer's
+  // min/max statistics, which hold values uncompressed.
+  const bytes = readFileSync(parquet)
+  t.same(
+    searched.filter((v) => bytes.includes(v)),
+    [],
+    "no original in the Parquet file's bytes",
+  )
+})
+
 t.test('a key that is missing or too short: one line, exit 78', async (t) => {
   const dir = t.testdir({ short: 'x'.repeat(31) })
   const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
@@ -222,6 +274,45 @@ t.test('a key that is missing or too short: one line, exit 78', async (t) => {
   })
   t.equal(env.code, 0, 'a key of 32 bytes from the environment')
   t.match(env.stdout, /^PatientID\nPID-/)
+})
+
+t.test("fatal errors name inputs keyed, as the log's start event does; without privacy as typed", async (t) => {
+  const dir = t.testdir({ Doe_John_PAT77: { empty: {} } })
+  const { a } = keys(dir)
+  const cases: [string, RegExp][] = [
+    [join(dir, 'Smith_Jane_PAT9'), /^etl: input (\/[A-Z2-7]{13})+: no such file or directory\n$/],
+    [join(dir, 'Doe_John_PAT77'), /^etl: no files found under (\/[A-Z2-7]{13})+\n$/],
+    [
+      'Nobody_PAT5/Smith*/IM*',
+      /^etl: input [A-Z2-7]{13}(\/[A-Z2-7]{13}){2}: [A-Z2-7]{13} \(the folder it is matched in\): no such/,
+    ],
+  ]
+  for (const [input, message] of cases) {
+    const keyed = await runCli(['extract', input, '-k', 'PatientID', '--pseudonymise', '--key-file', a], { cwd: dir })
+    t.equal(keyed.code, 66, input)
+    t.match(keyed.stderr, message)
+    for (const name of ['Smith_Jane', 'Doe_John', 'Nobody', 'PAT9', 'PAT77', 'PAT5'])
+      t.notOk(keyed.stderr.includes(name), `no ${name}`)
+    const plain = await runCli(['extract', input, '-k', 'PatientID'], { cwd: dir })
+    t.equal(plain.code, 66)
+    t.ok(plain.stderr.includes(input.split('/')[0] === '' ? input : 'Nobody_PAT5'), 'without privacy: as typed')
+  }
+  const json = await runCli([
+    'extract',
+    join(dir, 'Smith_Jane_PAT9'),
+    '-k',
+    'PatientID',
+    '--pseudonymise',
+    '--key-file',
+    a,
+    '--log-format',
+    'json',
+  ])
+  const [start, error] = json.stderr
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { inputs?: string[]; message?: string })
+  t.equal(error.message, `input ${start.inputs?.[0]}: no such file or directory`, "the start event's keyed input")
 })
 
 t.test('privacy: in a pipeline: every profiled column needs an action, at line:col, keep said', async (t) => {

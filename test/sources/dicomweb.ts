@@ -12,6 +12,7 @@ import { parseCsv, ROOT, runCli } from '../fixtures/cli.js'
 import { startFaultProxy, type Fault } from '../fixtures/fault-proxy.js'
 import { filesUnder, orthancMissing, startOrthanc, type Orthanc } from '../fixtures/orthanc.js'
 import { instanceRows, studyAtOrAfter } from '../../src/sources/dicomweb.js'
+import { Pseudonymiser } from '../../src/transforms/privacy.js'
 
 const CORPUS = join(ROOT, '../shared/corpus')
 const SAMPLES = join(ROOT, 'samples')
@@ -501,6 +502,90 @@ if (missing) {
       t.strictSame(await since('2024-03-12T21:30'), [studies[0][0], studies[1][0]], 'at its time: kept')
       t.strictSame(await since('2024-03-12T21:30:01'), [studies[1][0]], 'a second later: left out')
       t.ok((await since('2024-03-12')).length >= 3, 'from midnight: the samples too')
+    },
+  )
+
+  t.test(
+    'issue 15: pseudonymised, the rows of the files with the same key; no original in output or log',
+    async (t) => {
+      const key = 'k'.repeat(32) + ' the DICOMweb test key'
+      const keyFile = join(tmp, 'pseudonym.key')
+      writeFileSync(keyFile, key)
+      const keyed = new Pseudonymiser(Buffer.from(key))
+      const columns = [
+        'SOPInstanceUID',
+        'StudyInstanceUID',
+        'SeriesInstanceUID',
+        'PatientID',
+        'PatientName',
+        'PatientBirthDate',
+        'PatientAge',
+        'AccessionNumber',
+        'StudyDate',
+        'SeriesDate',
+        'ReferringPhysicianName',
+        'InstitutionName',
+        'Modality',
+        'path',
+      ]
+      const privacy = ['--pseudonymise', '--key-file', keyFile, '-v', '--max-failures', '100%']
+      const k = columns.flatMap((c) => ['-k', c])
+      const [plain, files, web] = await Promise.all([
+        runCli(['extract', orthanc.dicomweb, ...k]),
+        runCli(['extract', SAMPLES, CORPUS, ...k, ...privacy]),
+        runCli(['extract', orthanc.dicomweb, ...k, ...privacy]),
+      ])
+      t.equal(plain.code, 0, plain.stderr)
+      t.equal(web.code, 0, web.stderr)
+      const webRows = parseCsv(web.stdout)
+      const fromFiles = bySop(parseCsv(files.stdout))
+      t.ok(webRows.length > 150, `${webRows.length - 1} instances`)
+      const path = columns.indexOf('path')
+      // The one name Orthanc decodes otherwise (dicomweb-differences.json): its pseudonym differs too.
+      const otherName = new Set(
+        differences.cells.filter((d) => d.column === 'PatientName').map((d) => keyed.uid(d.sop)),
+      )
+      const host = keyed.component(new URL(orthanc.url).host)
+      const root = keyed.component('dicom-web')
+      let compared = 0
+      for (const row of webRows.slice(1)) {
+        const [sop, study, series] = row
+        const expected = `http://${host}/${root}/studies/${study}/series/${series}/instances/${sop}`
+        if (row[path] !== expected) t.equal(row[path], expected, 'the path: its names keyed, its UIDs as the columns')
+        const candidates = fromFiles.get(sop) ?? []
+        if (candidates.length === 0) t.fail(`no file has the keyed SOP ${sop}`)
+        const differing = candidates.map((file) =>
+          columns.filter((c, i) => c !== 'path' && file[i] !== row[i] && !(c === 'PatientName' && otherName.has(sop))),
+        )
+        const best = differing.reduce((a, b) => (b.length < a.length ? b : a), differing[0] ?? [])
+        if (best.length > 0) t.strictSame(best, [], `SOP ${sop}: the same keyed row as from its file`)
+        else compared++
+      }
+      t.equal(compared, webRows.length - 1, `${compared} rows the same as from the files`)
+      t.match(webRows[1], [/^2\.25\.\d+$/, /^2\.25\.\d+$/, /^2\.25\.\d+$/, /^PID-[A-Z2-7]{16}$/])
+
+      // Originals: the plain run's values of the keyed columns and the names in its paths.
+      const originals = new Set<string>()
+      for (const row of parseCsv(plain.stdout).slice(1)) {
+        columns.forEach((c, i) => {
+          if (c === 'Modality' || c === 'PatientAge') return
+          const parts = c === 'path' ? row[i].replace(/^https?:\/\//, '').split('/') : row[i].split('\\')
+          for (const part of parts) originals.add(part)
+        })
+      }
+      const searched = [...originals].filter((v) => v.length >= 6 && !['studies', 'series', 'instances'].includes(v))
+      t.ok(searched.length > 300, `${searched.length} original values searched for`)
+      t.ok(searched.includes('PAT001') && searched.includes('dicom-web'), "IDs and the URL's names among them")
+      for (const [place, text] of [
+        ['output', web.stdout],
+        ['log', web.stderr],
+      ]) {
+        t.same(
+          searched.filter((v) => text.includes(v)),
+          [],
+          `DICOMweb ${place}: no original PatientID, name, date or UID`,
+        )
+      }
     },
   )
 }

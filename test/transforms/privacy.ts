@@ -70,4 +70,9 @@ t.test('keyed values: stable, per attribute, per key; UIDs 2.25; shifts in the w
     /^https:\/\/[A-Z2-7]{13}\/[A-Z2-7]{13}\/studies\/2\.25\.\d+\/series\/2\.25\.\d+$/,
   )
   t.equal(a.path('https://pacs/studies/1.2.3').split('/')[4], a.uid('1.2.3'), 'a UID in a URL maps as in UID columns')
+  t.equal(
+    a.path('https://pacs/studies/1/series/x9/instances/1.2.9'),
+    `https://${a.component('pacs')}/studies/${a.uid('1')}/series/${a.uid('x9')}/instances/${a.uid('1.2.9')}`,
+    'what follows studies/, series/ or instances/ is a UID, even a malformed one',
+  )
 })
