@@ -19,17 +19,18 @@ const EPILOGUE = `Exit codes:
   65  some DICOM files could not be read (rows for the others were written; see --max-failures),
       or a folder could not be listed (whatever --max-failures allows)
   66  an input path does not exist (E_NO_INPUT), or no file was found (E_NO_FILES; see --allow-empty)
+  69  a DICOMweb server cannot be reached (E_UNAVAILABLE)
   70  internal error (a bug)
   74  an output, errors or state file could not be written (all of them are left as they were),
       or no file descriptor was left at all (E_FILE_LIMIT: raise ulimit -n)
-  69  a DICOMweb server cannot be reached (E_UNAVAILABLE)
   75  another run holds the lock of the same output or state file
   77  a DICOMweb server refused the credentials (E_NOPERM)
   78  the pipeline file is invalid, or a pseudonymised run has no key of 32 bytes or more (E_KEY)
   129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM): the previous
       output is left as it was
 
-CSV goes to stdout (or the output file); failures, warnings and the summary go to stderr.
+Rows go to stdout (or the output file: CSV, JSON Lines or Parquet); failures, warnings, alerts and
+the summary go to stderr.
 Docs: README.md`
 
 /** The part of yargs's internals that {@link main} touches (not in its public types). */
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
     let output = ''
     await cli
       .scriptName('etl')
-      .usage('$0 <command> [options]\n\nDICOM header attributes to CSV, streaming.')
+      .usage('$0 <command> [options]\n\nDICOM header attributes and dose as a table (CSV, JSON Lines, Parquet), streaming: from files or a PACS.')
       .command([
         runCommand,
         extractCommand,
