@@ -91,7 +91,9 @@ async function main(): Promise<void> {
     let output = ''
     await cli
       .scriptName('etl')
-      .usage('$0 <command> [options]\n\nDICOM header attributes and dose as a table (CSV, JSON Lines, Parquet), streaming: from files or a PACS.')
+      .usage(
+        '$0 <command> [options]\n\nDICOM header attributes and dose as a table (CSV, JSON Lines, Parquet), streaming: from files or a PACS.',
+      )
       .command([
         runCommand,
         extractCommand,
