@@ -59,7 +59,7 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       type: 'string',
       describe:
         'Only files modified since a date (2026-11-01, 2026-11-01T06:00: local time unless Z or +01:00 follows) ' +
-        'or for a duration (24h, 7d, 30m)',
+        'or for a duration (24h, 7d, 30m); from a PACS (DICOMweb), studies since then by StudyDate and StudyTime',
       requiresArg: true,
     })
     .option('state', {
