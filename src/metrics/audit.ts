@@ -18,9 +18,11 @@
  * per exam and per series, for the medians (8 bytes each: 100,000 exams in under 1 MB).
  */
 import { computedNumber, valueText, type Precision, type Row, type Value } from '../values.js'
+import { percentiles } from './aggregate.js'
 import { locateSlices } from './dose.js'
 import { EXAM_NEEDS, ExamDose, doseColumnsOf, notifications, type ExamColumns } from './exam.js'
 import type { Alert, GroupAccumulator, MetricModule } from './metric.js'
+import { TOLERANCE_FIELD } from './rdsr.js'
 import {
   checkLevels,
   compileLevels,
@@ -43,12 +45,7 @@ const FIELDS = {
     type: { kind: 'string' },
   },
   reference_levels: referenceLevelsField('A group no level matches gets no DRL.'),
-  tolerance_percent: {
-    default: 1,
-    doc: "How far the sum of a dose report's events may be from its total before a note says so.",
-    example: 'tolerance_percent: 2',
-    type: { kind: 'integer', min: 0, max: 100 },
-  },
+  tolerance_percent: TOLERANCE_FIELD,
 } as const
 
 /** The dose audit metric. */
@@ -170,8 +167,8 @@ function auditAccumulator(options: AuditOptions): GroupAccumulator {
     },
     result() {
       endExam()
-      const medianCtdivol = median(seriesCtdivols)
-      const medianDlp = median(examDlps)
+      const [medianCtdivol] = percentiles(seriesCtdivols, [50])
+      const [medianDlp] = percentiles(examDlps, [50])
       const round = (value: number | undefined) => (value === undefined ? null : computedNumber(value, precision))
       const ratio = (value: number | undefined, drl: number | undefined) =>
         value === undefined || !drl ? null : computedNumber(Number((value / drl).toPrecision(3)))
@@ -210,12 +207,4 @@ function auditAccumulator(options: AuditOptions): GroupAccumulator {
       ]
     },
   }
-}
-
-/** The median (the mean of the two middle values of an even count), undefined for none. */
-export function median(values: number[]): number | undefined {
-  if (values.length === 0) return undefined
-  const sorted = Float64Array.from(values).sort()
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }

@@ -44,8 +44,11 @@ import {
 import type { ColumnSpec, Row } from '../records.js'
 import { compareRows } from '../transforms/sort-rows.js'
 
-/** The attributes dose reads, in the order a message names the missing ones. */
-const NEEDS = {
+/**
+ * What the DLP of image series reads, in the order a message names the missing ones (the dose
+ * metrics per exam read it too).
+ */
+export const IMAGE_NEEDS = {
   series: { keyword: 'SeriesInstanceUID' },
   imageType: { keyword: 'ImageType' },
   orientation: { keyword: 'ImageOrientationPatient' },
@@ -56,6 +59,11 @@ const NEEDS = {
   thickness: { keyword: 'SliceThickness', optional: true },
   /** For the k-factor when the region is `auto`. */
   bodyPart: { keyword: 'BodyPartExamined', optional: true },
+} as const
+
+/** The attributes dose reads: the images', and what orders the slices. */
+const NEEDS = {
+  ...IMAGE_NEEDS,
   /** Per slice, the rows come by study (its date first), then series number, when extracted. */
   study: { keyword: 'StudyInstanceUID', optional: true },
   studyDate: { keyword: 'StudyDate', optional: true },

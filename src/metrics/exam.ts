@@ -22,7 +22,7 @@
 import { computedNumber, valueNumber, valueText, type Precision, type Row, type Value } from '../values.js'
 import { formatNumber } from './cells.js'
 import { SERIES_DOSE_COLUMNS } from './dlp.js'
-import { locateSlices, seriesDoseAccumulator, type DoseColumns } from './dose.js'
+import { IMAGE_NEEDS, locateSlices, seriesDoseAccumulator, type DoseColumns } from './dose.js'
 import type { Alert, ColumnsOf, GroupAccumulator, MetricModule } from './metric.js'
 import {
   checkLevels,
@@ -32,18 +32,11 @@ import {
   type CompiledLevel,
   type Level,
 } from './reference-levels.js'
-import { ExamReports, reportFacts, type ExamReportTotals } from './rdsr.js'
+import { ExamReports, TOLERANCE_FIELD, reportFacts, type ExamReportTotals } from './rdsr.js'
 
 /** What exam_dose reads (and the dose audit, which adds to it). */
 export const EXAM_NEEDS = {
-  series: { keyword: 'SeriesInstanceUID' },
-  imageType: { keyword: 'ImageType' },
-  orientation: { keyword: 'ImageOrientationPatient' },
-  imagePosition: { keyword: 'ImagePositionPatient' },
-  sliceLocation: { keyword: 'SliceLocation' },
-  ctdivol: { keyword: 'CTDIvol' },
-  thickness: { keyword: 'SliceThickness', optional: true },
-  bodyPart: { keyword: 'BodyPartExamined', optional: true },
+  ...IMAGE_NEEDS,
   /** Reconstructions: the irradiation an image comes from, or its acquisition's number and time. */
   irradiation: { keyword: 'IrradiationEventUID', optional: true },
   acquisitionNumber: { keyword: 'AcquisitionNumber', optional: true },
@@ -70,14 +63,7 @@ const FIELDS = {
     type: { kind: 'string' },
   },
   reference_levels: referenceLevelsField('An exam no level matches has no notification values.'),
-  tolerance_percent: {
-    default: 1,
-    doc:
-      "How far (percent of a report's total) the sum of its events' DLP may be from the total before " +
-      '`dose_notes` says so.',
-    example: 'tolerance_percent: 2',
-    type: { kind: 'integer', min: 0, max: 100 },
-  },
+  tolerance_percent: TOLERANCE_FIELD,
 } as const
 
 /** Image DLP over report DLP below this, or above {@link RATIO_HIGH}, earns a note. */

@@ -41,16 +41,22 @@ type ReportNeeds = {
   scope: { sr: 'sr:113705/110180'; optional: true }
 }
 
+/**
+ * `tolerance_percent`, of every metric that merges dose reports: how far their events' sum may
+ * be from their total before a note says so.
+ */
+export const TOLERANCE_FIELD = {
+  default: 1,
+  doc:
+    "How far (percent of a report's total) the sum of its events' doses may be from the total before " +
+    '`dose_notes` says so. Reports round their values, so a small difference is normal.',
+  example: 'tolerance_percent: 2',
+  type: { kind: 'integer', min: 0, max: 100 },
+} as const
+
 /** The fields of the block. */
 const FIELDS = {
-  tolerance_percent: {
-    default: 1,
-    doc:
-      "How far (percent of the report's total) the sum of the events' doses may be from the total " +
-      'before `dose_notes` says so. Reports round their values, so a small difference is normal.',
-    example: 'tolerance_percent: 2',
-    type: { kind: 'integer', min: 0, max: 100 },
-  },
+  tolerance_percent: TOLERANCE_FIELD,
 } as const
 
 /** What differs between the exam-total metrics. */
